@@ -1,0 +1,42 @@
+# One addon per phase and implementation: <phase>_student builds the student's src/,
+# <phase>_solution the reference under solutions/. tools/build.ts builds each target on its own,
+# so a compile error in one never stops another. `npm run course -- export` drops the *_solution
+# targets from the student release.
+{
+  'target_defaults': {
+    'cflags!': ['-fno-exceptions'],
+    'cflags_cc!': ['-fno-exceptions', '-std=gnu++17', '-fno-rtti'],
+    'cflags_cc': ['-std=c++20', '-fexceptions', '-Wall', '-Wextra', '-Werror', '-fPIC'],
+    'cflags': ['-fPIC'],
+    'include_dirs': ['native-common/include'],
+    'defines': ['NAPI_VERSION=8', 'NODE_ADDON_API_DISABLE_DEPRECATED'],
+  },
+  'targets': [
+    {
+      'target_name': 'native_common',
+      'type': 'static_library',
+      'dependencies': ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except_all"],
+      'export_dependent_settings': ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except_all"],
+      'sources': [
+        'native-common/src/errors.cc',
+        'native-common/src/futex.cc',
+        'native-common/src/napi_util.cc',
+        'native-common/src/object_id.cc',
+        'native-common/src/robust_mutex.cc',
+        'native-common/src/segment.cc',
+      ],
+    },
+    {
+      'target_name': 'phase1_student',
+      'dependencies': ['native_common'],
+      'include_dirs': ['phase1-shm/src'],
+      'sources': ['phase1-shm/glue/addon.cc', 'phase1-shm/src/shm_store.cc'],
+    },
+    {
+      'target_name': 'phase1_solution',
+      'dependencies': ['native_common'],
+      'include_dirs': ['solutions/phase1-shm/src'],
+      'sources': ['phase1-shm/glue/addon.cc', 'solutions/phase1-shm/src/shm_store.cc'],
+    },
+  ],
+}

@@ -1,0 +1,49 @@
+// Loads a phase's addon for the current implementation and wires its errors to MiniRayError.
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+import { MiniRayError } from './errors.js';
+import { BUILD_DIR, STATUS_DIR, currentImpl, targetName, type Impl, type PhaseId } from './phases.js';
+
+export interface BuildStatus {
+  readonly target: string;
+  readonly ok: boolean;
+  // Compiler diagnostics as `file:line: message` lines, empty when ok.
+  readonly diagnostics: readonly string[];
+  readonly builtAt: string;
+}
+
+interface AddonBase {
+  setErrorClass(ctor: typeof MiniRayError): void;
+}
+
+const require = createRequire(import.meta.url);
+const cache = new Map<string, unknown>();
+
+export function readBuildStatus(target: string): BuildStatus | undefined {
+  const file = join(STATUS_DIR, `${target}.json`);
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(readFileSync(file, 'utf8')) as BuildStatus;
+}
+
+export function loadAddon<T extends object>(phase: PhaseId, impl: Impl = currentImpl()): T {
+  const target = targetName(phase, impl);
+  const cached = cache.get(target);
+  if (cached !== undefined) return cached as T;
+  const status = readBuildStatus(target);
+  if (status !== undefined && !status.ok) {
+    throw new MiniRayError(
+      'ERR_BUILD_FAILED',
+      `${phase} (${impl}) does not compile:\n  ${status.diagnostics.join('\n  ')}`,
+    );
+  }
+  const file = join(BUILD_DIR, 'Release', `${target}.node`);
+  if (!existsSync(file)) {
+    throw new MiniRayError('ERR_BUILD_FAILED', `${phase} (${impl}) is not built: run npm run build`);
+  }
+  const addon = require(file) as T & AddonBase;
+  addon.setErrorClass(MiniRayError);
+  cache.set(target, addon);
+  return addon;
+}

@@ -1,0 +1,52 @@
+// The course's phases: where each lives, which files a student edits, and its native target.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export type PhaseId = 'phase1' | 'phase2' | 'phase3' | 'phase4';
+export type Impl = 'student' | 'solution';
+
+export interface PhaseInfo {
+  readonly id: PhaseId;
+  readonly dir: string; // e.g. 'phase1-shm'
+  readonly title: string;
+  // Files the student edits, relative to the repository root: the only files graded.
+  readonly studentFiles: readonly string[];
+}
+
+export const PHASES: readonly PhaseInfo[] = [
+  {
+    id: 'phase1',
+    dir: 'phase1-shm',
+    title: 'Raw shared memory and a robust process-shared mutex',
+    studentFiles: ['phase1-shm/src/shm_store.h', 'phase1-shm/src/shm_store.cc'],
+  },
+];
+
+export function phaseInfo(id: PhaseId): PhaseInfo {
+  const info = PHASES.find((p) => p.id === id);
+  if (info === undefined) throw new Error(`unknown phase ${id}`);
+  return info;
+}
+
+// The implementation every harness loads: MINIRAY_IMPL=solution switches to solutions/.
+export function currentImpl(): Impl {
+  const v = process.env.MINIRAY_IMPL ?? 'student';
+  if (v !== 'student' && v !== 'solution') {
+    throw new Error(`MINIRAY_IMPL must be 'student' or 'solution', got '${v}'`);
+  }
+  return v;
+}
+
+export function targetName(phase: PhaseId, impl: Impl): string {
+  return `${phase}_${impl}`;
+}
+
+export function hasSolutions(): boolean {
+  return existsSync(join(REPO_ROOT, 'solutions'));
+}
+
+export const BUILD_DIR = join(REPO_ROOT, 'build');
+export const STATUS_DIR = join(BUILD_DIR, 'status');

@@ -1,0 +1,47 @@
+// A process-shared, robust, error-checking mutex that lives inside a segment.
+//
+// - process-shared: the kernel futex is keyed by the physical page, so any process that maps the
+//   segment can wait on it;
+// - robust: when a holder dies, the next locker gets EOWNERDEAD instead of waiting forever; Lock()
+//   then marks the mutex consistent and reports that the protected state may be half-updated;
+// - bounded: Lock() gives up after timeout_ms with ERR_LOCK_TIMEOUT naming the holder's pid.
+#pragma once
+
+#include <pthread.h>
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+
+namespace miniray {
+
+struct RobustMutex {
+  pthread_mutex_t mutex;
+  std::atomic<int32_t> holder_pid;   // pid of the current holder, 0 when free (informational)
+  std::atomic<uint32_t> recoveries;  // how many times a dead holder's lock was recovered
+
+  // Creator only, before the segment is published.
+  void Init();
+  // Returns true when the previous holder died inside its critical section: the caller now holds
+  // the lock and should check or repair what the lock protects.
+  // Throws ERR_LOCK_TIMEOUT, ERR_DEADLOCK (this thread already holds it) or ERR_SEGMENT_CORRUPT.
+  bool Lock(uint32_t timeout_ms);
+  void Unlock();
+};
+
+// Scoped lock. `recovered()` tells whether the previous holder died while holding it.
+class LockGuard {
+ public:
+  LockGuard(RobustMutex& mutex, uint32_t timeout_ms)
+      : mutex_(mutex), recovered_(mutex.Lock(timeout_ms)) {}
+  ~LockGuard() { mutex_.Unlock(); }
+  LockGuard(const LockGuard&) = delete;
+  LockGuard& operator=(const LockGuard&) = delete;
+  bool recovered() const { return recovered_; }
+
+ private:
+  RobustMutex& mutex_;
+  bool recovered_;
+};
+
+}  // namespace miniray

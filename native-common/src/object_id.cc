@@ -1,0 +1,81 @@
+#include "miniray/object_id.h"
+
+#include <sys/random.h>
+
+#include <cerrno>
+
+#include "miniray/errors.h"
+
+namespace miniray {
+
+ObjectId ObjectId::Random() {
+  ObjectId id;
+  size_t got = 0;
+  while (got < kSize) {
+    ssize_t n = getrandom(id.bytes + got, kSize - got, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ThrowErrno(ErrorCode::kSystem, "getrandom", errno);
+    }
+    got += static_cast<size_t>(n);
+  }
+  return id;
+}
+
+static int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+ObjectId ObjectId::FromHex(const std::string& hex) {
+  if (hex.size() != 2 * kSize) {
+    throw Error(ErrorCode::kInvalidArgument,
+                "object id must be 40 hex digits, got " + std::to_string(hex.size()) + " characters");
+  }
+  ObjectId id;
+  for (size_t i = 0; i < kSize; ++i) {
+    int hi = HexDigit(hex[2 * i]);
+    int lo = HexDigit(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) {
+      throw Error(ErrorCode::kInvalidArgument, "object id must be 40 hex digits: '" + hex + "'");
+    }
+    id.bytes[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return id;
+}
+
+std::string ObjectId::Hex() const {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string out(2 * kSize, '0');
+  for (size_t i = 0; i < kSize; ++i) {
+    out[2 * i] = kDigits[bytes[i] >> 4];
+    out[2 * i + 1] = kDigits[bytes[i] & 0xf];
+  }
+  return out;
+}
+
+uint64_t ObjectId::Hash() const {
+  uint64_t h = 1469598103934665603ULL;
+  for (uint8_t b : bytes) {
+    h ^= b;
+    h *= 1099511628211ULL;
+  }
+  // splitmix64 finaliser: spreads FNV's weak low bits over the whole word.
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebULL;
+  h ^= h >> 31;
+  return h;
+}
+
+bool ObjectId::IsZero() const {
+  for (uint8_t b : bytes) {
+    if (b != 0) return false;
+  }
+  return true;
+}
+
+}  // namespace miniray

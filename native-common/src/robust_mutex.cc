@@ -1,0 +1,78 @@
+#include "miniray/robust_mutex.h"
+
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+#include "miniray/errors.h"
+
+namespace miniray {
+
+namespace {
+
+void Check(int rc, const char* what) {
+  if (rc != 0) ThrowErrno(ErrorCode::kSystem, what, rc);
+}
+
+}  // namespace
+
+void RobustMutex::Init() {
+  pthread_mutexattr_t attr;
+  Check(pthread_mutexattr_init(&attr), "pthread_mutexattr_init");
+  Check(pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED), "setpshared");
+  Check(pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST), "setrobust");
+  Check(pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK), "settype");
+  int rc = pthread_mutex_init(&mutex, &attr);
+  pthread_mutexattr_destroy(&attr);
+  Check(rc, "pthread_mutex_init");
+  holder_pid.store(0);
+  recoveries.store(0);
+}
+
+bool RobustMutex::Lock(uint32_t timeout_ms) {
+  struct timespec deadline;
+  clock_gettime(CLOCK_MONOTONIC, &deadline);
+  deadline.tv_sec += timeout_ms / 1000;
+  deadline.tv_nsec += static_cast<long>(timeout_ms % 1000) * 1000000L;
+  if (deadline.tv_nsec >= 1000000000L) {
+    deadline.tv_sec += 1;
+    deadline.tv_nsec -= 1000000000L;
+  }
+  int rc = pthread_mutex_clocklock(&mutex, CLOCK_MONOTONIC, &deadline);
+  bool recovered = false;
+  if (rc == EOWNERDEAD) {
+    // The holder died inside its critical section. We own the lock now; mark it usable again,
+    // or it becomes ENOTRECOVERABLE for everyone once we unlock.
+    Check(pthread_mutex_consistent(&mutex), "pthread_mutex_consistent");
+    recoveries.fetch_add(1);
+    recovered = true;
+  } else if (rc == ETIMEDOUT) {
+    int32_t holder = holder_pid.load();
+    std::string who = holder == 0 ? "an unknown process"
+                                  : "pid " + std::to_string(holder) +
+                                        (::kill(holder, 0) == 0 || errno == EPERM ? " (alive)"
+                                                                                  : " (gone)");
+    throw Error(ErrorCode::kLockTimeout, "lock not acquired within " +
+                                             std::to_string(timeout_ms) + " ms; held by " + who);
+  } else if (rc == EDEADLK) {
+    throw Error(ErrorCode::kDeadlock, "this thread already holds the segment lock");
+  } else if (rc == ENOTRECOVERABLE) {
+    throw Error(ErrorCode::kSegmentCorrupt,
+                "the segment lock is unrecoverable: a recovered holder unlocked it without "
+                "pthread_mutex_consistent");
+  } else {
+    Check(rc, "pthread_mutex_clocklock");
+  }
+  holder_pid.store(static_cast<int32_t>(::getpid()));
+  return recovered;
+}
+
+void RobustMutex::Unlock() {
+  holder_pid.store(0);
+  pthread_mutex_unlock(&mutex);
+}
+
+}  // namespace miniray

@@ -1,0 +1,111 @@
+// Phase 1 harness: the typed TypeScript face of the student's ShmStore (src/shm_store.cc).
+//
+//   const store = ShmStore.create('/miniray-demo', { capacity: 1 << 20 });
+//   const id = store.put(Buffer.from('hello'));
+//   store.get(id).toString();   // 'hello', read in place from shared memory
+import { MiniRayError } from '../lib/errors.js';
+import type { ObjectId } from '../lib/ids.js';
+import { loadAddon } from '../lib/native.js';
+
+export type { ObjectId } from '../lib/ids.js';
+export { MiniRayError } from '../lib/errors.js';
+
+export interface CreateOptions {
+  // Bytes in the data region.
+  readonly capacity: number;
+  // Entries in the metadata table (default 1024).
+  readonly maxObjects?: number;
+  // How long a lock waits before ERR_LOCK_TIMEOUT (default 5000 ms).
+  readonly lockTimeoutMs?: number;
+}
+
+export interface OpenOptions {
+  readonly lockTimeoutMs?: number;
+}
+
+export interface ShmStats {
+  readonly segmentSize: number;
+  readonly capacity: number;
+  readonly usedBytes: number;
+  readonly freeBytes: number;
+  readonly objectCount: number;
+  readonly maxObjects: number;
+  readonly lockRecoveries: number;
+}
+
+interface NativeStore {
+  put(data: Uint8Array): string;
+  get(id: string): Uint8Array;
+  stats(): ShmStats;
+  close(): void;
+  debugLock(): void;
+  debugUnlock(): void;
+}
+
+interface Phase1Addon {
+  create(name: string, capacity: number, maxObjects: number | undefined, lockTimeoutMs: number): NativeStore;
+  open(name: string, lockTimeoutMs: number): NativeStore;
+  unlink(name: string): void;
+}
+
+export const DEFAULT_LOCK_TIMEOUT_MS = 5000;
+
+const addon = (): Phase1Addon => loadAddon<Phase1Addon>('phase1');
+
+export class ShmStore {
+  private constructor(
+    private readonly native: NativeStore,
+    readonly name: string,
+  ) {}
+
+  // Creates a new segment; ERR_SEGMENT_EXISTS when the name is taken.
+  static create(name: string, options: CreateOptions): ShmStore {
+    const native = addon().create(
+      name,
+      options.capacity,
+      options.maxObjects,
+      options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+    );
+    return new ShmStore(native, name);
+  }
+
+  // Attaches to an existing segment; ERR_SEGMENT_NOT_FOUND or ERR_LAYOUT_MISMATCH when it cannot.
+  static open(name: string, options: OpenOptions = {}): ShmStore {
+    return new ShmStore(addon().open(name, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS), name);
+  }
+
+  // Removes the name from /dev/shm. Processes that have it open keep working.
+  static unlink(name: string): void {
+    addon().unlink(name);
+  }
+
+  // Copies `data` into the segment and returns its new id.
+  put(data: Uint8Array): ObjectId {
+    return this.native.put(data) as ObjectId;
+  }
+
+  // The object's bytes as a Buffer that views shared memory directly (no copy).
+  get(id: ObjectId): Buffer {
+    const view = this.native.get(id);
+    return Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+  }
+
+  stats(): ShmStats {
+    return this.native.stats();
+  }
+
+  // Detaches this handle. Buffers returned by get() stay readable.
+  close(): void {
+    this.native.close();
+  }
+
+  // For tests and the debugger: hold the segment's lock without doing anything.
+  readonly debug = {
+    lock: (): void => this.native.debugLock(),
+    unlock: (): void => this.native.debugUnlock(),
+  };
+}
+
+export function isMiniRayError(e: unknown): e is MiniRayError {
+  return e instanceof MiniRayError;
+}

@@ -1,0 +1,57 @@
+// Unique segment names and their cleanup. Cleanup removes /dev/shm files directly, so it works even
+// when the student's unlink() is unfinished.
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+
+export const SHM_DIR = '/dev/shm';
+// Every segment a test creates starts with this prefix, so leftovers are easy to find and remove.
+export const TEST_PREFIX = 'miniray-test-';
+
+let counter = 0;
+const tracked = new Set<string>();
+
+// A fresh POSIX name ('/miniray-test-<pid>-<n>-<random>-<tag>'), tracked for cleanup.
+export function uniqueSegmentName(tag = 'seg'): string {
+  counter += 1;
+  const safeTag = tag.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40);
+  const name = `/${TEST_PREFIX}${process.pid}-${counter}-${randomBytes(3).toString('hex')}-${safeTag}`;
+  tracked.add(name);
+  return name;
+}
+
+// Also track a name made elsewhere (e.g. by a child process).
+export function trackSegment(name: string): void {
+  tracked.add(name);
+}
+
+export function segmentExists(name: string): boolean {
+  return existsSync(`${SHM_DIR}${name}`);
+}
+
+export function removeTrackedSegments(): void {
+  for (const name of tracked) rmSync(`${SHM_DIR}${name}`, { force: true });
+  tracked.clear();
+}
+
+// Test segments of processes that no longer run (a crashed earlier run).
+export function removeStaleTestSegments(): string[] {
+  const removed: string[] = [];
+  if (!existsSync(SHM_DIR)) return removed;
+  for (const file of readdirSync(SHM_DIR)) {
+    if (!file.startsWith(TEST_PREFIX)) continue;
+    const pid = Number(file.slice(TEST_PREFIX.length).split('-')[0]);
+    if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) continue;
+    rmSync(`${SHM_DIR}/${file}`, { force: true });
+    removed.push(file);
+  }
+  return removed;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,54 @@
+// npm run verify: everything CI checks, in order, stopping at the first failure.
+//
+//   typecheck -> build every target -> every suite (public and hidden) against the solutions ->
+//   the course self-check (skeletons fail every graded test, every mutant is caught) -> ...
+import { spawnSync } from 'node:child_process';
+
+import { REPO_ROOT } from '../lib/phases.js';
+
+interface Step {
+  readonly name: string;
+  readonly cmd: string;
+  readonly args: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+const tsx = (script: string, ...args: string[]): Pick<Step, 'cmd' | 'args'> => ({
+  cmd: process.execPath,
+  args: ['--import', 'tsx', script, ...args],
+});
+const npx = (...args: string[]): Pick<Step, 'cmd' | 'args'> => ({ cmd: 'npx', args: ['--no-install', ...args] });
+
+export const STEPS: readonly Step[] = [
+  { name: 'typecheck', ...npx('tsc', '--noEmit', '-p', 'tsconfig.json') },
+  { name: 'build (skeletons and solutions)', ...tsx('tools/build.ts', '--all') },
+  {
+    name: 'every suite against the solutions',
+    ...npx('vitest', 'run'),
+    env: { MINIRAY_IMPL: 'solution', MINIRAY_SKIP_BUILD: '1' },
+  },
+  { name: 'course self-check', ...tsx('tools/course.ts', 'check') },
+];
+
+function main(): number {
+  const started = Date.now();
+  for (const step of STEPS) {
+    const t0 = Date.now();
+    console.log(`\n=== verify: ${step.name} ===`);
+    const r = spawnSync(step.cmd, [...step.args], {
+      cwd: REPO_ROOT,
+      stdio: 'inherit',
+      env: { ...process.env, ...step.env },
+    });
+    const secs = ((Date.now() - t0) / 1000).toFixed(1);
+    if (r.status !== 0) {
+      console.error(`\nverify FAILED at '${step.name}' after ${secs}s (exit ${r.status ?? r.signal})`);
+      return 1;
+    }
+    console.log(`--- ${step.name}: ok (${secs}s)`);
+  }
+  console.log(`\nverify: all ${STEPS.length} steps passed in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  return 0;
+}
+
+process.exitCode = main();

@@ -1,0 +1,19 @@
+import { defineConfig } from 'vitest/config';
+
+// Hidden suites (solutions/**/hidden) run against the reference, and when grading.
+const impl = process.env.MINIRAY_IMPL ?? 'student';
+const withHidden = impl === 'solution' || process.env.MINIRAY_HIDDEN === '1';
+
+export default defineConfig({
+  test: {
+    include: ['phase*/test/**/*.test.ts', ...(withHidden ? ['solutions/*/hidden/**/*.test.ts'] : [])],
+    // Native addons and worker threads do not mix: every test file runs in its own process.
+    pool: 'forks',
+    maxWorkers: 2,
+    globalSetup: ['testkit/global-setup.ts'],
+    setupFiles: ['testkit/matchers.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    teardownTimeout: 10_000,
+  },
+});
