@@ -6,7 +6,7 @@
 // of each build is written to build/status/<target>.json; a failed target's stale .node is removed,
 // so tests always run the code as it is on disk and report the compiler's errors instead.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -76,7 +76,54 @@ export interface BuildOptions {
   readonly quiet?: boolean;
 }
 
+// Several test runs may build at once (two terminals, a grader): one make at a time per build/.
+const LOCK_DIR = join(BUILD_DIR, '.lock');
+
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function withBuildLock<T>(body: () => T): T {
+  mkdirSync(BUILD_DIR, { recursive: true });
+  const deadline = Date.now() + 10 * 60_000;
+  for (;;) {
+    try {
+      mkdirSync(LOCK_DIR);
+      writeFileSync(join(LOCK_DIR, 'pid'), String(process.pid));
+      break;
+    } catch {
+      let holder = 0;
+      try {
+        holder = Number(readFileSync(join(LOCK_DIR, 'pid'), 'utf8'));
+      } catch {
+        // the holder is between mkdir and writing its pid, or just released
+      }
+      if (holder > 0 && !alive(holder)) rmSync(LOCK_DIR, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error(`build lock ${LOCK_DIR} held for too long by pid ${holder}`);
+      sleepMs(100);
+    }
+  }
+  try {
+    return body();
+  } finally {
+    rmSync(LOCK_DIR, { recursive: true, force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export function build(options: BuildOptions): BuildStatus[] {
+  return withBuildLock(() => buildLocked(options));
+}
+
+function buildLocked(options: BuildOptions): BuildStatus[] {
   configure();
   mkdirSync(STATUS_DIR, { recursive: true });
   const results: BuildStatus[] = [];
