@@ -3,7 +3,8 @@
 // YOU EDIT THIS FILE and shm_store.cc. The public interface (Create, Open, Unlink, Put, Get,
 // Stats, Lock, Unlock, base, mapped_size) is what the given glue calls: keep its signatures. The
 // layout structs and private members are a suggestion: change them as you see fit, and bump
-// kLayoutVersion when you do.
+// kLayoutVersion when you do. One contract stays: the segment starts with the 8-byte magic and
+// then the 4-byte layout version, so tools (`npm run miniray -- ls`) and tests can recognise it.
 //
 // Layout (all offsets from the segment's first byte; nothing in the segment is a pointer):
 //

@@ -51,6 +51,7 @@ constexpr uint64_t kAlignment = 64;
 constexpr uint64_t kMaxCapacity = 1ULL << 36;  // 64 GiB
 constexpr uint32_t kMaxObjects = 1u << 22;
 
+// Bytes 0-7 magic and 8-11 layout version are a contract with tools and tests.
 struct Header {
   uint64_t magic;
   uint32_t layout_version;
