@@ -1,0 +1,193 @@
+// The `miniray` debugging CLI: what is in /dev/shm, who maps it, and what its header says.
+//
+//   npm run miniray -- ls            segments that look like Mini-Ray's, with size, owner and users
+//   npm run miniray -- dump NAME     a segment's header fields and first bytes
+//   npm run miniray -- clean [--force]
+//                                    remove Mini-Ray segments that no process maps (--force: all)
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+
+import { SHM_DIR, TEST_PREFIX } from '../testkit/segments.js';
+
+// The first 8 bytes of each phase's segment (little-endian), see each phase's layout header.
+const MAGICS: Readonly<Record<string, string>> = {
+  MRAYSHM1: 'phase 1 store',
+};
+
+export interface SegmentInfo {
+  readonly name: string; // '/miniray-demo'
+  readonly bytes: number;
+  readonly mode: string;
+  readonly magic: string; // printable magic or '?'
+  readonly kind: string; // what the magic says, or 'unknown'
+  readonly version: number | undefined;
+  readonly mappedBy: readonly number[]; // pids with the segment mapped
+}
+
+function readHead(path: string, n: number): Buffer {
+  const buf = Buffer.alloc(n);
+  const fd = openSync(path, 'r');
+  try {
+    const got = readSync(fd, buf, 0, n, 0);
+    return buf.subarray(0, got);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// Pids whose memory maps include /dev/shm/<file> (from /proc/<pid>/maps).
+function mappers(): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let maps: string;
+    try {
+      maps = readFileSync(`/proc/${entry}/maps`, 'utf8');
+    } catch {
+      continue;
+    }
+    const seen = new Set<string>();
+    for (const line of maps.split('\n')) {
+      const at = line.indexOf(`${SHM_DIR}/`);
+      if (at < 0) continue;
+      const file = line.slice(at + SHM_DIR.length + 1).replace(/ \(deleted\)$/, '');
+      if (seen.has(file)) continue;
+      seen.add(file);
+      out.set(file, [...(out.get(file) ?? []), Number(entry)]);
+    }
+  }
+  return out;
+}
+
+export function listSegments(all = false): SegmentInfo[] {
+  if (!existsSync(SHM_DIR)) return [];
+  const users = mappers();
+  const out: SegmentInfo[] = [];
+  for (const file of readdirSync(SHM_DIR).sort()) {
+    const path = `${SHM_DIR}/${file}`;
+    let st;
+    try {
+      st = statSync(path);
+    } catch {
+      continue;
+    }
+    if (!st.isFile()) continue;
+    const head = st.size > 0 ? readHead(path, 12) : Buffer.alloc(0);
+    const magic = head.length >= 8 ? head.subarray(0, 8).toString('latin1') : '';
+    const known = MAGICS[magic];
+    const ours = known !== undefined || /^(miniray|mray)/i.test(file);
+    if (!ours && !all) continue;
+    out.push({
+      name: `/${file}`,
+      bytes: st.size,
+      mode: (st.mode & 0o777).toString(8).padStart(4, '0'),
+      magic: /^[\x20-\x7e]{8}$/.test(magic) ? magic : '?',
+      kind: known ?? (file.startsWith(TEST_PREFIX) ? 'test segment' : 'unknown'),
+      version: head.length >= 12 ? head.readUInt32LE(8) : undefined,
+      mappedBy: users.get(file) ?? [],
+    });
+  }
+  return out;
+}
+
+function human(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u += 1;
+  }
+  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
+}
+
+function cmdLs(all: boolean): number {
+  const segs = listSegments(all);
+  if (segs.length === 0) {
+    console.log(`no Mini-Ray segments in ${SHM_DIR}`);
+    return 0;
+  }
+  const rows = segs.map((s) => [
+    s.name,
+    human(s.bytes),
+    s.mode,
+    s.kind,
+    s.version === undefined ? '-' : String(s.version),
+    s.mappedBy.length === 0 ? 'nobody' : s.mappedBy.join(','),
+  ]);
+  const head = ['name', 'size', 'mode', 'kind', 'version', 'mapped by'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const fmt = (r: readonly string[]): string => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
+  console.log(fmt(head));
+  for (const r of rows) console.log(fmt(r));
+  return 0;
+}
+
+function cmdDump(name: string | undefined): number {
+  if (name === undefined || !name.startsWith('/')) {
+    console.error('usage: npm run miniray -- dump /segment-name');
+    return 2;
+  }
+  const path = `${SHM_DIR}${name}`;
+  if (!existsSync(path)) {
+    console.error(`no segment ${name} in ${SHM_DIR}`);
+    return 1;
+  }
+  const head = readHead(path, 256);
+  const magic = head.subarray(0, 8).toString('latin1');
+  console.log(`${name}: ${human(statSync(path).size)}, magic '${magic.replace(/[^\x20-\x7e]/g, '.')}' (${MAGICS[magic] ?? 'unknown'})`);
+  if (head.length >= 12) console.log(`layout version: ${head.readUInt32LE(8)}`);
+  if (magic === 'MRAYSHM1' && head.length >= 80) {
+    // The phase-1 reference header: see solutions/phase1-shm/src/shm_store.h (student layouts may differ).
+    const u64 = (off: number): bigint => head.readBigUInt64LE(off);
+    console.log(`state ${head.readUInt32LE(12)}  segment_size ${u64(16)}  capacity ${u64(24)}  max_objects ${u64(32)}`);
+    console.log(`table_offset ${u64(40)}  data_offset ${u64(48)}  next_offset ${u64(56)}  object_count ${u64(64)}`);
+  }
+  for (let off = 0; off < head.length; off += 16) {
+    const row = head.subarray(off, off + 16);
+    const hex = [...row].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+    const text = [...row].map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.')).join('');
+    console.log(`${off.toString(16).padStart(4, '0')}  ${hex.padEnd(47)}  ${text}`);
+  }
+  return 0;
+}
+
+function cmdClean(force: boolean): number {
+  const segs = listSegments();
+  let removed = 0;
+  for (const s of segs) {
+    if (s.mappedBy.length > 0 && !force) {
+      console.log(`kept ${s.name}: mapped by pid ${s.mappedBy.join(', ')} (use --force to remove anyway)`);
+      continue;
+    }
+    rmSync(`${SHM_DIR}${s.name}`, { force: true });
+    console.log(`removed ${s.name}`);
+    removed += 1;
+  }
+  console.log(`${removed} segment(s) removed`);
+  return 0;
+}
+
+function main(argv: readonly string[]): number {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'ls':
+      return cmdLs(rest.includes('--all'));
+    case 'dump':
+      return cmdDump(rest[0]);
+    case 'clean':
+      return cmdClean(rest.includes('--force'));
+    default:
+      console.log('usage: npm run miniray -- ls [--all] | dump /name | clean [--force]');
+      return cmd === undefined || cmd === 'help' || cmd === '--help' ? 0 : 2;
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  // `npm run miniray -- dump X | head` closes the pipe early: that is not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+  process.exitCode = main(process.argv.slice(2));
+}
