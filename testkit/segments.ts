@@ -3,6 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 
+import { processAlive } from '../lib/process.js';
+
 export const SHM_DIR = '/dev/shm';
 // Every segment a test creates starts with this prefix, so leftovers are easy to find and remove.
 export const TEST_PREFIX = 'miniray-test-';
@@ -45,13 +47,4 @@ export function removeStaleTestSegments(): string[] {
     removed.push(file);
   }
   return removed;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -12,6 +12,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import type { BuildStatus } from '../lib/native.js';
+import { processAlive } from '../lib/process.js';
 import {
   BUILD_DIR,
   PHASES,
@@ -98,7 +99,7 @@ function withBuildLock<T>(body: () => T): T {
       } catch {
         // the holder is between mkdir and writing its pid, or just released
       }
-      if (holder > 0 && !alive(holder)) rmSync(LOCK_DIR, { recursive: true, force: true });
+      if (holder > 0 && !processAlive(holder)) rmSync(LOCK_DIR, { recursive: true, force: true });
       if (Date.now() > deadline) throw new Error(`build lock ${LOCK_DIR} held for too long by pid ${holder}`);
       sleepMs(100);
     }
@@ -107,15 +108,6 @@ function withBuildLock<T>(body: () => T): T {
     return body();
   } finally {
     rmSync(LOCK_DIR, { recursive: true, force: true });
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -156,6 +148,24 @@ function buildLocked(options: BuildOptions): BuildStatus[] {
     }
   }
   return results;
+}
+
+// Builds one auxiliary target that belongs to no phase (e.g. `bench_native` for npm run bench).
+export function buildTarget(target: string): BuildStatus {
+  return withBuildLock(() => {
+    configure();
+    const r = spawnSync('make', ['-C', BUILD_DIR, '-j2', 'BUILDTYPE=Release', target], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+    });
+    const ok = r.status === 0;
+    return {
+      target,
+      ok,
+      diagnostics: ok ? [] : diagnostics(`${r.stdout}\n${r.stderr}`),
+      builtAt: new Date().toISOString(),
+    };
+  });
 }
 
 function main(argv: string[]): number {
