@@ -35,7 +35,9 @@ export interface ShmStats {
 
 interface NativeStore {
   put(data: Uint8Array): string;
-  get(id: string): Uint8Array;
+  bindScratch(scratch: Float64Array): void;
+  locate(id: string): void;
+  segment(): ArrayBuffer;
   stats(): ShmStats;
   close(): void;
   debugLock(): void;
@@ -53,10 +55,17 @@ export const DEFAULT_LOCK_TIMEOUT_MS = 5000;
 const addon = (): Phase1Addon => loadAddon<Phase1Addon>('phase1');
 
 export class ShmStore {
+  // The whole mapping, fetched once; get() hands out windows on it.
+  private readonly segment: ArrayBuffer;
+  private readonly scratch = new Float64Array(2);
+
   private constructor(
     private readonly native: NativeStore,
     readonly name: string,
-  ) {}
+  ) {
+    this.segment = native.segment();
+    native.bindScratch(this.scratch);
+  }
 
   // Creates a new segment; ERR_SEGMENT_EXISTS when the name is taken.
   static create(name: string, options: CreateOptions): ShmStore {
@@ -86,8 +95,8 @@ export class ShmStore {
 
   // The object's bytes as a Buffer that views shared memory directly (no copy).
   get(id: ObjectId): Buffer {
-    const view = this.native.get(id);
-    return Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+    this.native.locate(id);
+    return Buffer.from(this.segment, this.scratch[0], this.scratch[1]);
   }
 
   stats(): ShmStats {

@@ -1,6 +1,7 @@
 #include "miniray/napi_util.h"
 
 #include <cmath>
+#include <iterator>
 
 namespace miniray::napi {
 
@@ -94,6 +95,23 @@ int64_t ArgI64(const Napi::CallbackInfo& info, size_t i, const char* name, int64
 }
 
 ObjectId ArgObjectId(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  // On every get and release: read the 40 characters into a stack buffer, no std::string.
+  // UTF-16 rather than latin1, which would silently fold characters above U+00FF into hex digits.
+  if (info.Length() > i && info[i].IsString()) {
+    char16_t wide[2 * ObjectId::kSize + 2];
+    size_t length = 0;
+    napi_status status =
+        napi_get_value_string_utf16(info.Env(), info[i], wide, std::size(wide), &length);
+    if (status == napi_ok && length == 2 * ObjectId::kSize) {
+      char narrow[2 * ObjectId::kSize];
+      bool ascii = true;
+      for (size_t k = 0; k < length; ++k) {
+        ascii = ascii && wide[k] < 0x80;
+        narrow[k] = static_cast<char>(wide[k]);
+      }
+      if (ascii) return ObjectId::FromHex(narrow, length);
+    }
+  }
   return ObjectId::FromHex(ArgString(info, i, name));
 }
 

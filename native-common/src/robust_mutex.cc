@@ -17,7 +17,22 @@ void Check(int rc, const char* what) {
   if (rc != 0) ThrowErrno(ErrorCode::kSystem, what, rc);
 }
 
+std::atomic<pid_t> cached_pid{0};
+
+void ForgetPid() { cached_pid.store(0, std::memory_order_relaxed); }
+
 }  // namespace
+
+pid_t CurrentPid() {
+  pid_t pid = cached_pid.load(std::memory_order_relaxed);
+  if (pid == 0) {
+    static const int registered = pthread_atfork(nullptr, nullptr, ForgetPid);
+    (void)registered;
+    pid = ::getpid();
+    cached_pid.store(pid, std::memory_order_relaxed);
+  }
+  return pid;
+}
 
 void RobustMutex::Init() {
   pthread_mutexattr_t attr;
@@ -33,6 +48,17 @@ void RobustMutex::Init() {
 }
 
 bool RobustMutex::Lock(uint32_t timeout_ms) {
+  // Uncontended fast path: no clock read, no deadline arithmetic.
+  int rc = pthread_mutex_trylock(&mutex);
+  if (rc == 0) {
+    holder_pid.store(static_cast<int32_t>(CurrentPid()));
+    return false;
+  }
+  if (rc == EBUSY) rc = LockSlow(timeout_ms);
+  return Acquired(rc, timeout_ms);
+}
+
+int RobustMutex::LockSlow(uint32_t timeout_ms) {
   struct timespec deadline;
   clock_gettime(CLOCK_MONOTONIC, &deadline);
   deadline.tv_sec += timeout_ms / 1000;
@@ -41,7 +67,10 @@ bool RobustMutex::Lock(uint32_t timeout_ms) {
     deadline.tv_sec += 1;
     deadline.tv_nsec -= 1000000000L;
   }
-  int rc = pthread_mutex_clocklock(&mutex, CLOCK_MONOTONIC, &deadline);
+  return pthread_mutex_clocklock(&mutex, CLOCK_MONOTONIC, &deadline);
+}
+
+bool RobustMutex::Acquired(int rc, uint32_t timeout_ms) {
   bool recovered = false;
   if (rc == EOWNERDEAD) {
     // The holder died inside its critical section. We own the lock now; mark it usable again,
@@ -66,7 +95,7 @@ bool RobustMutex::Lock(uint32_t timeout_ms) {
   } else {
     Check(rc, "pthread_mutex_clocklock");
   }
-  holder_pid.store(static_cast<int32_t>(::getpid()));
+  holder_pid.store(static_cast<int32_t>(CurrentPid()));
   return recovered;
 }
 

@@ -26,7 +26,9 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
     return DefineClass(env, "NativeShmStore",
                        {
                            InstanceMethod<&StoreWrap::Put>("put"),
-                           InstanceMethod<&StoreWrap::Get>("get"),
+                           InstanceMethod<&StoreWrap::BindScratch>("bindScratch"),
+                           InstanceMethod<&StoreWrap::Locate>("locate"),
+                           InstanceMethod<&StoreWrap::Segment>("segment"),
                            InstanceMethod<&StoreWrap::Stats>("stats"),
                            InstanceMethod<&StoreWrap::Close>("close"),
                            InstanceMethod<&StoreWrap::DebugLock>("debugLock"),
@@ -57,12 +59,42 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
     });
   }
 
-  Napi::Value Get(const Napi::CallbackInfo& info) {
+  // get() in two halves: bindScratch(f64) once, then locate(id) writes [offset, size] into that
+  // Float64Array and returns nothing. The harness builds the view in JavaScript over the one
+  // segment ArrayBuffer: no object is allocated and no typed array inspected per call.
+  Napi::Value BindScratch(const Napi::CallbackInfo& info) {
+    return Guard(info.Env(), [&]() -> Napi::Value {
+      if (info.Length() < 1 || !info[0].IsTypedArray() ||
+          info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+          info[0].As<Napi::TypedArray>().ElementLength() < 2) {
+        throw Error(ErrorCode::kInvalidArgument, "bindScratch needs a Float64Array of length 2");
+      }
+      auto array = info[0].As<Napi::Float64Array>();
+      scratch_ref_ = Napi::Persistent(array);
+      scratch_ = array.Data();
+      return info.Env().Undefined();
+    });
+  }
+
+  Napi::Value Locate(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&]() -> Napi::Value {
       ShmStore& store = Store(info.Env());
-      auto id = miniray::napi::ArgObjectId(info, 0, "id");
-      auto loc = store.Get(id);
-      return buffer_->View(info.Env(), loc.offset, loc.size);
+      if (scratch_ == nullptr) throw Error(ErrorCode::kInvalidArgument, "call bindScratch first");
+      auto loc = store.Get(miniray::napi::ArgObjectId(info, 0, "id"));
+      if (loc.offset > buffer_->size() || loc.size > buffer_->size() - loc.offset) {
+        throw Error(ErrorCode::kSegmentCorrupt, "object lies outside the mapped segment");
+      }
+      scratch_[0] = static_cast<double>(loc.offset);
+      scratch_[1] = static_cast<double>(loc.size);
+      return info.Env().Undefined();
+    });
+  }
+
+  // The ArrayBuffer over the whole mapping (one per open(); views of it outlive close()).
+  Napi::Value Segment(const Napi::CallbackInfo& info) {
+    return Guard(info.Env(), [&]() -> Napi::Value {
+      Store(info.Env());
+      return buffer_->Buffer();
     });
   }
 
@@ -104,6 +136,8 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
 
   std::shared_ptr<ShmStore> store_;
   std::optional<miniray::napi::SegmentBuffer> buffer_;
+  Napi::Reference<Napi::Float64Array> scratch_ref_;
+  double* scratch_ = nullptr;
 };
 
 Napi::FunctionReference* StoreWrap::constructor = nullptr;

@@ -13,10 +13,11 @@ struct ObjectId {
   static constexpr size_t kSize = 20;
   uint8_t bytes[kSize];
 
-  // A fresh id from the kernel's random source (getrandom).
+  // A fresh id from the kernel's random source (getrandom, drawn from a per-thread pool).
   static ObjectId Random();
   // Parses 40 hex digits; throws ERR_INVALID_ARGUMENT otherwise.
   static ObjectId FromHex(const std::string& hex);
+  static ObjectId FromHex(const char* hex, size_t length);
   std::string Hex() const;
   // A well-mixed 64-bit hash of all 20 bytes (FNV-1a followed by a 64-bit finaliser).
   uint64_t Hash() const;

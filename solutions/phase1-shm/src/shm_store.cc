@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "miniray/errors.h"
+#include "miniray/robust_mutex.h"
 
 namespace miniray::phase1 {
 
@@ -198,6 +199,18 @@ ObjectEntry* ShmStore::table() const {
 
 void ShmStore::Lock() {
   Header* h = header();
+  // Uncontended fast path: no clock read.
+  int rc = pthread_mutex_trylock(&h->mutex);
+  if (rc == 0) {
+    h->holder_pid.store(static_cast<int32_t>(CurrentPid()));  // cached: getpid() is a syscall
+    return;
+  }
+  if (rc == EBUSY) rc = LockWithDeadline();
+  Acquired(rc);
+}
+
+int ShmStore::LockWithDeadline() {
+  Header* h = header();
   struct timespec deadline;
   clock_gettime(CLOCK_MONOTONIC, &deadline);
   deadline.tv_sec += lock_timeout_ms_ / 1000;
@@ -206,7 +219,11 @@ void ShmStore::Lock() {
     deadline.tv_sec += 1;
     deadline.tv_nsec -= 1000000000L;
   }
-  int rc = pthread_mutex_clocklock(&h->mutex, CLOCK_MONOTONIC, &deadline);
+  return pthread_mutex_clocklock(&h->mutex, CLOCK_MONOTONIC, &deadline);
+}
+
+void ShmStore::Acquired(int rc) {
+  Header* h = header();
   if (rc == EOWNERDEAD) {
     // The previous holder died mid-critical-section. Put publishes object_count last, so a
     // half-written object is simply not counted: the state is consistent as it stands.
@@ -226,7 +243,7 @@ void ShmStore::Lock() {
   } else {
     CheckRc(rc, "pthread_mutex_clocklock");
   }
-  h->holder_pid.store(static_cast<int32_t>(::getpid()));
+  h->holder_pid.store(static_cast<int32_t>(CurrentPid()));
 }
 
 void ShmStore::Unlock() {

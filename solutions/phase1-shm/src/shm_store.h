@@ -110,6 +110,9 @@ class ShmStore {
   ObjectEntry* table() const;
   // Validates every field an opener relies on, before it is used.
   void CheckLayout() const;
+  // Lock() helpers: wait with a deadline, then act on the result (timeout, dead holder...).
+  int LockWithDeadline();
+  void Acquired(int rc);
 
   std::string name_;
   uint8_t* base_;
