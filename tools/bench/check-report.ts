@@ -1,0 +1,112 @@
+// Checks that a bench report is well-formed (npm run verify runs it after `bench --quick`).
+// It never judges the numbers: benchmarks are not tests.
+//
+//   npx tsx tools/bench/check-report.ts [bench-report.json] [--expect-ok]
+//
+// --expect-ok also requires every benchmarked phase to have status 'ok' (for the solution build).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+import { REPO_ROOT } from '../../lib/phases.js';
+import { REPORT_SCHEMA } from './report.js';
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type Obj = { [key: string]: Json };
+
+const isObj = (v: Json | undefined): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isNum = (v: Json | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
+const isStr = (v: Json | undefined): v is string => typeof v === 'string' && v.length > 0;
+
+export function checkReport(report: Json, expectOk: boolean): string[] {
+  const errors: string[] = [];
+  const fail = (m: string): void => {
+    errors.push(m);
+  };
+  if (!isObj(report)) return ['the report is not a JSON object'];
+  if (report.schema !== REPORT_SCHEMA) fail(`schema is ${JSON.stringify(report.schema)}, expected ${REPORT_SCHEMA}`);
+  if (!isStr(report.created_at) || Number.isNaN(Date.parse(report.created_at))) fail('created_at is not a date');
+  if (typeof report.quick !== 'boolean') fail('quick is not a boolean');
+  if (report.impl !== 'student' && report.impl !== 'solution') fail('impl is neither student nor solution');
+
+  const m = report.machine;
+  if (!isObj(m)) fail('machine is missing');
+  else {
+    for (const k of ['cpu', 'node', 'os', 'kernel']) if (!isStr(m[k])) fail(`machine.${k} is missing`);
+    for (const k of ['cores', 'memory_gib']) if (!isNum(m[k]) || (m[k] as number) <= 0) fail(`machine.${k} is missing`);
+  }
+
+  const sizes = report.sizes;
+  if (!Array.isArray(sizes) || sizes.length === 0 || !sizes.every((s) => isNum(s) && s > 0)) fail('sizes is not a list of sizes');
+
+  const rows = report.rows;
+  if (!Array.isArray(rows) || rows.length === 0) return [...errors, 'rows is empty'];
+  rows.forEach((r, i) => {
+    const at = `rows[${i}]`;
+    if (!isObj(r)) return fail(`${at} is not an object`);
+    if (!isStr(r.phase) || !isStr(r.op)) fail(`${at} lacks phase or op`);
+    if (!isNum(r.bytes) || r.bytes < 0 || !Number.isInteger(r.bytes)) fail(`${at}.bytes is not a byte count`);
+    if (!isNum(r.median_ns) || r.median_ns <= 0) fail(`${at}.median_ns is not a positive number`);
+    if (!isNum(r.p90_ns) || !isNum(r.median_ns) || r.p90_ns < r.median_ns) fail(`${at}.p90_ns is missing or below the median`);
+    if (!isNum(r.samples) || r.samples < 1 || !Number.isInteger(r.samples)) fail(`${at}.samples is not a count`);
+    if (!isNum(r.batch) || r.batch < 1) fail(`${at}.batch is not a count`);
+    if (r.bandwidth_gbps !== undefined && (!isNum(r.bandwidth_gbps) || r.bandwidth_gbps <= 0)) fail(`${at}.bandwidth_gbps is malformed`);
+  });
+  const has = (phase: string, op: string, bytes: number): boolean =>
+    rows.some((r) => isObj(r) && r.phase === phase && r.op === op && r.bytes === bytes);
+  const sizeList = Array.isArray(sizes) ? sizes.filter(isNum) : [];
+  for (const bytes of sizeList) {
+    for (const op of ['memcpy', 'ipc_roundtrip']) if (!has('baseline', op, bytes)) fail(`no baseline ${op} row for ${bytes} bytes`);
+  }
+
+  const phases = report.phases;
+  if (!Array.isArray(phases)) fail('phases is missing');
+  else {
+    for (const p of phases) {
+      if (!isObj(p) || !isStr(p.phase) || !isStr(p.status)) {
+        fail('a phases entry lacks phase or status');
+        continue;
+      }
+      if (p.status !== 'ok') {
+        if (expectOk) fail(`${p.phase}: status ${p.status}${isStr(p.message) ? `: ${p.message}` : ''}`);
+        continue;
+      }
+      const ops = ['put', 'get', 'get_other_process', ...(p.phase === 'phase1' ? [] : ['create_seal'])];
+      for (const bytes of sizeList) for (const op of ops) if (!has(p.phase, op, bytes)) fail(`${p.phase}: no ${op} row for ${bytes} bytes`);
+    }
+  }
+
+  const ratios = report.ratios;
+  if (!Array.isArray(ratios)) fail('ratios is missing');
+  else {
+    ratios.forEach((r, i) => {
+      if (!isObj(r) || !isStr(r.name) || !isStr(r.phase) || !isNum(r.value) || typeof r.pass !== 'boolean' || !isStr(r.target)) {
+        fail(`ratios[${i}] is malformed`);
+      }
+    });
+    if (Array.isArray(phases) && phases.some((p) => isObj(p) && p.status === 'ok') && ratios.length === 0) fail('no ratios although a phase ran');
+  }
+  return errors;
+}
+
+function main(argv: readonly string[]): number {
+  const file = argv.find((a) => !a.startsWith('--')) ?? join(REPO_ROOT, 'bench-report.json');
+  let report: Json;
+  try {
+    report = JSON.parse(readFileSync(file, 'utf8')) as Json;
+  } catch (e) {
+    console.error(`check-report: cannot read ${file}: ${(e as Error).message}`);
+    return 1;
+  }
+  const errors = checkReport(report, argv.includes('--expect-ok'));
+  if (errors.length > 0) {
+    console.error(`check-report: ${file} is malformed:\n  ${errors.join('\n  ')}`);
+    return 1;
+  }
+  console.log(`check-report: ${file} is well-formed`);
+  return 0;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  process.exitCode = main(process.argv.slice(2));
+}

@@ -1,0 +1,128 @@
+// The course site's Markdown dialect: markdown-it plus plugins from npm, configured once.
+//
+//   - headings get GitHub-compatible ids (markdown-it-anchor), so `#anchors` work on the forge and the site
+//   - `::: hint|pitfall|checkpoint|plasma [title]` ... `:::` become styled asides (markdown-it-container)
+//   - fenced code is highlighted at build time by highlight.js (no JavaScript needed in the browser)
+import hljs from 'highlight.js/lib/core';
+import bash from 'highlight.js/lib/languages/bash';
+import cpp from 'highlight.js/lib/languages/cpp';
+import diff from 'highlight.js/lib/languages/diff';
+import javascript from 'highlight.js/lib/languages/javascript';
+import json from 'highlight.js/lib/languages/json';
+import markdown from 'highlight.js/lib/languages/markdown';
+import plaintext from 'highlight.js/lib/languages/plaintext';
+import python from 'highlight.js/lib/languages/python';
+import typescript from 'highlight.js/lib/languages/typescript';
+import xml from 'highlight.js/lib/languages/xml';
+import yaml from 'highlight.js/lib/languages/yaml';
+import MarkdownIt from 'markdown-it';
+import type { MarkdownIt as Md, Token as MdToken } from 'markdown-it';
+import anchor from 'markdown-it-anchor';
+import container from 'markdown-it-container';
+
+export type Token = MdToken;
+
+hljs.registerLanguage('bash', bash);
+hljs.registerLanguage('cpp', cpp);
+hljs.registerLanguage('diff', diff);
+hljs.registerLanguage('javascript', javascript);
+hljs.registerLanguage('json', json);
+hljs.registerLanguage('markdown', markdown);
+hljs.registerLanguage('plaintext', plaintext);
+hljs.registerLanguage('python', python);
+hljs.registerLanguage('typescript', typescript);
+hljs.registerLanguage('xml', xml);
+hljs.registerLanguage('yaml', yaml);
+hljs.registerAliases(['sh', 'shell', 'console', 'zsh'], { languageName: 'bash' });
+hljs.registerAliases(['text', 'txt', 'ascii', 'plain'], { languageName: 'plaintext' });
+hljs.registerAliases(['cc', 'c', 'h', 'hpp', 'c++'], { languageName: 'cpp' });
+hljs.registerAliases(['svg', 'html'], { languageName: 'xml' });
+hljs.registerAliases(['gyp'], { languageName: 'python' });
+
+// The admonitions lesson writers may use, with the title shown when none is given.
+export const ADMONITIONS = {
+  hint: 'Hint',
+  pitfall: 'Pitfall',
+  checkpoint: 'Checkpoint',
+  plasma: 'How Plasma does it',
+} as const;
+export type AdmonitionName = keyof typeof ADMONITIONS;
+export const ADMONITION_NAMES = Object.keys(ADMONITIONS) as AdmonitionName[];
+
+// The language a fence's info string names ('' for none), or undefined when highlight.js does not know it.
+export function fenceLanguage(info: string): string | undefined {
+  const lang = info.trim().split(/\s+/)[0] ?? '';
+  if (lang === '') return 'plaintext';
+  const def = hljs.getLanguage(lang);
+  if (def === undefined) return undefined;
+  // Resolve aliases to the canonical name, so the class names are predictable.
+  for (const name of hljs.listLanguages()) {
+    if (hljs.getLanguage(name) === def) return name;
+  }
+  return lang;
+}
+
+export function highlightCode(code: string, lang: string): string {
+  const canonical = fenceLanguage(lang) ?? 'plaintext';
+  return hljs.highlight(code, { language: canonical, ignoreIllegals: true }).value;
+}
+
+// GitHub's heading ids: lower case, punctuation dropped, each space a dash.
+export function slugify(text: string): string {
+  return text
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+}
+
+// The plain text of an inline token (text and code spans), as the anchor plugin sees it.
+export function inlineText(token: Token | undefined): string {
+  if (token === undefined) return '';
+  return (token.children ?? [])
+    .filter((t) => t.type === 'text' || t.type === 'code_inline')
+    .map((t) => t.content)
+    .join('')
+    .trim();
+}
+
+export function createMarkdown(): Md {
+  const md: Md = new MarkdownIt({
+    html: true,
+    linkify: false,
+    typographer: false,
+    highlight: (code: string, info: string): string => {
+      const lang = fenceLanguage(info) ?? 'plaintext';
+      const body = highlightCode(code, lang);
+      return `<pre class="code" data-lang="${lang === 'plaintext' ? '' : md.utils.escapeHtml(lang)}"><code class="hljs language-${lang}">${body}</code></pre>`;
+    },
+  });
+  md.use(anchor, {
+    level: [1, 2, 3, 4],
+    slugify,
+    tabIndex: false,
+    permalink: anchor.permalink.linkInsideHeader({
+      symbol: '#',
+      placement: 'before',
+      class: 'header-anchor',
+      ariaHidden: true,
+    }),
+  });
+  for (const name of ADMONITION_NAMES) {
+    md.use(container, name, {
+      validate: (params: string) => params.trim().split(/\s+/)[0] === name,
+      render: (tokens: Token[], idx: number): string => {
+        const token = tokens[idx];
+        if (token === undefined || token.nesting !== 1) return '</aside>\n';
+        const given = token.info.trim().slice(name.length).trim();
+        const title = given === '' ? md.utils.escapeHtml(ADMONITIONS[name]) : md.renderInline(given);
+        const label = given === '' ? '' : `<span class="admonition-kind">${md.utils.escapeHtml(ADMONITIONS[name])}</span>`;
+        return `<aside class="admonition ${name}"><p class="admonition-title">${label}${title}</p>\n`;
+      },
+    });
+  }
+  // Tables scroll on narrow screens instead of breaking the layout.
+  md.renderer.rules.table_open = () => '<div class="table-wrap"><table>\n';
+  md.renderer.rules.table_close = () => '</table></div>\n';
+  return md;
+}
