@@ -38,5 +38,33 @@
       'include_dirs': ['solutions/phase1-shm/src'],
       'sources': ['phase1-shm/glue/addon.cc', 'solutions/phase1-shm/src/shm_store.cc'],
     },
+    {
+      'target_name': 'phase2_student',
+      'dependencies': ['native_common'],
+      'include_dirs': ['phase2-objects/src'],
+      'sources': [
+        'phase2-objects/glue/addon.cc',
+        'phase2-objects/src/allocator.cc',
+        'phase2-objects/src/object_store.cc',
+        'phase2-objects/src/object_table.cc',
+      ],
+    },
+    {
+      'target_name': 'phase2_solution',
+      'dependencies': ['native_common'],
+      'include_dirs': ['solutions/phase2-objects/src'],
+      'sources': [
+        'phase2-objects/glue/addon.cc',
+        'solutions/phase2-objects/src/allocator.cc',
+        'solutions/phase2-objects/src/object_store.cc',
+        'solutions/phase2-objects/src/object_table.cc',
+      ],
+    },
+    # Benchmark baselines (memcpy, an empty N-API call): tools/bench/, built by `npm run bench`.
+    {
+      'target_name': 'bench_native',
+      'dependencies': ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except_all"],
+      'sources': ['tools/bench/native/bench_native.cc'],
+    },
   ],
 }

@@ -23,6 +23,19 @@ export const PHASES: readonly PhaseInfo[] = [
     title: 'Raw shared memory and a robust process-shared mutex',
     studentFiles: ['phase1-shm/src/shm_store.h', 'phase1-shm/src/shm_store.cc'],
   },
+  {
+    id: 'phase2',
+    dir: 'phase2-objects',
+    title: 'Object management: a hash table, the Plasma lifecycle, reference counts and a free list',
+    studentFiles: [
+      'phase2-objects/src/object_table.h',
+      'phase2-objects/src/object_table.cc',
+      'phase2-objects/src/allocator.h',
+      'phase2-objects/src/allocator.cc',
+      'phase2-objects/src/object_store.h',
+      'phase2-objects/src/object_store.cc',
+    ],
+  },
 ];
 
 export function phaseInfo(id: PhaseId): PhaseInfo {

@@ -1,0 +1,219 @@
+// Phase 2 harness: the typed TypeScript face of the student's ObjectStore (src/object_store.cc).
+//
+//   const store = ObjectStore.create('/miniray-demo', { capacity: 1 << 20, tableSize: 1024 });
+//   const id = randomObjectId();
+//   const view = store.create(id, 5);   // writable, zero-copy, unsealed: invisible to get()
+//   view.write('hello');
+//   store.seal(id);                     // immutable and visible; wakes gets waiting for it
+//   store.get(id).toString();           // 'hello', pinned until release(id)
+//   store.release(id);
+//   store.delete(id);                   // its space is reused by later creates
+//
+// Semantics worth knowing (the lesson explains why):
+// - get() waits for an object that is missing or unsealed, up to timeoutMs (0, the default: do not
+//   wait; -1: no limit). When the wait ends without a sealed object it throws ERR_TIMEOUT if the
+//   object exists unsealed, ERR_OBJECT_NOT_FOUND if it does not exist.
+// - getMany() waits until every id is sealed or the time is up, and returns null for the ids that
+//   were not sealed by then; it pins only the objects it returns.
+// - getAsync()/getManyAsync() do the same on the libuv thread pool: the event loop keeps running.
+//   close() makes them reject with ERR_CLOSED, so even an untimed wait (-1) can be cancelled.
+// - Every object get() returns is pinned (its reference count, shared by all processes, goes up)
+//   until this handle calls release(id) once per get. release() of an id this handle holds no
+//   pin on fails with ERR_INVALID_ARGUMENT (a double release). close() releases the handle's pins.
+// - delete(id) of a pinned object is REFUSED with ERR_OBJECT_IN_USE (never deferred): release
+//   first, then delete. delete() of an unsealed object is ERR_OBJECT_NOT_SEALED (use abort()).
+// - Known limitation: a process that dies holding pins leaks them (the object can then never be
+//   deleted). Phase 3 tracks pins per process to fix that.
+import { MiniRayError } from '../lib/errors.js';
+import { randomObjectId, type ObjectId } from '../lib/ids.js';
+import { loadAddon } from '../lib/native.js';
+
+export type { ObjectId } from '../lib/ids.js';
+export { objectId, randomObjectId } from '../lib/ids.js';
+export { MiniRayError } from '../lib/errors.js';
+
+export interface CreateOptions {
+  // Bytes in the data region (block headers included; rounded up to whole pages).
+  readonly capacity: number;
+  // Slots in the object table: at most this many objects at once (default 1024).
+  readonly tableSize?: number;
+  // How long a lock waits before ERR_LOCK_TIMEOUT (default 5000 ms).
+  readonly lockTimeoutMs?: number;
+}
+
+export interface OpenOptions {
+  readonly lockTimeoutMs?: number;
+}
+
+export interface GetOptions {
+  // 0 (default): do not wait; -1: wait without a limit; otherwise milliseconds.
+  readonly timeoutMs?: number;
+}
+
+export interface ObjectStoreStats {
+  readonly segmentSize: number;
+  readonly capacity: number; // bytes in the data region
+  readonly usedBytes: number; // bytes in allocated blocks, block headers included
+  readonly freeBytes: number; // capacity - usedBytes
+  readonly largestFree: number; // the largest object create() could hold right now
+  readonly freeBlocks: number; // pieces the free space is in (1 when fully coalesced)
+  readonly objectCount: number; // unsealed + sealed
+  readonly sealedCount: number;
+  readonly tableSize: number; // slots
+  readonly tableLoad: number; // objectCount / tableSize
+  readonly tombstones: number;
+  readonly pinned: number; // sum of every object's reference count, over all processes
+  readonly lockRecoveries: number;
+}
+
+export interface StoreLayout {
+  readonly segmentSize: number;
+  readonly tableOffset: number;
+  readonly tableBytes: number;
+  readonly dataOffset: number;
+  readonly dataBytes: number;
+}
+
+interface NativeStore {
+  create(id: string, size: number): Uint8Array;
+  seal(id: string): void;
+  abort(id: string): void;
+  put(id: string, data: Uint8Array): void;
+  get(id: string, timeoutMs: number): Uint8Array;
+  getMany(ids: readonly string[], timeoutMs: number): Array<Uint8Array | null>;
+  getAsync(ids: readonly string[], timeoutMs: number, single: true): Promise<Uint8Array>;
+  getAsync(ids: readonly string[], timeoutMs: number, single: false): Promise<Array<Uint8Array | null>>;
+  release(id: string): void;
+  contains(id: string): boolean;
+  delete(id: string): void;
+  stats(): ObjectStoreStats;
+  close(): void;
+  debugLock(): void;
+  debugUnlock(): void;
+  layout(): StoreLayout;
+}
+
+interface Phase2Addon {
+  create(name: string, capacity: number, tableSize: number, lockTimeoutMs: number): NativeStore;
+  open(name: string, lockTimeoutMs: number): NativeStore;
+  unlink(name: string): void;
+  bucketOf(id: string, tableSize: number): number;
+}
+
+export const DEFAULT_LOCK_TIMEOUT_MS = 5000;
+export const DEFAULT_TABLE_SIZE = 1024;
+
+const addon = (): Phase2Addon => loadAddon<Phase2Addon>('phase2');
+
+const asBuffer = (view: Uint8Array): Buffer => Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+
+export class ObjectStore {
+  private constructor(
+    private readonly native: NativeStore,
+    readonly name: string,
+  ) {}
+
+  // Creates a new segment; ERR_SEGMENT_EXISTS when the name is taken.
+  static create(name: string, options: CreateOptions): ObjectStore {
+    const native = addon().create(
+      name,
+      options.capacity,
+      options.tableSize ?? DEFAULT_TABLE_SIZE,
+      options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+    );
+    return new ObjectStore(native, name);
+  }
+
+  // Attaches to an existing segment; ERR_SEGMENT_NOT_FOUND or ERR_LAYOUT_MISMATCH when it cannot.
+  static open(name: string, options: OpenOptions = {}): ObjectStore {
+    return new ObjectStore(addon().open(name, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS), name);
+  }
+
+  // Removes the name from /dev/shm. Processes that have it open keep working.
+  static unlink(name: string): void {
+    addon().unlink(name);
+  }
+
+  // The slot an id's probe path starts at in a table of `tableSize` slots (the given hash): for
+  // crafting ids that collide.
+  static bucketOf(id: ObjectId, tableSize: number): number {
+    return addon().bucketOf(id, tableSize);
+  }
+
+  // A new unsealed object of `size` bytes; write its contents through the returned view, then
+  // seal(id). ERR_OBJECT_EXISTS, ERR_SHM_FULL, ERR_TABLE_FULL.
+  create(id: ObjectId, size: number): Buffer {
+    return asBuffer(this.native.create(id, size));
+  }
+
+  // Makes an unsealed object immutable and visible. ERR_OBJECT_NOT_FOUND, ERR_OBJECT_SEALED.
+  seal(id: ObjectId): void {
+    this.native.seal(id);
+  }
+
+  // Drops an unsealed object. ERR_OBJECT_NOT_FOUND, ERR_OBJECT_SEALED.
+  abort(id: ObjectId): void {
+    this.native.abort(id);
+  }
+
+  // create + copy + seal. Returns the id (a fresh random one unless given).
+  put(data: Uint8Array, id: ObjectId = randomObjectId()): ObjectId {
+    this.native.put(id, data);
+    return id;
+  }
+
+  // A pinned, zero-copy view of a sealed object, waiting for it as described above.
+  get(id: ObjectId, options: GetOptions = {}): Buffer {
+    return asBuffer(this.native.get(id, options.timeoutMs ?? 0));
+  }
+
+  getMany(ids: readonly ObjectId[], options: GetOptions = {}): Array<Buffer | null> {
+    return this.native.getMany(ids, options.timeoutMs ?? 0).map((v) => (v === null ? null : asBuffer(v)));
+  }
+
+  async getAsync(id: ObjectId, options: GetOptions = {}): Promise<Buffer> {
+    return asBuffer(await this.native.getAsync([id], options.timeoutMs ?? 0, true));
+  }
+
+  async getManyAsync(ids: readonly ObjectId[], options: GetOptions = {}): Promise<Array<Buffer | null>> {
+    const views = await this.native.getAsync(ids, options.timeoutMs ?? 0, false);
+    return views.map((v) => (v === null ? null : asBuffer(v)));
+  }
+
+  // Unpins one get() of this handle. ERR_INVALID_ARGUMENT when this handle holds no pin on `id`.
+  release(id: ObjectId): void {
+    this.native.release(id);
+  }
+
+  // True when the object exists and is sealed.
+  contains(id: ObjectId): boolean {
+    return this.native.contains(id);
+  }
+
+  // Removes a sealed object. ERR_OBJECT_IN_USE while pinned (refused, not deferred),
+  // ERR_OBJECT_NOT_SEALED, ERR_OBJECT_NOT_FOUND.
+  delete(id: ObjectId): void {
+    this.native.delete(id);
+  }
+
+  stats(): ObjectStoreStats {
+    return this.native.stats();
+  }
+
+  // Cancels this handle's waiting gets (ERR_CLOSED), releases its pins and detaches. Buffers
+  // returned earlier stay readable.
+  close(): void {
+    this.native.close();
+  }
+
+  // For tests and the debugger.
+  readonly debug = {
+    lock: (): void => this.native.debugLock(),
+    unlock: (): void => this.native.debugUnlock(),
+    layout: (): StoreLayout => this.native.layout(),
+  };
+}
+
+export function isMiniRayError(e: unknown): e is MiniRayError {
+  return e instanceof MiniRayError;
+}

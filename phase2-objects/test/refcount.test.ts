@@ -1,0 +1,38 @@
+// Checklist 2.3: reference counts.
+import { describe, expect } from 'vitest';
+
+import { graded } from '../../testkit/graded.js';
+import { useSandbox } from '../../testkit/sandbox.js';
+import { checklist } from '../checklist.js';
+import { ObjectStore } from '../index.js';
+
+const sandbox = useSandbox();
+const item = checklist.refcount;
+
+describe('phase 2: pins', () => {
+  graded(item, 'delete() of a pinned object is refused with ERR_OBJECT_IN_USE and succeeds after release()', () => {
+    const store = ObjectStore.create(sandbox.segment('pin'), { capacity: 1 << 16 });
+    const id = store.put(Buffer.from('pinned'));
+    store.get(id);
+    store.get(id);
+    expect(store.stats().pinned, 'two gets, two pins').toBe(2);
+    expect(() => store.delete(id)).toThrowMiniRay('ERR_OBJECT_IN_USE');
+    store.release(id);
+    expect(() => store.delete(id), 'one pin is left').toThrowMiniRay('ERR_OBJECT_IN_USE');
+    store.release(id);
+    store.delete(id);
+    expect(store.contains(id)).toBe(false);
+    expect(() => store.get(id)).toThrowMiniRay('ERR_OBJECT_NOT_FOUND');
+    store.close();
+  });
+
+  graded(item, 'a second release() of one get() fails with ERR_INVALID_ARGUMENT', () => {
+    const store = ObjectStore.create(sandbox.segment('double'), { capacity: 1 << 16 });
+    const id = store.put(Buffer.from('x'));
+    store.get(id);
+    store.release(id);
+    expect(() => store.release(id)).toThrowMiniRay('ERR_INVALID_ARGUMENT');
+    expect(store.stats().pinned).toBe(0);
+    store.close();
+  });
+});
