@@ -6,6 +6,7 @@
 import { MiniRayError } from '../lib/errors.js';
 import type { ObjectId } from '../lib/ids.js';
 import { loadAddon } from '../lib/native.js';
+import { SegmentViews, type ViewSource } from '../lib/views.js';
 
 export type { ObjectId } from '../lib/ids.js';
 export { MiniRayError } from '../lib/errors.js';
@@ -33,11 +34,9 @@ export interface ShmStats {
   readonly lockRecoveries: number;
 }
 
-interface NativeStore {
+interface NativeStore extends ViewSource {
   put(data: Uint8Array): string;
-  bindScratch(scratch: Float64Array): void;
   locate(id: string): void;
-  segment(): ArrayBuffer;
   stats(): ShmStats;
   close(): void;
   debugLock(): void;
@@ -55,16 +54,14 @@ export const DEFAULT_LOCK_TIMEOUT_MS = 5000;
 const addon = (): Phase1Addon => loadAddon<Phase1Addon>('phase1');
 
 export class ShmStore {
-  // The whole mapping, fetched once; get() hands out windows on it.
-  private readonly segment: ArrayBuffer;
-  private readonly scratch = new Float64Array(2);
+  // get() hands out windows on the one mapping.
+  private readonly views: SegmentViews;
 
   private constructor(
     private readonly native: NativeStore,
     readonly name: string,
   ) {
-    this.segment = native.segment();
-    native.bindScratch(this.scratch);
+    this.views = new SegmentViews(native);
   }
 
   // Creates a new segment; ERR_SEGMENT_EXISTS when the name is taken.
@@ -96,7 +93,7 @@ export class ShmStore {
   // The object's bytes as a Buffer that views shared memory directly (no copy).
   get(id: ObjectId): Buffer {
     this.native.locate(id);
-    return Buffer.from(this.segment, this.scratch[0], this.scratch[1]);
+    return this.views.located();
   }
 
   stats(): ShmStats {

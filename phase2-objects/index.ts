@@ -27,6 +27,7 @@
 import { MiniRayError } from '../lib/errors.js';
 import { randomObjectId, type ObjectId } from '../lib/ids.js';
 import { loadAddon } from '../lib/native.js';
+import { SegmentViews, type ViewSource } from '../lib/views.js';
 
 export type { ObjectId } from '../lib/ids.js';
 export { objectId, randomObjectId } from '../lib/ids.js';
@@ -74,12 +75,12 @@ export interface StoreLayout {
   readonly dataBytes: number;
 }
 
-interface NativeStore {
+interface NativeStore extends ViewSource {
   create(id: string, size: number): Uint8Array;
   seal(id: string): void;
   abort(id: string): void;
   put(id: string, data: Uint8Array): void;
-  get(id: string, timeoutMs: number): Uint8Array;
+  locate(id: string, timeoutMs: number): void;
   getMany(ids: readonly string[], timeoutMs: number): Array<Uint8Array | null>;
   getAsync(ids: readonly string[], timeoutMs: number, single: true): Promise<Uint8Array>;
   getAsync(ids: readonly string[], timeoutMs: number, single: false): Promise<Array<Uint8Array | null>>;
@@ -108,10 +109,15 @@ const addon = (): Phase2Addon => loadAddon<Phase2Addon>('phase2');
 const asBuffer = (view: Uint8Array): Buffer => Buffer.from(view.buffer, view.byteOffset, view.byteLength);
 
 export class ObjectStore {
+  // get() hands out windows on the one mapping.
+  private readonly views: SegmentViews;
+
   private constructor(
     private readonly native: NativeStore,
     readonly name: string,
-  ) {}
+  ) {
+    this.views = new SegmentViews(native);
+  }
 
   // Creates a new segment; ERR_SEGMENT_EXISTS when the name is taken.
   static create(name: string, options: CreateOptions): ObjectStore {
@@ -164,7 +170,8 @@ export class ObjectStore {
 
   // A pinned, zero-copy view of a sealed object, waiting for it as described above.
   get(id: ObjectId, options: GetOptions = {}): Buffer {
-    return asBuffer(this.native.get(id, options.timeoutMs ?? 0));
+    this.native.locate(id, options.timeoutMs ?? 0);
+    return this.views.located();
   }
 
   getMany(ids: readonly ObjectId[], options: GetOptions = {}): Array<Buffer | null> {

@@ -158,4 +158,26 @@ Napi::Uint8Array SegmentBuffer::View(Napi::Env env, uint64_t offset, uint64_t le
   return Napi::Uint8Array::New(env, length, ref_.Value(), offset);
 }
 
+void LocationScratch::Bind(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsTypedArray() ||
+      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+      info[0].As<Napi::TypedArray>().ElementLength() < 2) {
+    Bad("bindScratch needs a Float64Array of length 2");
+  }
+  auto array = info[0].As<Napi::Float64Array>();
+  ref_ = Napi::Persistent(array);
+  slots_ = array.Data();
+}
+
+void LocationScratch::Write(uint64_t offset, uint64_t size, size_t mapped) {
+  if (slots_ == nullptr) Bad("bindScratch was not called");
+  if (offset > mapped || size > mapped - offset) {
+    throw Error(ErrorCode::kSegmentCorrupt, "object [" + std::to_string(offset) + ", +" +
+                                                std::to_string(size) +
+                                                ") lies outside the mapped segment");
+  }
+  slots_[0] = static_cast<double>(offset);
+  slots_[1] = static_cast<double>(size);
+}
+
 }  // namespace miniray::napi

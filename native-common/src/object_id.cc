@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <sys/random.h>
 
+#include <array>
 #include <atomic>
 
 #include <cerrno>
@@ -55,12 +56,20 @@ ObjectId ObjectId::Random() {
   return id;
 }
 
-static int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+// Hex digit values by character (-1: not a digit), built at compile time: ids are parsed on every
+// get and release, so a table lookup beats a chain of comparisons.
+static constexpr auto kHexValue = [] {
+  std::array<int8_t, 256> t{};
+  for (auto& v : t) v = -1;
+  for (int c = 0; c < 10; ++c) t['0' + c] = static_cast<int8_t>(c);
+  for (int c = 0; c < 6; ++c) {
+    t['a' + c] = static_cast<int8_t>(10 + c);
+    t['A' + c] = static_cast<int8_t>(10 + c);
+  }
+  return t;
+}();
+
+static int HexDigit(char c) { return kHexValue[static_cast<uint8_t>(c)]; }
 
 ObjectId ObjectId::FromHex(const std::string& hex) { return FromHex(hex.data(), hex.size()); }
 

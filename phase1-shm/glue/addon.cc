@@ -59,19 +59,11 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
     });
   }
 
-  // get() in two halves: bindScratch(f64) once, then locate(id) writes [offset, size] into that
-  // Float64Array and returns nothing. The harness builds the view in JavaScript over the one
-  // segment ArrayBuffer: no object is allocated and no typed array inspected per call.
+  // get() in two halves (see LocationScratch): bindScratch(f64) once, then locate(id) writes
+  // [offset, size] into it; the harness makes the view over segment().
   Napi::Value BindScratch(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&]() -> Napi::Value {
-      if (info.Length() < 1 || !info[0].IsTypedArray() ||
-          info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
-          info[0].As<Napi::TypedArray>().ElementLength() < 2) {
-        throw Error(ErrorCode::kInvalidArgument, "bindScratch needs a Float64Array of length 2");
-      }
-      auto array = info[0].As<Napi::Float64Array>();
-      scratch_ref_ = Napi::Persistent(array);
-      scratch_ = array.Data();
+      scratch_.Bind(info);
       return info.Env().Undefined();
     });
   }
@@ -79,13 +71,8 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
   Napi::Value Locate(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&]() -> Napi::Value {
       ShmStore& store = Store(info.Env());
-      if (scratch_ == nullptr) throw Error(ErrorCode::kInvalidArgument, "call bindScratch first");
       auto loc = store.Get(miniray::napi::ArgObjectId(info, 0, "id"));
-      if (loc.offset > buffer_->size() || loc.size > buffer_->size() - loc.offset) {
-        throw Error(ErrorCode::kSegmentCorrupt, "object lies outside the mapped segment");
-      }
-      scratch_[0] = static_cast<double>(loc.offset);
-      scratch_[1] = static_cast<double>(loc.size);
+      scratch_.Write(loc.offset, loc.size, buffer_->size());
       return info.Env().Undefined();
     });
   }
@@ -136,8 +123,7 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
 
   std::shared_ptr<ShmStore> store_;
   std::optional<miniray::napi::SegmentBuffer> buffer_;
-  Napi::Reference<Napi::Float64Array> scratch_ref_;
-  double* scratch_ = nullptr;
+  miniray::napi::LocationScratch scratch_;
 };
 
 Napi::FunctionReference* StoreWrap::constructor = nullptr;

@@ -139,7 +139,9 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
                            InstanceMethod<&StoreWrap::Seal>("seal"),
                            InstanceMethod<&StoreWrap::Abort>("abort"),
                            InstanceMethod<&StoreWrap::Put>("put"),
-                           InstanceMethod<&StoreWrap::Get>("get"),
+                           InstanceMethod<&StoreWrap::Locate>("locate"),
+                           InstanceMethod<&StoreWrap::BindScratch>("bindScratch"),
+                           InstanceMethod<&StoreWrap::SegmentBufferValue>("segment"),
                            InstanceMethod<&StoreWrap::GetMany>("getMany"),
                            InstanceMethod<&StoreWrap::GetAsync>("getAsync"),
                            InstanceMethod<&StoreWrap::Release>("release"),
@@ -201,7 +203,10 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
     });
   }
 
-  Napi::Value Get(const Napi::CallbackInfo& info) {
+  // get() in two halves (see LocationScratch in native-common): bindScratch(f64) once, then
+  // locate(id, timeoutMs) pins the object and writes its [offset, size] there; the harness makes
+  // the view over segment(), the one ArrayBuffer of this mapping.
+  Napi::Value Locate(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&]() -> Napi::Value {
       ObjectStore& store = Store(info.Env());
       auto id = miniray::napi::ArgObjectId(info, 0, "id");
@@ -209,7 +214,22 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
       auto results = store.Get({id}, timeout);
       const StoreGetResult& r = results.at(0);
       if (r.status != GetStatus::kSealed) throw NotReturned(id, r.status, timeout);
-      return buffer_->View(info.Env(), r.location.offset, r.location.size);
+      scratch_.Write(r.location.offset, r.location.size, buffer_->size());
+      return info.Env().Undefined();
+    });
+  }
+
+  Napi::Value BindScratch(const Napi::CallbackInfo& info) {
+    return Guard(info.Env(), [&]() -> Napi::Value {
+      scratch_.Bind(info);
+      return info.Env().Undefined();
+    });
+  }
+
+  Napi::Value SegmentBufferValue(const Napi::CallbackInfo& info) {
+    return Guard(info.Env(), [&]() -> Napi::Value {
+      Store(info.Env());
+      return buffer_->Buffer();
     });
   }
 
@@ -321,6 +341,7 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
 
   std::shared_ptr<ObjectStore> store_;
   std::shared_ptr<SegmentBuffer> buffer_;
+  miniray::napi::LocationScratch scratch_;
 };
 
 Napi::FunctionReference* StoreWrap::constructor = nullptr;

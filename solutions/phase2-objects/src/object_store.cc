@@ -210,7 +210,8 @@ void ObjectStore::Abort(const ObjectId& id) {
 
 std::vector<GetResult> ObjectStore::Get(const std::vector<ObjectId>& ids, int64_t timeout_ms) {
   CheckOpen();
-  const int64_t deadline = timeout_ms < 0 ? -1 : MonotonicMs() + timeout_ms;
+  // A poll (timeout 0) never reads the clock.
+  const int64_t deadline = timeout_ms <= 0 ? timeout_ms : MonotonicMs() + timeout_ms;
   std::vector<GetResult> out(ids.size(), GetResult{GetStatus::kMissing, {0, 0}});
   for (;;) {
     uint32_t seen;
@@ -219,19 +220,21 @@ std::vector<GetResult> ObjectStore::Get(const std::vector<ObjectId>& ids, int64_
       // Checked under the lock: Close() takes the lock before releasing this handle's pins.
       CheckOpen();
       bool all_sealed = true;
+      ObjectEntry* first = nullptr;  // the single-id get (the common case) needs no second Find
       for (size_t i = 0; i < ids.size(); ++i) {
         ObjectEntry* e = table_.Find(ids[i]);
+        if (i == 0) first = e;
         out[i].status = e == nullptr ? GetStatus::kMissing
                         : IsSealed(e) ? GetStatus::kSealed
                                       : GetStatus::kUnsealed;
         if (out[i].status != GetStatus::kSealed) all_sealed = false;
       }
-      const bool expired = deadline >= 0 && MonotonicMs() >= deadline;
+      const bool expired = deadline == 0 || (deadline > 0 && MonotonicMs() >= deadline);
       if (all_sealed || expired) {
         std::lock_guard<std::mutex> pins(pins_mutex_);
         for (size_t i = 0; i < ids.size(); ++i) {
           if (out[i].status != GetStatus::kSealed) continue;
-          ObjectEntry* e = table_.Find(ids[i]);
+          ObjectEntry* e = ids.size() == 1 ? first : table_.Find(ids[i]);
           segment_->CheckRange(e->offset, e->size);
           e->ref_count += 1;
           pins_[ids[i]] += 1;
