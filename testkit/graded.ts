@@ -7,6 +7,9 @@ import type { ChecklistItem } from './checklist.js';
 declare module 'vitest' {
   interface TaskMeta {
     checklist?: { phase: string; item: string; title: string };
+    // The test's own timeout: the grader's watchdog gives up on a test that outlives it (a blocked
+    // event loop, e.g. a lock taken without a deadline, keeps vitest from timing it out).
+    timeoutMs?: number;
   }
 }
 
@@ -20,7 +23,7 @@ export function graded(
 ): void {
   test(
     `[${item.id}] ${name}`,
-    { meta: { checklist: { phase: item.phase, item: item.id, title: item.title } }, timeout: timeoutMs },
+    { meta: { checklist: { phase: item.phase, item: item.id, title: item.title }, timeoutMs }, timeout: timeoutMs },
     fn,
   );
 }

@@ -28,6 +28,15 @@ export const STEPS: readonly Step[] = [
     env: { MINIRAY_IMPL: 'solution', MINIRAY_SKIP_BUILD: '1' },
   },
   { name: 'course self-check', ...tsx('tools/course.ts', 'check') },
+  { name: 'docs build', ...tsx('tools/docs/build.ts') },
+  { name: 'docs browser test', ...tsx('tools/docs/browser-test.ts') },
+  // Benchmarks run, but nothing is timed-asserted: only that they complete and write a sane report.
+  {
+    name: 'benchmarks run (--quick)',
+    ...tsx('tools/bench/main.ts', '--quick', '--solution', '--out', 'build/bench-report.quick.json'),
+    env: { MINIRAY_SKIP_BUILD: '1' },
+  },
+  { name: 'bench report well-formed', ...tsx('tools/bench/check-report.ts', 'build/bench-report.quick.json', '--expect-ok') },
 ];
 
 function main(): number {

@@ -1,0 +1,451 @@
+// npm run course: instructor tooling.
+//
+//   npm run course -- check [phaseN ...] [--jobs N] [--no-release]
+//       the self-check (part of npm run verify), in the manner of Brown's Examplar:
+//       (a) every solution passes every suite, and the manifest of graded tests is up to date;
+//       (b) every graded test fails on the untouched skeleton (the student files as committed);
+//       (c) every mutant under solutions/mutants/<phase>/<name>/ (the reference with one plausible
+//           bug) fails at least one hidden test; the report names the tests that caught it;
+//       (d) the student release builds, and its public suites fail only with "not implemented".
+//   npm run course -- manifest [phaseN ...]
+//       regenerates tools/grading/manifests/<phase>.json from a run against the solutions
+//   npm run course -- export OUT [--check] [--force]
+//       writes the student release to OUT; --check then runs `npm install` and the public suites there
+//   npm run course -- mutants
+//       lists the mutants and the bug each one plants
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+
+import { PHASES, REPO_ROOT, hasSolutions, type PhaseId, type PhaseInfo } from '../lib/phases.js';
+import { committedFile, makeScratch, type Scratch } from './grading/course-files.js';
+import { gradablePhases } from './grading/grade-tree.js';
+import { isHiddenFile, loadChecklist, manifestDiff, manifestFromRun, readManifest, writeManifest } from './grading/manifest.js';
+import { exportRelease } from './grading/release.js';
+import { hiddenSuitesPresent, runSuites, type SuiteRun, type TestOutcome } from './grading/run.js';
+import { color } from './grading/score.js';
+
+const MIN_MUTANTS = 6;
+const MUTANT_RUN_TIMEOUT_MS = 5 * 60_000;
+
+interface Mutant {
+  readonly phase: PhaseInfo;
+  readonly name: string; // phase1/no-robust
+  readonly dir: string;
+  readonly bug: string; // README's first line
+  readonly files: ReadonlyMap<string, Buffer>; // repo-relative student file -> content
+  readonly problems: readonly string[];
+}
+
+interface MutantVerdict {
+  readonly mutant: Mutant;
+  readonly caught: boolean;
+  readonly hiddenFailures: readonly TestOutcome[];
+  readonly publicFailures: readonly TestOutcome[];
+  readonly problem: string | undefined; // does not compile, or an invalid mutant
+  readonly seconds: number;
+}
+
+const ok = (s: string): string => color.green(s);
+const bad = (s: string): string => color.red(s);
+
+function withSolutions(phases: readonly PhaseInfo[]): PhaseInfo[] {
+  return phases.filter((p) => existsSync(join(REPO_ROOT, 'solutions', p.dir, 'src')));
+}
+
+function selectedPhases(argv: readonly string[]): PhaseInfo[] {
+  const ids = argv.filter((a) => /^phase\d$/.test(a));
+  for (const id of ids) if (!PHASES.some((p) => p.id === id)) throw new Error(`unknown phase ${id}`);
+  return gradablePhases(REPO_ROOT, PHASES.filter((p) => ids.length === 0 || ids.includes(p.id)));
+}
+
+function listFiles(dir: string, rel = ''): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(join(dir, rel), { withFileTypes: true })) {
+    const path = rel === '' ? e.name : `${rel}/${e.name}`;
+    if (e.isDirectory()) out.push(...listFiles(dir, path));
+    else if (e.isFile()) out.push(path);
+  }
+  return out;
+}
+
+export function loadMutants(phase: PhaseInfo): Mutant[] {
+  const base = join(REPO_ROOT, 'solutions', 'mutants', phase.id);
+  if (!existsSync(base)) return [];
+  return readdirSync(base)
+    .filter((n) => statSync(join(base, n)).isDirectory())
+    .sort()
+    .map((n) => {
+      const dir = join(base, n);
+      const problems: string[] = [];
+      const readme = join(dir, 'README.md');
+      const bug = existsSync(readme) ? (readFileSync(readme, 'utf8').split('\n')[0] ?? '').trim() : '';
+      if (bug === '') problems.push('no README.md whose first line says what the bug is');
+      const files = new Map<string, Buffer>();
+      for (const rel of listFiles(dir)) {
+        if (rel === 'README.md') continue;
+        if (!phase.studentFiles.includes(rel)) problems.push(`${rel} is not a student-editable file of ${phase.id}`);
+        else files.set(rel, readFileSync(join(dir, rel)));
+      }
+      if (files.size === 0) problems.push('replaces no student file');
+      return { phase, name: `${phase.id}/${n}`, dir, bug, files, problems };
+    });
+}
+
+// The reference version of each of the phase's student files: solutions/<path>.
+function referenceFiles(phase: PhaseInfo): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  for (const rel of phase.studentFiles) {
+    const ref = join(REPO_ROOT, 'solutions', rel);
+    if (!existsSync(ref)) throw new Error(`no reference for ${rel} (expected solutions/${rel})`);
+    files.set(rel, readFileSync(ref));
+  }
+  return files;
+}
+
+function skeletonFiles(phases: readonly PhaseInfo[]): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  for (const p of phases) {
+    for (const rel of p.studentFiles) {
+      const content = committedFile(REPO_ROOT, rel);
+      if (content !== undefined) files.set(rel, content);
+    }
+  }
+  return files;
+}
+
+const graded = (run: SuiteRun): TestOutcome[] => run.tests.filter((t) => t.graded !== undefined);
+const firstLine = (t: TestOutcome): string => {
+  const line = t.errors.join('\n').split('\n').find((l) => l.trim() !== '') ?? '';
+  return line.length > 150 ? `${line.slice(0, 149)}…` : line;
+};
+const secs = (ms: number): string => `${(ms / 1000).toFixed(0)} s`;
+
+// ---- (a) solutions ---------------------------------------------------------------------------------
+
+async function checkSolutions(phases: readonly PhaseInfo[], failures: string[]): Promise<void> {
+  console.log(color.bold(`\n(a) every solution passes every suite (public and hidden)`));
+  const run = await runSuites({ root: REPO_ROOT, impl: 'solution', phases, hidden: true });
+  const failed = run.tests.filter((t) => t.state !== 'passed');
+  for (const b of run.builds) if (!b.ok) failures.push(`solution ${b.target} does not compile:\n    ${b.diagnostics.join('\n    ')}`);
+  for (const t of failed) failures.push(`solution fails ${t.file} > ${t.fullName}: ${firstLine(t)}`);
+  for (const [file, errs] of run.moduleErrors) failures.push(`solution run: ${file} failed: ${errs[0] ?? ''}`);
+  const ungraded = run.tests.filter((t) => t.graded === undefined);
+  for (const t of ungraded) failures.push(`${t.file} > ${t.fullName} is not graded(): every test names a checklist item`);
+  console.log(`    ${run.tests.length - failed.length}/${run.tests.length} tests pass  ${color.dim(secs(run.durationMs))}`);
+  for (const t of failed) console.log(bad(`    ✗ ${t.file} > ${t.name}: ${firstLine(t)}`));
+  for (const phase of phases) {
+    const fresh = manifestFromRun(run, phase);
+    const checklist = (await loadChecklist(REPO_ROOT, phase)) ?? [];
+    for (const item of checklist) {
+      if (!fresh.tests.some((t) => t.item === item.id)) failures.push(`${phase.id}: checklist item ${item.id} has no graded test`);
+    }
+    const diff = manifestDiff(readManifest(REPO_ROOT, phase.id), fresh);
+    const counts = `${fresh.tests.length} graded tests: ${fresh.tests.filter((t) => !t.hidden).length} public, ${fresh.tests.filter((t) => t.hidden).length} hidden`;
+    if (diff.length === 0) {
+      console.log(`    manifest ${phase.id}: up to date (${counts})`);
+    } else {
+      console.log(bad(`    manifest ${phase.id}: stale (${counts}); run npm run course -- manifest`));
+      for (const d of diff.slice(0, 10)) console.log(`      ${d}`);
+      failures.push(`tools/grading/manifests/${phase.id}.json is stale: run npm run course -- manifest`);
+    }
+  }
+}
+
+// ---- (b) skeletons --------------------------------------------------------------------------------
+
+async function checkSkeletons(phases: readonly PhaseInfo[], scratch: Scratch, failures: string[]): Promise<void> {
+  console.log(color.bold(`\n(b) every graded test fails on the untouched skeletons`));
+  scratch.overlay(skeletonFiles(phases));
+  const run = await runSuites({ root: scratch.root, impl: 'student', phases, hidden: true });
+  for (const b of run.builds) if (!b.ok) failures.push(`skeleton ${b.target} does not compile:\n    ${b.diagnostics.join('\n    ')}`);
+  const tests = graded(run);
+  const passing = tests.filter((t) => t.state === 'passed');
+  console.log(`    ${tests.length - passing.length}/${tests.length} graded tests fail  ${color.dim(secs(run.durationMs))}`);
+  for (const t of passing) {
+    console.log(bad(`    ✗ passes on the skeleton: ${t.file} > ${t.name}`));
+    failures.push(`passes on the untouched skeleton: ${t.file} > ${t.fullName}`);
+  }
+  if (tests.length === 0) failures.push('the skeleton run collected no graded test');
+}
+
+// ---- (c) mutants ----------------------------------------------------------------------------------
+
+async function runMutant(m: Mutant, scratch: Scratch, maxWorkers: number | undefined): Promise<MutantVerdict> {
+  const t0 = Date.now();
+  if (m.problems.length > 0) {
+    return { mutant: m, caught: false, hiddenFailures: [], publicFailures: [], problem: `invalid mutant: ${m.problems.join('; ')}`, seconds: 0 };
+  }
+  const files = referenceFiles(m.phase);
+  for (const [rel, content] of m.files) files.set(rel, content);
+  scratch.overlay(files);
+  const run = await runSuites({
+    root: scratch.root,
+    impl: 'student',
+    phases: [m.phase],
+    hidden: true,
+    hiddenOnly: true, // the verdict is about hidden tests; a public hang must not keep them from running
+    totalTimeoutMs: MUTANT_RUN_TIMEOUT_MS,
+    graceMs: 10_000,
+    ...(maxWorkers === undefined ? {} : { maxWorkers }),
+  });
+  const seconds = (Date.now() - t0) / 1000;
+  const build = run.builds[0];
+  if (build !== undefined && !build.ok) {
+    return {
+      mutant: m,
+      caught: false,
+      hiddenFailures: [],
+      publicFailures: [],
+      problem: `does not compile (a mutant must be a plausible bug that builds): ${build.diagnostics[0] ?? ''}`,
+      seconds,
+    };
+  }
+  // Only a test that ran and failed (or hung) catches a mutant; one the watchdog never let run does not.
+  const failed = graded(run).filter((t) => t.state === 'failed' || t.state === 'hung');
+  const hiddenFailures = failed.filter((t) => isHiddenFile(t.file));
+  return {
+    mutant: m,
+    caught: hiddenFailures.length > 0,
+    hiddenFailures,
+    publicFailures: failed.filter((t) => !isHiddenFile(t.file)),
+    problem: undefined,
+    seconds,
+  };
+}
+
+async function checkMutants(phases: readonly PhaseInfo[], scratches: readonly Scratch[], failures: string[]): Promise<MutantVerdict[]> {
+  const mutants = phases.flatMap((p) => loadMutants(p));
+  console.log(color.bold(`\n(c) every mutant fails at least one hidden test  (${mutants.length} mutants, ${scratches.length} at a time)`));
+  for (const p of phases) {
+    const n = mutants.filter((m) => m.phase.id === p.id).length;
+    const finished = hiddenSuitesPresent(REPO_ROOT, p);
+    if (finished && n < MIN_MUTANTS) failures.push(`${p.id} has ${n} mutants under solutions/mutants/${p.id}/, at least ${MIN_MUTANTS} expected`);
+  }
+  const verdicts: MutantVerdict[] = [];
+  const queue = [...mutants];
+  const maxWorkers = scratches.length > 1 ? 1 : undefined;
+  await Promise.all(
+    scratches.map(async (scratch) => {
+      for (let m = queue.shift(); m !== undefined; m = queue.shift()) {
+        const v = await runMutant(m, scratch, maxWorkers);
+        verdicts.push(v);
+        printVerdict(v);
+      }
+    }),
+  );
+  for (const v of verdicts) {
+    if (v.problem !== undefined) failures.push(`mutant ${v.mutant.name}: ${v.problem}`);
+    else if (!v.caught) failures.push(`mutant ${v.mutant.name} SURVIVED: no hidden test fails (${v.mutant.bug})`);
+  }
+  return verdicts.sort((a, b) => (a.mutant.name < b.mutant.name ? -1 : 1));
+}
+
+function printVerdict(v: MutantVerdict): void {
+  const head = `${v.mutant.name}`;
+  if (v.problem !== undefined) {
+    console.log(bad(`    ✗ ${head}: ${v.problem}`));
+    return;
+  }
+  const t = color.dim(`(${v.seconds.toFixed(0)} s)`);
+  if (!v.caught) {
+    console.log(bad(`    ✗ ${head} SURVIVED`) + ` ${t}: ${v.mutant.bug}`);
+    if (v.publicFailures.length > 0) console.log(`        only public tests fail: ${v.publicFailures.map((x) => x.name).join('; ')}`);
+    return;
+  }
+  console.log(`    ${ok('✓')} ${head} caught by ${v.hiddenFailures.length} hidden test${v.hiddenFailures.length === 1 ? '' : 's'} ${t}`);
+  console.log(color.dim(`        bug: ${v.mutant.bug}`));
+  for (const f of v.hiddenFailures) console.log(`        hidden ${f.name}${f.state === 'hung' ? ' (hung)' : ''}`);
+  for (const f of v.publicFailures) console.log(color.dim(`        public ${f.name}${f.state === 'hung' ? ' (hung)' : ''}`));
+}
+
+// ---- (d) the release -------------------------------------------------------------------------------
+
+interface ReleaseCheck {
+  readonly problems: string[];
+  readonly summary: string;
+}
+
+// Runs the release's public suites against its skeletons: every test must fail with "not
+// implemented" (no load error, no crash, no pass), and no hidden suite may exist.
+async function checkReleaseTree(out: string, phases: readonly PhaseInfo[]): Promise<ReleaseCheck> {
+  const problems: string[] = [];
+  if (existsSync(join(out, 'solutions'))) problems.push('the release contains solutions/');
+  const gyp = readFileSync(join(out, 'binding.gyp'), 'utf8');
+  if (/_solution['"]/.test(gyp)) problems.push('binding.gyp still has *_solution targets');
+  const releasePhases = gradablePhases(out, phases);
+  const run = await runSuites({ root: out, impl: 'student', phases: releasePhases, hidden: true });
+  for (const b of run.builds) if (!b.ok) problems.push(`${b.target} does not compile in the release: ${b.diagnostics[0] ?? ''}`);
+  for (const t of run.tests) {
+    if (isHiddenFile(t.file)) problems.push(`a hidden suite ran in the release: ${t.file}`);
+    if (t.state === 'passed') problems.push(`passes on the release's skeleton: ${t.file} > ${t.name}`);
+    else if (!/not implemented|ERR_NOT_IMPLEMENTED/.test(t.errors.join('\n'))) {
+      problems.push(`fails on the release's skeleton without "not implemented": ${t.file} > ${t.name}: ${firstLine(t)}`);
+    }
+  }
+  for (const [file, errs] of run.moduleErrors) problems.push(`${file} does not load in the release: ${errs[0] ?? ''}`);
+  if (run.tests.length === 0) problems.push('the release collected no test');
+  const grade = spawnSync(process.execPath, ['--import', 'tsx', 'tools/grade.ts', '--solution'], { cwd: out, encoding: 'utf8' });
+  if (grade.status === 0 || !/not part of the student release/.test(grade.stderr)) {
+    problems.push(`npm run grade -- --solution in the release should say solutions are not part of it (exit ${grade.status}): ${grade.stderr.trim()}`);
+  }
+  const byPhase = releasePhases.map((p) => `${p.id} ${run.tests.filter((t) => t.file.startsWith(`${p.dir}/`)).length}`).join(', ');
+  return {
+    problems,
+    summary: `public tests (${byPhase}): ${run.tests.filter((t) => t.state !== 'passed').length}/${run.tests.length} fail, as the skeletons should  ${color.dim(secs(run.durationMs))}`,
+  };
+}
+
+async function checkRelease(phases: readonly PhaseInfo[], failures: string[]): Promise<void> {
+  console.log(color.bold('\n(d) the student release: no solutions, public suites only, skeletons fail with "not implemented"'));
+  const out = join(tmpdir(), `miniray-release-${process.pid}`);
+  rmSync(out, { recursive: true, force: true });
+  try {
+    const r = exportRelease(REPO_ROOT, out, false);
+    symlinkSync(join(REPO_ROOT, 'node_modules'), join(out, 'node_modules'), 'dir');
+    const c = await checkReleaseTree(out, phases);
+    console.log(`    exported ${r.files} files; ${c.summary}`);
+    for (const p of c.problems) console.log(bad(`    ✗ ${p}`));
+    failures.push(...c.problems.map((p) => `release: ${p}`));
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+// ---- commands ---------------------------------------------------------------------------------------
+
+async function check(argv: readonly string[]): Promise<number> {
+  const t0 = Date.now();
+  if (!hasSolutions()) {
+    console.error('course check needs solutions/: it is not part of the student release.');
+    return 2;
+  }
+  const jobsArg = argv.indexOf('--jobs');
+  const jobs = Math.max(1, jobsArg >= 0 ? Number(argv[jobsArg + 1]) || 1 : 2);
+  const gradable = selectedPhases(argv);
+  const phases = withSolutions(gradable);
+  for (const p of gradable) if (!phases.includes(p)) console.log(color.yellow(`note: ${p.id} has no solutions/${p.dir}/src yet: skipped`));
+  if (phases.length === 0) {
+    console.error('nothing to check');
+    return 1;
+  }
+  console.log(color.bold(`course check: ${phases.map((p) => p.id).join(', ')}`));
+  const failures: string[] = [];
+  await checkSolutions(phases, failures);
+  const scratches: Scratch[] = [];
+  let verdicts: MutantVerdict[] = [];
+  try {
+    for (let i = 0; i < jobs; i += 1) scratches.push(await makeScratch({ from: REPO_ROOT, reuseBuild: true, label: `check${i}` }));
+    const first = scratches[0];
+    if (first !== undefined) await checkSkeletons(phases, first, failures);
+    verdicts = await checkMutants(phases, scratches, failures);
+  } finally {
+    for (const s of scratches) s.dispose();
+  }
+  if (!argv.includes('--no-release')) await checkRelease(phases, failures);
+
+  const caught = verdicts.filter((v) => v.caught).length;
+  console.log(color.bold(`\nmutants: ${caught}/${verdicts.length} caught`));
+  const seconds = ((Date.now() - t0) / 1000).toFixed(0);
+  if (failures.length > 0) {
+    console.log(bad(color.bold(`\ncourse check FAILED (${failures.length} problems, ${seconds} s):`)));
+    for (const f of failures) console.log(bad(`  - ${f}`));
+    return 1;
+  }
+  console.log(ok(color.bold(`\ncourse check passed (${seconds} s)`)));
+  return 0;
+}
+
+async function manifest(argv: readonly string[]): Promise<number> {
+  if (!hasSolutions()) {
+    console.error('course manifest needs solutions/: it is not part of the student release.');
+    return 2;
+  }
+  const phases = withSolutions(selectedPhases(argv));
+  const run = await runSuites({ root: REPO_ROOT, impl: 'solution', phases, hidden: true });
+  const failed = run.tests.filter((t) => t.state !== 'passed');
+  if (failed.length > 0 || run.builds.some((b) => !b.ok)) {
+    console.error(bad('the solutions do not pass every suite; fix them first:'));
+    for (const t of failed) console.error(`  ${t.file} > ${t.name}: ${firstLine(t)}`);
+    for (const b of run.builds.filter((x) => !x.ok)) console.error(`  ${b.target}: ${b.diagnostics.join('\n  ')}`);
+    return 1;
+  }
+  for (const p of phases) {
+    const m = manifestFromRun(run, p);
+    if (m.tests.length === 0) {
+      console.log(color.yellow(`${p.id}: no graded test collected: no manifest written`));
+      continue;
+    }
+    writeManifest(REPO_ROOT, m);
+    console.log(`tools/grading/manifests/${p.id}.json: ${m.tests.length} graded tests (${m.tests.filter((t) => !t.hidden).length} public, ${m.tests.filter((t) => t.hidden).length} hidden)`);
+  }
+  return 0;
+}
+
+async function exportCommand(argv: readonly string[]): Promise<number> {
+  const target = argv.find((a) => !a.startsWith('--'));
+  if (target === undefined) {
+    console.error('usage: npm run course -- export OUT [--check] [--force]');
+    return 2;
+  }
+  if (!hasSolutions()) console.log(color.yellow('note: this is already a student release'));
+  const out = resolve(process.env.INIT_CWD ?? process.cwd(), target);
+  const inside = relative(REPO_ROOT, out);
+  if (inside === '' || (!inside.startsWith('..') && !isAbsolute(inside) && !/^(out|\.scratch)(\/|$)/.test(inside))) {
+    console.error(`refusing to export into the course itself (${out}); use a directory outside it, or out/`);
+    return 2;
+  }
+  const r = exportRelease(REPO_ROOT, out, argv.includes('--force'));
+  console.log(`exported the student release to ${out} (${r.files} files; no solutions/, hidden suites or mutants)`);
+  for (const n of r.notes) console.log(color.yellow(`note: ${n}`));
+  if (!argv.includes('--check')) return 0;
+  console.log(color.dim('checking it: npm install, then the public suites against the skeletons...'));
+  const lock = existsSync(join(out, 'package-lock.json'));
+  const install = spawnSync('npm', [lock ? 'ci' : 'install', '--no-audit', '--no-fund'], { cwd: out, stdio: 'inherit' });
+  if (install.status !== 0) {
+    console.error(bad(`npm ${lock ? 'ci' : 'install'} failed in ${out}`));
+    return 1;
+  }
+  const c = await checkReleaseTree(out, PHASES);
+  console.log(c.summary);
+  for (const p of c.problems) console.log(bad(`✗ ${p}`));
+  console.log(c.problems.length === 0 ? ok('the release checks out') : bad('the release has problems'));
+  return c.problems.length === 0 ? 0 : 1;
+}
+
+function mutantsCommand(): number {
+  for (const p of PHASES) {
+    for (const m of loadMutants(p)) {
+      console.log(`${m.name.padEnd(32)} ${m.bug}${m.problems.length > 0 ? bad(`  [${m.problems.join('; ')}]`) : ''}`);
+    }
+  }
+  return 0;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'check':
+      return check(rest);
+    case 'manifest':
+      return manifest(rest);
+    case 'export':
+      return exportCommand(rest);
+    case 'mutants':
+      return mutantsCommand();
+    default:
+      console.error('usage: npm run course -- check [phaseN ...] [--jobs N] [--no-release] | manifest [phaseN ...] | export OUT [--check] [--force] | mutants');
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+    process.exitCode = 1;
+  },
+);
