@@ -14,9 +14,9 @@
 //   npm run course -- mutants
 //       lists the mutants and the bug each one plants
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 
 import { PHASES, REPO_ROOT, hasSolutions, type PhaseId, type PhaseInfo } from '../lib/phases.js';
 import { committedFile, makeScratch, type Scratch } from './grading/course-files.js';
@@ -70,6 +70,9 @@ function listFiles(dir: string, rel = ''): string[] {
   return out;
 }
 
+// A mutant is a patch against the reference (solutions/<student path>): it keeps applying as the
+// reference evolves, and it shows the bug and nothing else. `mutant.patch` uses student paths
+// (a/phase1-shm/src/shm_store.cc); applying it yields the mutated copies of those files.
 export function loadMutants(phase: PhaseInfo): Mutant[] {
   const base = join(REPO_ROOT, 'solutions', 'mutants', phase.id);
   if (!existsSync(base)) return [];
@@ -82,15 +85,41 @@ export function loadMutants(phase: PhaseInfo): Mutant[] {
       const readme = join(dir, 'README.md');
       const bug = existsSync(readme) ? (readFileSync(readme, 'utf8').split('\n')[0] ?? '').trim() : '';
       if (bug === '') problems.push('no README.md whose first line says what the bug is');
-      const files = new Map<string, Buffer>();
-      for (const rel of listFiles(dir)) {
-        if (rel === 'README.md') continue;
-        if (!phase.studentFiles.includes(rel)) problems.push(`${rel} is not a student-editable file of ${phase.id}`);
-        else files.set(rel, readFileSync(join(dir, rel)));
-      }
-      if (files.size === 0) problems.push('replaces no student file');
+      const others = listFiles(dir).filter((rel) => rel !== 'README.md' && rel !== 'mutant.patch');
+      if (others.length > 0) problems.push(`unexpected files (a mutant is README.md + mutant.patch): ${others.join(', ')}`);
+      const patch = join(dir, 'mutant.patch');
+      const files = existsSync(patch) ? applyMutantPatch(phase, patch, problems) : new Map<string, Buffer>();
+      if (!existsSync(patch)) problems.push('no mutant.patch');
+      else if (files.size === 0 && problems.length === 0) problems.push('mutant.patch changes no student file');
       return { phase, name: `${phase.id}/${n}`, dir, bug, files, problems };
     });
+}
+
+// Applies `patch` to the phase's reference files in a scratch folder; returns the files it changed.
+function applyMutantPatch(phase: PhaseInfo, patch: string, problems: string[]): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  const text = readFileSync(patch, 'utf8');
+  const touched = [...text.matchAll(/^\+\+\+ b\/(\S+)/gm)].map((m) => m[1] ?? '');
+  for (const rel of touched) {
+    if (!phase.studentFiles.includes(rel)) problems.push(`${rel} is not a student-editable file of ${phase.id}`);
+  }
+  if (problems.length > 0) return files;
+  const work = mkdtempSync(join(tmpdir(), 'miniray-mutant-'));
+  try {
+    for (const [rel, content] of referenceFiles(phase)) {
+      mkdirSync(dirname(join(work, rel)), { recursive: true });
+      writeFileSync(join(work, rel), content);
+    }
+    const r = spawnSync('git', ['apply', '--whitespace=nowarn', patch], { cwd: work, encoding: 'utf8' });
+    if (r.status !== 0) {
+      problems.push(`mutant.patch no longer applies to the reference: ${(r.stderr || r.stdout).trim()}`);
+      return files;
+    }
+    for (const rel of touched) files.set(rel, readFileSync(join(work, rel)));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return files;
 }
 
 // The reference version of each of the phase's student files: solutions/<path>.
