@@ -33,6 +33,8 @@ export interface Stats {
 export interface BatchOptions {
   // Called (untimed) before each timed batch, to make room for `batch` more operations.
   readonly prepare?: (batch: number) => void | Promise<void>;
+  // Called (untimed) after each timed batch, e.g. to release what the batch pinned.
+  readonly finish?: (batch: number) => void;
   // Largest batch the caller can prepare room for.
   readonly maxBatch?: number;
   readonly batch?: number;
@@ -93,6 +95,7 @@ async function calibrate(op: () => void, budget: Budget, options: BatchOptions):
     const t0 = nowNs();
     for (let i = 0; i < probe; i += 1) op();
     perOp = Math.min(perOp, Number(nowNs() - t0) / probe);
+    options.finish?.(probe);
     if (round >= 1 && perOp > budget.targetBatchNs) break; // slow: one call per sample anyway
   }
   const want = Math.round(budget.targetBatchNs / Math.max(perOp, 1));
@@ -121,6 +124,7 @@ export async function measureBatched(
     const t0 = nowNs();
     for (let i = 0; i < batch; i += 1) op();
     const total = Number(nowNs() - t0) / 1e6;
+    options.finish?.(batch);
     return { overriddenDuration: total / batch, overriddenIterationCost: total };
   });
   await bench.run();
