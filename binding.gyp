@@ -63,7 +63,7 @@
     # Benchmark baselines (memcpy, an empty N-API call): tools/bench/, built by `npm run bench`.
     {
       'target_name': 'bench_native',
-      'dependencies': ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except_all"],
+      'dependencies': ['native_common'],
       'sources': ['tools/bench/native/bench_native.cc'],
     },
   ],

@@ -224,7 +224,7 @@ async function main(): Promise<number> {
   const syscall = rows.find((r) => r.op === 'syscall_getpid')?.median_ns ?? 0;
   if (ratios.some((r) => r.name === 'get_median_ns' && !r.pass)) {
     notes.push(
-      `a get that takes a 40-digit string id costs at least napi_noop + napi_id_arg = ${Math.round(floor.reduce((a, b) => a + b, 0))} ns before any store work, plus a view made in JS over the segment's one ArrayBuffer; a system call on the path (getpid() in every lock, a clock read) adds up to ${Math.round(syscall)} ns here. Phase 2's get_release pays the call, the id and the lock twice.`,
+      `a get that takes a 40-digit string id costs at least napi_id_arg (an N-API call that reads a 40-digit id) = ${Math.round(floor[1] ?? 0)} ns before any store work, plus a view made in JS over the segment's one ArrayBuffer; a system call on the path (getpid() in every lock, a clock read) adds up to ${Math.round(syscall)} ns here. Phase 2's get_release pays the call, the id and the lock twice.`,
     );
   }
   const report: Report = {

@@ -14,6 +14,8 @@
 //                        do not pay first-touch page faults (Ray's preallocate_plasma_memory).
 #include <napi.h>
 
+#include "miniray/napi_util.h"
+
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -75,12 +77,12 @@ Napi::Value View(const Napi::CallbackInfo& info) {
                                static_cast<size_t>(offset));
 }
 
+// The id argument exactly as every phase's glue reads it (native-common's ArgObjectId).
 Napi::Value IdArg(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsString()) {
-    throw Napi::TypeError::New(info.Env(), "id must be a string");
-  }
-  std::string id = info[0].As<Napi::String>().Utf8Value();
-  return Napi::Number::New(info.Env(), static_cast<double>(id.size()));
+  return miniray::napi::Guard(info.Env(), [&]() -> Napi::Value {
+    miniray::ObjectId id = miniray::napi::ArgObjectId(info, 0, "id");
+    return Napi::Number::New(info.Env(), static_cast<double>(id.bytes[0]));
+  });
 }
 
 Napi::Value Noop(const Napi::CallbackInfo& info) { return info.Env().Undefined(); }
