@@ -150,7 +150,7 @@ class ObjectStore {
   uint32_t lock_timeout_ms_;
   std::atomic<bool> closed_{false};
   // Pins held by this handle, so that a double release is caught and Close() can release them.
-  std::mutex pins_mutex_;
+  // Which lock protects it? (The async gets run on other threads of this process.)
   std::unordered_map<ObjectId, uint32_t, IdHash> pins_;
 };
 

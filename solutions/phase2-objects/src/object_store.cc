@@ -231,7 +231,6 @@ std::vector<GetResult> ObjectStore::Get(const std::vector<ObjectId>& ids, int64_
       }
       const bool expired = deadline == 0 || (deadline > 0 && MonotonicMs() >= deadline);
       if (all_sealed || expired) {
-        std::lock_guard<std::mutex> pins(pins_mutex_);
         for (size_t i = 0; i < ids.size(); ++i) {
           if (out[i].status != GetStatus::kSealed) continue;
           ObjectEntry* e = ids.size() == 1 ? first : table_.Find(ids[i]);
@@ -256,7 +255,6 @@ std::vector<GetResult> ObjectStore::Get(const std::vector<ObjectId>& ids, int64_
 void ObjectStore::Release(const ObjectId& id) {
   CheckOpen();
   MINIRAY_LOCKED();
-  std::lock_guard<std::mutex> pins(pins_mutex_);
   auto it = pins_.find(id);
   if (it == pins_.end()) {
     throw Error(ErrorCode::kInvalidArgument,
@@ -319,8 +317,7 @@ void ObjectStore::Close() {
   try {
     LockGuard guard(header()->mutex, lock_timeout_ms_);
     if (guard.recovered()) Recover();
-    std::lock_guard<std::mutex> pins(pins_mutex_);
-    for (const auto& [id, count] : pins_) {
+      for (const auto& [id, count] : pins_) {
       ObjectEntry* e = table_.Find(id);
       if (e != nullptr) e->ref_count -= std::min(e->ref_count, count);
     }

@@ -150,7 +150,8 @@ class ObjectStore {
   uint32_t lock_timeout_ms_;
   std::atomic<bool> closed_{false};
   // Pins held by this handle, so that a double release is caught and Close() can release them.
-  std::mutex pins_mutex_;
+  // Touched only under the segment's lock, which also excludes this process's other threads (the
+  // async gets on the libuv pool): no mutex of its own.
   std::unordered_map<ObjectId, uint32_t, IdHash> pins_;
 };
 
