@@ -209,11 +209,11 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
   Napi::Value Locate(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&]() -> Napi::Value {
       ObjectStore& store = Store(info.Env());
-      auto id = miniray::napi::ArgObjectId(info, 0, "id");
+      one_id_[0] = miniray::napi::ArgObjectId(info, 0, "id");  // reused: no allocation per get
       int64_t timeout = ArgTimeout(info, 1);
-      auto results = store.Get({id}, timeout);
+      auto results = store.Get(one_id_, timeout);
       const StoreGetResult& r = results.at(0);
-      if (r.status != GetStatus::kSealed) throw NotReturned(id, r.status, timeout);
+      if (r.status != GetStatus::kSealed) throw NotReturned(one_id_[0], r.status, timeout);
       scratch_.Write(r.location.offset, r.location.size, buffer_->size());
       return info.Env().Undefined();
     });
@@ -342,6 +342,7 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
   std::shared_ptr<ObjectStore> store_;
   std::shared_ptr<SegmentBuffer> buffer_;
   miniray::napi::LocationScratch scratch_;
+  std::vector<ObjectId> one_id_ = std::vector<ObjectId>(1);  // locate()'s argument to Get
 };
 
 Napi::FunctionReference* StoreWrap::constructor = nullptr;

@@ -39,7 +39,8 @@
 namespace miniray::phase2 {
 
 constexpr uint64_t kMagic = 0x324a424f5941524dULL;  // "MRAYOBJ2" read as little-endian bytes
-constexpr uint32_t kLayoutVersion = 1;
+// 2: ObjectId::Hash changed, and where an id lands in the table is part of the layout.
+constexpr uint32_t kLayoutVersion = 2;
 constexpr uint64_t kMaxCapacity = 1ULL << 36;  // 64 GiB
 
 struct StoreOptions {

@@ -19,7 +19,7 @@ struct ObjectId {
   static ObjectId FromHex(const std::string& hex);
   static ObjectId FromHex(const char* hex, size_t length);
   std::string Hex() const;
-  // A well-mixed 64-bit hash of all 20 bytes (FNV-1a followed by a 64-bit finaliser).
+  // A well-mixed 64-bit hash of all 20 bytes (three words through splitmix64's finaliser).
   uint64_t Hash() const;
   bool IsZero() const;
 
