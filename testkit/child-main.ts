@@ -2,16 +2,18 @@
 // functions, reporting results, errors and events back to the parent over the IPC channel.
 import type { ChildMessage, FixtureContext, ParentMessage, SerializedError } from './protocol.js';
 
-const send = (msg: ChildMessage): void => {
-  process.send?.(msg);
-};
+const send = (msg: ChildMessage): Promise<void> =>
+  new Promise((resolve) => {
+    if (process.send === undefined) resolve();
+    else process.send(msg, undefined, {}, () => resolve());
+  });
 
 const signals = new Map<string, unknown[]>();
 const waiters = new Map<string, Array<(data: unknown) => void>>();
 
 const ctx: FixtureContext = {
   emit(name, data) {
-    send({ type: 'event', name, data });
+    return send({ type: 'event', name, data });
   },
   waitFor(name, timeoutMs) {
     const queued = signals.get(name);
@@ -58,13 +60,13 @@ process.on('message', (raw: ParentMessage) => {
       const fn = mod[raw.fn];
       if (typeof fn !== 'function') throw new Error(`${raw.module} has no function ${raw.fn}`);
       const value: unknown = await (fn as (a: unknown, c: FixtureContext) => unknown)(raw.args, ctx);
-      send({ type: 'result', seq: raw.seq, value });
+      void send({ type: 'result', seq: raw.seq, value });
     } catch (e) {
-      send({ type: 'error', seq: raw.seq, error: serialize(e) });
+      void send({ type: 'error', seq: raw.seq, error: serialize(e) });
     }
   })();
 });
 
 // The parent going away (a killed test worker) must not leave this child running.
 process.on('disconnect', () => process.exit(0));
-send({ type: 'ready' });
+void send({ type: 'ready' });

@@ -31,8 +31,9 @@ export type ChildMessage =
 
 // What a fixture function receives besides its arguments.
 export interface FixtureContext {
-  // Tells the parent something happened ('ready', 'locked', ...); the parent can await it.
-  emit(name: string, data?: unknown): void;
+  // Tells the parent something happened ('ready', 'locked', ...); the parent can await it. The
+  // promise resolves once the message has left this process (await it before blocking the thread).
+  emit(name: string, data?: unknown): Promise<void>;
   // Waits for a signal from the parent (a barrier's 'go'); rejects after timeoutMs.
   waitFor(name: string, timeoutMs: number): Promise<unknown>;
 }

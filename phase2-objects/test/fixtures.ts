@@ -65,23 +65,39 @@ export interface WaitResult {
   readonly outcome: ErrorCode | 'ok';
   readonly sha1?: string;
   readonly elapsedMs: number;
-  readonly ticks: number; // how often a 10 ms interval fired while waiting
+  readonly ticks: number; // async: timer ticks seen while the get was pending (0 for sync)
 }
 
-// Waits in get() (sync or Promise) for `id`, after telling the parent 'waiting'.
+// Waits in get() (sync or Promise) for `id`, telling the parent 'waiting' once the get is under
+// way. For the Promise form, 'waiting' comes only after the event loop has turned a few times
+// while the get was pending: the proof that it does not block the loop.
 export const waitGet: Fixture<
   { name: string; id: ObjectId; timeoutMs: number; mode: 'sync' | 'async'; release?: boolean },
   WaitResult
 > = async ({ name, id, timeoutMs, mode, release }, ctx) => {
   const store = ObjectStore.open(name, { lockTimeoutMs: 10_000 });
   let ticks = 0;
-  const timer = setInterval(() => (ticks += 1), 10);
-  ctx.emit('waiting');
-  // Let the 'waiting' message leave before a sync get blocks this process's event loop.
-  await new Promise((r) => setTimeout(r, 20));
   const t0 = Date.now();
   try {
-    const view = mode === 'sync' ? store.get(id, { timeoutMs }) : await store.getAsync(id, { timeoutMs });
+    let view: Buffer;
+    if (mode === 'sync') {
+      // The message must leave before a sync get blocks this process's event loop.
+      await ctx.emit('waiting');
+      view = store.get(id, { timeoutMs });
+    } else {
+      const pending = store.getAsync(id, { timeoutMs });
+      let settled = false;
+      pending.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      while (ticks < 3 && !settled) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        ticks += 1;
+      }
+      await ctx.emit('waiting');
+      view = await pending;
+    }
     const result: WaitResult = { outcome: 'ok', sha1: sha1(view), elapsedMs: Date.now() - t0, ticks };
     if (release === true) store.release(id);
     return result;
@@ -89,7 +105,6 @@ export const waitGet: Fixture<
     if (!(e instanceof MiniRayError)) throw e;
     return { outcome: e.code, elapsedMs: Date.now() - t0, ticks };
   } finally {
-    clearInterval(timer);
     store.close();
   }
 };

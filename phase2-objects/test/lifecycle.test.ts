@@ -3,6 +3,7 @@ import { describe, expect } from 'vitest';
 
 import { fixtures, spawnChild } from '../../testkit/children.js';
 import { graded } from '../../testkit/graded.js';
+import { waitUntilAsleep } from '../../testkit/asleep.js';
 import { useSandbox } from '../../testkit/sandbox.js';
 import { checklist } from '../checklist.js';
 import { ObjectStore, randomObjectId } from '../index.js';
@@ -52,19 +53,28 @@ describe('phase 2: create, seal, abort, get', () => {
   });
 
   graded(item, 'getAsync() resolves when the object is sealed, and the event loop keeps running meanwhile', async () => {
-    const store = ObjectStore.create(sandbox.segment('async'), { capacity: 1 << 16 });
+    const name = sandbox.segment('async');
+    const store = ObjectStore.create(name, { capacity: 1 << 16 });
     const id = randomObjectId();
     const view = store.create(id, 5);
-    let ticks = 0;
-    const timer = setInterval(() => (ticks += 1), 5);
     const pending = store.getAsync(id, { timeoutMs: 10_000 });
-    await new Promise((r) => setTimeout(r, 100));
+    await waitUntilAsleep(process.pid, name); // a pool thread of this process sleeps in the get
+    // While it sleeps, this thread's event loop still runs: three timer ticks come and go.
+    let ticks = 0;
+    const ticked = await new Promise<boolean>((resolve) => {
+      const giveUp = setTimeout(() => resolve(false), 5000);
+      const timer = setInterval(() => {
+        ticks += 1;
+        if (ticks < 3) return;
+        clearInterval(timer);
+        clearTimeout(giveUp);
+        resolve(true);
+      }, 1);
+    });
+    expect(ticked, 'timers fired while the get was waiting: it did not block the event loop').toBe(true);
     view.write('ready');
     store.seal(id);
-    const got = await pending;
-    clearInterval(timer);
-    expect(got.toString()).toBe('ready');
-    expect(ticks, 'timers fired while the get was waiting: it did not block the event loop').toBeGreaterThan(0);
+    expect((await pending).toString()).toBe('ready');
     store.close();
   });
 
@@ -75,7 +85,7 @@ describe('phase 2: create, seal, abort, get', () => {
     const child = await spawnChild({ label: 'waiter' });
     const waiting = child.run(fx, 'waitGet', { name, id, timeoutMs: 4000, mode: 'sync' });
     await child.waitEvent('waiting');
-    await new Promise((r) => setTimeout(r, 300)); // let the child fall asleep in get()
+    await waitUntilAsleep(child.pid, name); // the child is asleep inside get()
     const data = Buffer.from('sealed by the parent');
     store.create(id, data.length).set(data);
     store.seal(id);

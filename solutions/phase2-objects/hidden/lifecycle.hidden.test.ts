@@ -3,6 +3,7 @@ import { describe, expect } from 'vitest';
 
 import { fixtures, spawnChild, spawnChildren } from '../../../testkit/children.js';
 import { graded } from '../../../testkit/graded.js';
+import { waitUntilAsleep } from '../../../testkit/asleep.js';
 import { useSandbox } from '../../../testkit/sandbox.js';
 import { checklist } from '../../../phase2-objects/checklist.js';
 import { ObjectStore, randomObjectId } from '../../../phase2-objects/index.js';
@@ -58,7 +59,7 @@ describe('phase 2 (hidden): lifecycle', () => {
       const [a, b] = await spawnChildren(2);
       const waiting = a!.run(fx, 'waitGet', { name, id, timeoutMs: 4000, mode, release: true });
       await a!.waitEvent('waiting');
-      await new Promise((r) => setTimeout(r, 300)); // let A fall asleep in get()
+      await waitUntilAsleep(a!.pid, name); // A is asleep inside get()
       // B keeps its store open until A is done: only the seal itself may wake A.
       const putting = b!.run(fx, 'putObject', { name, id, seed: 42, size: 5000, holdOpen: true });
       const expected = (await b!.waitEvent('sealed')) as string;
@@ -82,7 +83,7 @@ describe('phase 2 (hidden): lifecycle', () => {
     const a = await spawnChild({ label: 'A' });
     const waiting = a.run(fx, 'waitGet', { name, id, timeoutMs: -1, mode: 'async' });
     await a.waitEvent('waiting');
-    await new Promise((r) => setTimeout(r, 50));
+    await waitUntilAsleep(a.pid, name);
     patternBytes(3, 64).copy(view);
     store.seal(id);
     const result = await waiting;
@@ -102,7 +103,7 @@ describe('phase 2 (hidden): lifecycle', () => {
     expect(got.map((v) => (v === null ? null : v.toString()))).toEqual(['a', null, null]);
     expect(store.stats().pinned).toBe(1);
     const pending = store.getManyAsync([a, b], { timeoutMs: 5000 });
-    await new Promise((r) => setTimeout(r, 50));
+    await waitUntilAsleep(process.pid, name);
     store.seal(b);
     const both = await pending;
     expect(both.map((v) => v?.toString())).toEqual(['a', 'b']);
@@ -149,11 +150,11 @@ describe('phase 2 (hidden): lifecycle', () => {
     void victim!.run(fx, 'waitGet', { name, id, timeoutMs: -1, mode: 'async' }).catch(() => undefined);
     void victim!.run(fx, 'waitGet', { name, id, timeoutMs: 10_000, mode: 'sync' }).catch(() => undefined);
     await victim!.waitEvent('waiting');
-    await new Promise((r) => setTimeout(r, 100));
+    await waitUntilAsleep(victim!.pid, name);
     await victim!.kill('SIGKILL');
     const waiting = survivor!.run(fx, 'waitGet', { name, id, timeoutMs: 4000, mode: 'sync', release: true });
     await survivor!.waitEvent('waiting');
-    await new Promise((r) => setTimeout(r, 300));
+    await waitUntilAsleep(survivor!.pid, name);
     view.write('live');
     store.seal(id);
     const result = await waiting;
@@ -167,10 +168,11 @@ describe('phase 2 (hidden): lifecycle', () => {
   });
 
   graded(item, 'close() cancels an untimed getAsync with ERR_CLOSED; views from before stay readable', async () => {
-    const store = ObjectStore.create(sandbox.segment('close'), { capacity: 1 << 16 });
+    const name = sandbox.segment('close');
+    const store = ObjectStore.create(name, { capacity: 1 << 16 });
     const kept = store.get(store.put(Buffer.from('still here')));
     const pending = store.getAsync(randomObjectId(), { timeoutMs: -1 });
-    await new Promise((r) => setTimeout(r, 50));
+    await waitUntilAsleep(process.pid, name);
     store.close();
     await expect(pending).toRejectMiniRay('ERR_CLOSED');
     expect(kept.toString()).toBe('still here');
