@@ -175,6 +175,10 @@ function main(argv: string[]): number {
       ? ['solution']
       : ['student'];
   const phases = argv.filter((a) => /^phase\d$/.test(a)) as PhaseId[];
+  if (impls.length === 1 && impls[0] === 'solution' && !hasSolutions()) {
+    console.error('build: this is the student release: it has no solutions/ to build');
+    return 2;
+  }
   const results = build({ impls, phases, quiet: argv.includes('--quiet') });
   return results.every((r) => r.ok) ? 0 : 1;
 }

@@ -7,10 +7,12 @@ import { PHASES } from '../../lib/phases.js';
 import { committedFile, courseFiles } from './course-files.js';
 import { MANIFEST_DIR, type PhaseManifest } from './manifest.js';
 
-// Instructor-only: the reference code, hidden suites and mutants; CI and the full verify.
+// Instructor-only: the reference code, hidden suites and mutants, and CI. The scripts stay: in the
+// release, `verify` checks what a student's checkout can (typecheck, build, the site) and the
+// `:solution` scripts say that solutions are not part of it.
 const DROP_PREFIXES = ['solutions/', '.ci/'];
-const DROP_FILES = new Set(['tools/verify.ts']);
-const DROP_SCRIPTS = ['test:solution', 'build:solution', 'verify'];
+const DROP_FILES = new Set<string>();
+const DROP_SCRIPTS: readonly string[] = [];
 
 // Removes every target whose name ends in _solution from a binding.gyp (a Python literal), with the
 // comment lines directly above it. Braces inside strings and comments are ignored.
