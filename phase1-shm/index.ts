@@ -6,6 +6,7 @@
 import { MiniRayError } from '../lib/errors.js';
 import type { ObjectId } from '../lib/ids.js';
 import { loadAddon } from '../lib/native.js';
+import { optionsOf } from '../lib/options.js';
 import { SegmentViews, type ViewSource } from '../lib/views.js';
 
 export type { ObjectId } from '../lib/ids.js';
@@ -66,18 +67,19 @@ export class ShmStore {
 
   // Creates a new segment; ERR_SEGMENT_EXISTS when the name is taken.
   static create(name: string, options: CreateOptions): ShmStore {
+    const o = optionsOf(options);
     const native = addon().create(
       name,
-      options.capacity,
-      options.maxObjects,
-      options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+      o.capacity as number,
+      o.maxObjects,
+      o.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
     );
     return new ShmStore(native, name);
   }
 
   // Attaches to an existing segment; ERR_SEGMENT_NOT_FOUND or ERR_LAYOUT_MISMATCH when it cannot.
   static open(name: string, options: OpenOptions = {}): ShmStore {
-    return new ShmStore(addon().open(name, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS), name);
+    return new ShmStore(addon().open(name, optionsOf(options).lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS), name);
   }
 
   // Removes the name from /dev/shm. Processes that have it open keep working.

@@ -27,6 +27,7 @@
 import { MiniRayError } from '../lib/errors.js';
 import { randomObjectId, type ObjectId } from '../lib/ids.js';
 import { loadAddon } from '../lib/native.js';
+import { optionsOf } from '../lib/options.js';
 import { SegmentViews, type ViewSource } from '../lib/views.js';
 
 export type { ObjectId } from '../lib/ids.js';
@@ -121,18 +122,19 @@ export class ObjectStore {
 
   // Creates a new segment; ERR_SEGMENT_EXISTS when the name is taken.
   static create(name: string, options: CreateOptions): ObjectStore {
+    const o = optionsOf(options);
     const native = addon().create(
       name,
-      options.capacity,
-      options.tableSize ?? DEFAULT_TABLE_SIZE,
-      options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+      o.capacity as number,
+      o.tableSize ?? DEFAULT_TABLE_SIZE,
+      o.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
     );
     return new ObjectStore(native, name);
   }
 
   // Attaches to an existing segment; ERR_SEGMENT_NOT_FOUND or ERR_LAYOUT_MISMATCH when it cannot.
   static open(name: string, options: OpenOptions = {}): ObjectStore {
-    return new ObjectStore(addon().open(name, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS), name);
+    return new ObjectStore(addon().open(name, optionsOf(options).lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS), name);
   }
 
   // Removes the name from /dev/shm. Processes that have it open keep working.
@@ -170,20 +172,20 @@ export class ObjectStore {
 
   // A pinned, zero-copy view of a sealed object, waiting for it as described above.
   get(id: ObjectId, options: GetOptions = {}): Buffer {
-    this.native.locate(id, options.timeoutMs ?? 0);
+    this.native.locate(id, optionsOf(options).timeoutMs ?? 0);
     return this.views.located();
   }
 
   getMany(ids: readonly ObjectId[], options: GetOptions = {}): Array<Buffer | null> {
-    return this.native.getMany(ids, options.timeoutMs ?? 0).map((v) => (v === null ? null : asBuffer(v)));
+    return this.native.getMany(ids, optionsOf(options).timeoutMs ?? 0).map((v) => (v === null ? null : asBuffer(v)));
   }
 
   async getAsync(id: ObjectId, options: GetOptions = {}): Promise<Buffer> {
-    return asBuffer(await this.native.getAsync([id], options.timeoutMs ?? 0, true));
+    return asBuffer(await this.native.getAsync([id], optionsOf(options).timeoutMs ?? 0, true));
   }
 
   async getManyAsync(ids: readonly ObjectId[], options: GetOptions = {}): Promise<Array<Buffer | null>> {
-    const views = await this.native.getAsync(ids, options.timeoutMs ?? 0, false);
+    const views = await this.native.getAsync(ids, optionsOf(options).timeoutMs ?? 0, false);
     return views.map((v) => (v === null ? null : asBuffer(v)));
   }
 
