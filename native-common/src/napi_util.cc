@@ -94,6 +94,10 @@ int64_t ArgI64(const Napi::CallbackInfo& info, size_t i, const char* name, int64
   return static_cast<int64_t>(d);
 }
 
+uint32_t ArgLockTimeout(const Napi::CallbackInfo& info, size_t i) {
+  return static_cast<uint32_t>(ArgU64(info, i, "lockTimeoutMs", 3'600'000));
+}
+
 ObjectId ArgObjectId(const Napi::CallbackInfo& info, size_t i, const char* name) {
   // On every get and release: read the 40 characters into a stack buffer, no std::string.
   // UTF-16 rather than latin1, which would silently fold characters above U+00FF into hex digits.

@@ -38,8 +38,7 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
 
   explicit StoreWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<StoreWrap>(info) {
     // Constructed only from create()/open() below, with the store passed as an external.
-    auto* store = info[0].As<Napi::External<std::shared_ptr<ShmStore>>>().Data();
-    store_ = *store;
+    store_ = miniray::napi::TakeStore<ShmStore>(info);
     buffer_.emplace(info.Env(), store_->base(), store_->mapped_size(), store_);
   }
 
@@ -129,13 +128,7 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
 Napi::FunctionReference* StoreWrap::constructor = nullptr;
 
 Napi::Value Wrap(Napi::Env env, std::unique_ptr<ShmStore> store) {
-  auto shared = std::make_shared<std::shared_ptr<ShmStore>>(std::move(store));
-  auto external = Napi::External<std::shared_ptr<ShmStore>>::New(env, shared.get());
-  return StoreWrap::constructor->New({external});
-}
-
-uint32_t LockTimeout(const Napi::CallbackInfo& info, size_t i) {
-  return static_cast<uint32_t>(miniray::napi::ArgU64(info, i, "lockTimeoutMs", 3'600'000));
+  return miniray::napi::NewStoreObject(*StoreWrap::constructor, env, std::move(store));
 }
 
 Napi::Value Create(const Napi::CallbackInfo& info) {
@@ -147,7 +140,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
                               ? static_cast<uint32_t>(
                                     miniray::napi::ArgU64(info, 2, "maxObjects", UINT32_MAX))
                               : kDefaultMaxObjects;
-    options.lock_timeout_ms = LockTimeout(info, 3);
+    options.lock_timeout_ms = miniray::napi::ArgLockTimeout(info, 3);
     return Wrap(info.Env(), ShmStore::Create(name, options));
   });
 }
@@ -155,7 +148,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
 Napi::Value Open(const Napi::CallbackInfo& info) {
   return Guard(info.Env(), [&] {
     std::string name = miniray::napi::ArgString(info, 0, "name");
-    return Wrap(info.Env(), ShmStore::Open(name, LockTimeout(info, 1)));
+    return Wrap(info.Env(), ShmStore::Open(name, miniray::napi::ArgLockTimeout(info, 1)));
   });
 }
 

@@ -1,30 +1,14 @@
 // Code that runs inside child processes during phase-1 tests (see testkit/children.ts).
-import { createHash } from 'node:crypto';
-
+import { patternBytes, sha1 } from '../../testkit/data.js';
 import type { Fixture } from '../../testkit/protocol.js';
 import { ShmStore, type ObjectId } from '../index.js';
+
+export { patternBytes, sha1 };
 
 export interface PutRecord {
   readonly id: ObjectId;
   readonly size: number;
   readonly sha1: string;
-}
-
-export const sha1 = (data: Uint8Array): string => createHash('sha1').update(data).digest('hex');
-
-// Deterministic bytes: any process can regenerate an object's expected content from its seed.
-export function patternBytes(seed: number, size: number): Buffer {
-  const out = Buffer.allocUnsafe(size);
-  let x = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < size; i += 1) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
 }
 
 // Opens the store, takes its lock, says 'locked', and holds it until told 'release'.

@@ -156,8 +156,7 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
   }
 
   explicit StoreWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<StoreWrap>(info) {
-    auto* store = info[0].As<Napi::External<std::shared_ptr<ObjectStore>>>().Data();
-    store_ = *store;
+    store_ = miniray::napi::TakeStore<ObjectStore>(info);
     buffer_ = std::make_shared<SegmentBuffer>(info.Env(), store_->base(), store_->mapped_size(), store_);
   }
 
@@ -348,13 +347,7 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
 Napi::FunctionReference* StoreWrap::constructor = nullptr;
 
 Napi::Value Wrap(Napi::Env env, std::unique_ptr<ObjectStore> store) {
-  auto shared = std::make_shared<std::shared_ptr<ObjectStore>>(std::move(store));
-  auto external = Napi::External<std::shared_ptr<ObjectStore>>::New(env, shared.get());
-  return StoreWrap::constructor->New({external});
-}
-
-uint32_t LockTimeout(const Napi::CallbackInfo& info, size_t i) {
-  return static_cast<uint32_t>(miniray::napi::ArgU64(info, i, "lockTimeoutMs", 3'600'000));
+  return miniray::napi::NewStoreObject(*StoreWrap::constructor, env, std::move(store));
 }
 
 // create(name, capacity, tableSize, lockTimeoutMs)
@@ -364,7 +357,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
     std::string name = miniray::napi::ArgString(info, 0, "name");
     options.capacity = miniray::napi::ArgU64(info, 1, "capacity", miniray::phase2::kMaxCapacity);
     options.table_size = miniray::napi::ArgU64(info, 2, "tableSize", miniray::phase2::kMaxTableSlots);
-    options.lock_timeout_ms = LockTimeout(info, 3);
+    options.lock_timeout_ms = miniray::napi::ArgLockTimeout(info, 3);
     return Wrap(info.Env(), ObjectStore::Create(name, options));
   });
 }
@@ -372,7 +365,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
 Napi::Value Open(const Napi::CallbackInfo& info) {
   return Guard(info.Env(), [&] {
     std::string name = miniray::napi::ArgString(info, 0, "name");
-    return Wrap(info.Env(), ObjectStore::Open(name, LockTimeout(info, 1)));
+    return Wrap(info.Env(), ObjectStore::Open(name, miniray::napi::ArgLockTimeout(info, 1)));
   });
 }
 

@@ -1,12 +1,12 @@
 // Code that runs inside child processes during phase-2 tests (see testkit/children.ts).
-import { createHash } from 'node:crypto';
 import { openSync, closeSync, writeSync } from 'node:fs';
 
 import type { ErrorCode } from '../../lib/errors.js';
+import { patternBytes, sha1 } from '../../testkit/data.js';
 import type { Fixture } from '../../testkit/protocol.js';
 import { MiniRayError, ObjectStore, randomObjectId, type ObjectId } from '../index.js';
 
-export const sha1 = (data: Uint8Array): string => createHash('sha1').update(data).digest('hex');
+export { patternBytes, sha1 };
 
 // `n` random ids whose probe paths all start at slot `bucket` of a `tableSize`-slot table.
 export function collidingIds(n: number, tableSize: number, bucket = 0): ObjectId[] {
@@ -18,20 +18,6 @@ export function collidingIds(n: number, tableSize: number, bucket = 0): ObjectId
   return out;
 }
 
-// Deterministic bytes from a seed.
-export function patternBytes(seed: number, size: number): Buffer {
-  const out = Buffer.allocUnsafe(size);
-  let x = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < size; i += 1) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 // A self-checking object: [seed u32][size u32][pattern(seed)...]; any process can verify it.
 export const MIN_CHECKED_SIZE = 8;
@@ -60,6 +46,7 @@ export function outcome(fn: () => unknown): ErrorCode | 'ok' | `non-MiniRay: ${s
     return `non-MiniRay: ${(e as Error).message}`;
   }
 }
+
 
 export interface WaitResult {
   readonly outcome: ErrorCode | 'ok';
@@ -179,7 +166,7 @@ export const churn: Fixture<
 > = async ({ name, child, children, ops, maxSize, seed, keep }, ctx) => {
   const store = ObjectStore.open(name, { lockTimeoutMs: 20_000 });
   const idOf = (c: number, n: number): ObjectId =>
-    createHash('sha1').update(`${name}/${c}/${n}`).digest('hex') as ObjectId;
+    sha1(Buffer.from(`${name}/${c}/${n}`)) as ObjectId;
   ctx.emit('ready');
   await ctx.waitFor('go', 20_000);
   const failures: string[] = [];

@@ -1,5 +1,5 @@
 // What a phase's benchmark gets to work with, and the budgets every row is measured under.
-import { createHash, randomFillSync } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 import type { ErrorCode } from '../../lib/errors.js';
 import type { PhaseId } from '../../lib/phases.js';
@@ -36,7 +36,7 @@ export function testBytes(bytes: number): Buffer {
   return randomFillSync(Buffer.allocUnsafe(bytes));
 }
 
-export const sha1 = (data: Uint8Array): string => createHash('sha1').update(data).digest('hex');
+export { sha1 } from '../../testkit/data.js';
 
 export function toRow(phase: RowPhase, op: string, bytes: number, s: Stats, movesBytes: boolean): Row {
   const row: Row = {

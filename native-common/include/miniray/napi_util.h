@@ -47,6 +47,27 @@ uint64_t ArgU64(const Napi::CallbackInfo& info, size_t i, const char* name, uint
 int64_t ArgI64(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min, int64_t max);
 ObjectId ArgObjectId(const Napi::CallbackInfo& info, size_t i, const char* name);
 
+// lockTimeoutMs: 0 to one hour.
+uint32_t ArgLockTimeout(const Napi::CallbackInfo& info, size_t i);
+
+// A store object for JavaScript: `ctor` is the glue's ObjectWrap class, whose constructor gets the
+// new store as an External and keeps a share of it with TakeStore (shared with the segment's
+// ArrayBuffer, so that views outlive close()).
+template <typename Store>
+Napi::Value NewStoreObject(Napi::FunctionReference& ctor, Napi::Env env,
+                           std::unique_ptr<Store> store) {
+  std::shared_ptr<Store> shared(std::move(store));
+  return ctor.New({Napi::External<std::shared_ptr<Store>>::New(env, &shared)});
+}
+template <typename Store>
+std::shared_ptr<Store> TakeStore(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsExternal()) {
+    throw MakeError(info.Env(), ErrorCode::kInvalidArgument,
+                    "stores are made by create() and open(), not by new");
+  }
+  return *info[0].As<Napi::External<std::shared_ptr<Store>>>().Data();
+}
+
 struct ByteSpan {
   const uint8_t* data;
   size_t size;
