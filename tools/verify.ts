@@ -3,6 +3,8 @@
 //   typecheck -> build every target -> every suite (public and hidden) against the solutions ->
 //   the course self-check (skeletons fail every graded test, every mutant is caught) -> ...
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 import { REPO_ROOT, hasSolutions } from '../lib/phases.js';
 
@@ -19,12 +21,15 @@ const tsx = (script: string, ...args: string[]): Pick<Step, 'cmd' | 'args'> => (
 });
 const npx = (...args: string[]): Pick<Step, 'cmd' | 'args'> => ({ cmd: 'npx', args: ['--no-install', ...args] });
 
+// vitest's JSON report of the solution run, for verify's closing line.
+const SUITE_REPORT = 'build/verify-tests.json';
+
 export const STEPS: readonly Step[] = [
   { name: 'typecheck', ...npx('tsc', '--noEmit', '-p', 'tsconfig.json') },
   { name: 'build (skeletons and solutions)', ...tsx('tools/build.ts', '--all') },
   {
     name: 'every suite against the solutions',
-    ...npx('vitest', 'run'),
+    ...npx('vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${SUITE_REPORT}`),
     env: { MINIRAY_IMPL: 'solution', MINIRAY_SKIP_BUILD: '1' },
   },
   { name: 'course self-check', ...tsx('tools/course.ts', 'check') },
@@ -68,6 +73,12 @@ function main(): number {
     console.log(`--- ${step.name}: ok (${secs}s)`);
   }
   console.log(`\nverify: all ${steps.length} steps passed in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  // The plain closing line CI reads: how many tests ran in the solution run.
+  const report = join(REPO_ROOT, SUITE_REPORT);
+  if (steps === STEPS && existsSync(report)) {
+    const r = JSON.parse(readFileSync(report, 'utf8')) as { numPassedTests: number; numFailedTests: number };
+    console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed`);
+  }
   return 0;
 }
 
