@@ -18,10 +18,12 @@
       'dependencies': ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except_all"],
       'export_dependent_settings': ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except_all"],
       'sources': [
+        'native-common/src/crash_point.cc',
         'native-common/src/errors.cc',
         'native-common/src/futex.cc',
         'native-common/src/napi_util.cc',
         'native-common/src/object_id.cc',
+        'native-common/src/process_identity.cc',
         'native-common/src/robust_mutex.cc',
         'native-common/src/segment.cc',
       ],
