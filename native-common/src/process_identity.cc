@@ -11,7 +11,6 @@
 #include <string>
 
 #include "miniray/errors.h"
-#include "miniray/robust_mutex.h"
 
 namespace miniray {
 
@@ -70,12 +69,27 @@ std::optional<StatFields> ParseStat(const char* stat) {
   return f;
 }
 
+std::atomic<pid_t> cached_pid{0};
 std::atomic<uint64_t> cached_start{0};
 std::atomic<pid_t> cached_for{0};
 
-void ForgetSelf() { cached_for.store(0, std::memory_order_relaxed); }
+void ForgetAfterFork() {
+  cached_pid.store(0, std::memory_order_relaxed);
+  cached_for.store(0, std::memory_order_relaxed);
+}
+
+const int registered_atfork = pthread_atfork(nullptr, nullptr, ForgetAfterFork);
 
 }  // namespace
+
+pid_t CurrentPid() {
+  pid_t pid = cached_pid.load(std::memory_order_relaxed);
+  if (pid == 0) {
+    pid = ::getpid();
+    cached_pid.store(pid, std::memory_order_relaxed);
+  }
+  return pid;
+}
 
 std::optional<uint64_t> ProcessStartTime(pid_t pid) {
   if (pid <= 0) return std::nullopt;
@@ -90,8 +104,6 @@ std::optional<uint64_t> ProcessStartTime(pid_t pid) {
 }
 
 ProcessIdentity SelfIdentity() {
-  static const int registered = pthread_atfork(nullptr, nullptr, ForgetSelf);
-  (void)registered;
   pid_t pid = CurrentPid();
   if (cached_for.load(std::memory_order_acquire) != pid) {
     std::optional<uint64_t> start = ProcessStartTime(pid);

@@ -17,22 +17,7 @@ void Check(int rc, const char* what) {
   if (rc != 0) ThrowErrno(ErrorCode::kSystem, what, rc);
 }
 
-std::atomic<pid_t> cached_pid{0};
-
-void ForgetPid() { cached_pid.store(0, std::memory_order_relaxed); }
-
 }  // namespace
-
-pid_t CurrentPid() {
-  pid_t pid = cached_pid.load(std::memory_order_relaxed);
-  if (pid == 0) {
-    static const int registered = pthread_atfork(nullptr, nullptr, ForgetPid);
-    (void)registered;
-    pid = ::getpid();
-    cached_pid.store(pid, std::memory_order_relaxed);
-  }
-  return pid;
-}
 
 void RobustMutex::Init() {
   pthread_mutexattr_t attr;

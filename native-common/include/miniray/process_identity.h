@@ -33,6 +33,10 @@ struct ProcessIdentity {
 };
 static_assert(sizeof(ProcessIdentity) == 16, "ProcessIdentity is part of segment layouts");
 
+// getpid() is a real system call in glibc (about 190 ns here) and locks record their holder on
+// every acquisition, so the pid is cached per process (and refreshed in a fork()ed child).
+pid_t CurrentPid();
+
 // This process. Cached; refreshed in a fork()ed child.
 ProcessIdentity SelfIdentity();
 

@@ -13,6 +13,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "miniray/process_identity.h"
+
 namespace miniray {
 
 struct RobustMutex {
@@ -32,10 +34,6 @@ struct RobustMutex {
   int LockSlow(uint32_t timeout_ms);
   bool Acquired(int rc, uint32_t timeout_ms);
 };
-
-// getpid() is a real system call in glibc (about 190 ns here); the lock records its holder on
-// every acquisition, so the pid is cached per process (and refreshed in a fork()ed child).
-pid_t CurrentPid();
 
 // Scoped lock. `recovered()` tells whether the previous holder died while holding it.
 class LockGuard {
