@@ -1,7 +1,11 @@
 // Zero-copy views for the harnesses. The glue exposes the segment's one ArrayBuffer (segment())
-// and writes an object's [offset, size] into a bound Float64Array (bindScratch + locate); a view
-// is then a window on that ArrayBuffer made here, in JavaScript, which costs about a third of
+// and writes an object's [offset, size] within it into a bound Float64Array (bindScratch + locate);
+// a view is then a window on that ArrayBuffer made here, in JavaScript, which costs about a third of
 // making it in C++. Views hold the ArrayBuffer, so they stay readable after close().
+//
+// The ArrayBuffer is asked for on the first view, not before: a handle that never hands out a view
+// never makes one, and its close() unmaps the segment at once. release() (called by close()) drops
+// this object's own hold, so that only views still held by the caller keep the mapping alive.
 
 export interface ViewSource {
   segment(): ArrayBuffer;
@@ -9,17 +13,21 @@ export interface ViewSource {
 }
 
 export class SegmentViews {
-  private readonly buffer: ArrayBuffer;
-  // [offset, size] of the last object the glue located.
+  private buffer: ArrayBuffer | undefined;
+  // [offset, size] of the last object the glue located, relative to the segment's ArrayBuffer.
   readonly scratch = new Float64Array(2);
 
-  constructor(source: ViewSource) {
-    this.buffer = source.segment();
+  constructor(private readonly source: ViewSource) {
     source.bindScratch(this.scratch);
   }
 
   // A Buffer over the object the glue just wrote into `scratch`.
   located(): Buffer {
+    this.buffer ??= this.source.segment();
     return Buffer.from(this.buffer, this.scratch[0], this.scratch[1]);
+  }
+
+  release(): void {
+    this.buffer = undefined;
   }
 }

@@ -102,9 +102,11 @@ export class ShmStore {
     return this.native.stats();
   }
 
-  // Detaches this handle. Buffers returned by get() stay readable.
+  // Detaches this handle: releases the lock if this thread holds it (debug.lock()), and unmaps the
+  // segment once no Buffer returned by get() is reachable any more. Those Buffers stay readable.
   close(): void {
     this.native.close();
+    this.views.release();
   }
 
   // For tests and the debugger: hold the segment's lock without doing anything.

@@ -213,6 +213,7 @@ export class ObjectStore {
   // returned earlier stay readable.
   close(): void {
     this.native.close();
+    this.views.release();
   }
 
   // For tests and the debugger.

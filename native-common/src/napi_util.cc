@@ -1,14 +1,33 @@
 #include "miniray/napi_util.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <iterator>
+#include <unordered_map>
 
 namespace miniray::napi {
 
 namespace {
 
+// What keeps a mapping alive while its ArrayBuffer lives, and how much external memory was reported
+// for it. Held in the registry below, never in memory the runtime's finalizer frees itself.
+struct Keep {
+  std::shared_ptr<void> owner;
+  int64_t reported = 0;
+};
+
+// Everything this addon keeps per JavaScript environment (see napi_util.h).
 struct AddonData {
   Napi::FunctionReference error_class;
+  Napi::FunctionReference store_class;
+  uint64_t max_view_bytes = 0;  // 0: not asked yet
+  // The owners of this environment's segment ArrayBuffers, by the key passed to their finalizer.
+  // The runtime may run a finalizer on the failure path of the call that registered it (Node 20
+  // does, for a buffer larger than it allows): a key in a map, erased by whoever comes first, is
+  // safe either way, where a heap pointer deleted by both would be a double free.
+  uint64_t next_key = 1;
+  std::unordered_map<uint64_t, Keep> keeps;
 };
 
 AddonData* Data(Napi::Env env) {
@@ -41,6 +60,49 @@ const char* TypeName(const Napi::Value& v) {
 }
 
 }  // namespace
+
+void SetStoreClass(Napi::Env env, Napi::Function ctor) { Data(env)->store_class = Napi::Persistent(ctor); }
+
+Napi::Object NewStoreObject(Napi::Env env, napi_value external) {
+  AddonData* data = Data(env);
+  if (data->store_class.IsEmpty()) throw Error(ErrorCode::kSystem, "the addon did not register its store class");
+  return data->store_class.New({external});
+}
+
+uint64_t MaxViewBytes(Napi::Env env) {
+  AddonData* data = Data(env);
+  if (data->max_view_bytes == 0) {
+    // process.getBuiltinModule('buffer').constants.MAX_LENGTH (Node 20.16 and later); the value of
+    // Node 20 on 64-bit machines if the runtime does not say.
+    uint64_t max = uint64_t{1} << 32;
+    Napi::Value process = env.Global().Get("process");
+    if (process.IsObject()) {
+      Napi::Value get = process.As<Napi::Object>().Get("getBuiltinModule");
+      if (get.IsFunction()) {
+        Napi::Value buffer = get.As<Napi::Function>().Call(process, {Napi::String::New(env, "buffer")});
+        if (buffer.IsObject()) {
+          Napi::Value constants = buffer.As<Napi::Object>().Get("constants");
+          if (constants.IsObject()) {
+            Napi::Value length = constants.As<Napi::Object>().Get("MAX_LENGTH");
+            if (length.IsNumber() && length.As<Napi::Number>().DoubleValue() >= 1) {
+              max = static_cast<uint64_t>(std::min(length.As<Napi::Number>().DoubleValue(), 9.0e15));
+            }
+          }
+        }
+      }
+    }
+    data->max_view_bytes = max;
+  }
+  return data->max_view_bytes;
+}
+
+void CheckViewable(Napi::Env env, uint64_t bytes, const std::string& what) {
+  uint64_t max = MaxViewBytes(env);
+  if (bytes > max) {
+    Bad(what + " would need views of " + std::to_string(bytes) + " bytes, but this runtime's largest " +
+        "ArrayBuffer is " + std::to_string(max) + " bytes (buffer.constants.MAX_LENGTH): use a smaller capacity");
+  }
+}
 
 void InitErrors(Napi::Env env, Napi::Object exports) {
   Data(env);
@@ -87,11 +149,15 @@ int64_t ArgI64(const Napi::CallbackInfo& info, size_t i, const char* name, int64
   if (!std::isfinite(d) || d != std::floor(d)) {
     Bad(std::string(name) + " must be an integer, got " + std::to_string(d));
   }
-  if (d < static_cast<double>(min) || d > static_cast<double>(max)) {
-    Bad(std::string(name) + " must be between " + std::to_string(min) + " and " +
-        std::to_string(max) + ", got " + std::to_string(static_cast<long long>(d)));
+  // Every int64_t lies in [-2^63, 2^63); a double outside it cannot be converted (undefined
+  // behaviour, e.g. 2^63 == (double)INT64_MAX), so it is refused as a double first.
+  constexpr double kTwo63 = 9223372036854775808.0;
+  int64_t v = d >= -kTwo63 && d < kTwo63 ? static_cast<int64_t>(d) : 0;
+  if (d < -kTwo63 || d >= kTwo63 || v < min || v > max) {
+    Bad(std::string(name) + " must be between " + std::to_string(min) + " and " + std::to_string(max) +
+        ", got " + Napi::Number::New(info.Env(), d).ToString().Utf8Value());
   }
-  return static_cast<int64_t>(d);
+  return v;
 }
 
 uint32_t ArgLockTimeout(const Napi::CallbackInfo& info, size_t i) {
@@ -133,33 +199,78 @@ ByteSpan ArgBytes(const Napi::CallbackInfo& info, size_t i, const char* name) {
   return {base == nullptr ? nullptr : base + ta.ByteOffset(), ta.ByteLength()};
 }
 
-SegmentBuffer::SegmentBuffer(Napi::Env env, uint8_t* base, size_t size,
-                             std::shared_ptr<void> owner)
-    : size_(size) {
-  auto* hint = new std::shared_ptr<void>(std::move(owner));
-  Napi::ArrayBuffer ab;
-  try {
-    ab = Napi::ArrayBuffer::New(
-        env, base, size,
-        [](Napi::Env, void*, std::shared_ptr<void>* keep) { delete keep; }, hint);
-  } catch (const Napi::Error& e) {
-    delete hint;
-    throw MakeError(env, ErrorCode::kSystem,
-                    std::string("this runtime refuses external ArrayBuffers (Electron or a V8 "
-                                "sandbox build?): Mini-Ray needs zero-copy views, so it will not "
-                                "silently copy instead: ") +
-                        e.Message());
-  }
-  ref_ = Napi::Persistent(ab);
+namespace {
+
+[[noreturn]] void OutsideRegion(uint64_t offset, uint64_t length, const Region& region) {
+  throw Error(ErrorCode::kSegmentCorrupt,
+              "object [" + std::to_string(offset) + ", +" + std::to_string(length) + ") lies outside the region [" +
+                  std::to_string(region.offset) + ", +" + std::to_string(region.length) + ") JavaScript may see");
 }
 
-Napi::Uint8Array SegmentBuffer::View(Napi::Env env, uint64_t offset, uint64_t length) const {
-  if (offset > size_ || length > size_ - offset) {
-    throw Error(ErrorCode::kSegmentCorrupt, "object [" + std::to_string(offset) + ", +" +
-                                                std::to_string(length) +
-                                                ") lies outside the mapped segment");
+// The ArrayBuffer's finalizer: drops the mapping's owner (the last one unmaps) and the external
+// memory reported for it. Runs on the environment's thread, also when the environment is torn down.
+void ReleaseMapping(napi_env env, void* /*data*/, void* hint) {
+  void* raw = nullptr;
+  if (napi_get_instance_data(env, &raw) != napi_ok || raw == nullptr) return;  // gone with the env
+  auto* data = static_cast<AddonData*>(raw);
+  auto it = data->keeps.find(static_cast<uint64_t>(reinterpret_cast<uintptr_t>(hint)));
+  if (it == data->keeps.end()) return;
+  int64_t reported = it->second.reported;
+  data->keeps.erase(it);
+  int64_t ignored = 0;
+  if (reported != 0) napi_adjust_external_memory(env, -reported, &ignored);
+}
+
+}  // namespace
+
+SegmentBuffer::SegmentBuffer(Napi::Env env, uint8_t* base, size_t mapped, Region region, std::shared_ptr<void> owner)
+    : base_(base), region_(region), owner_(std::move(owner)) {
+  if (region.offset > mapped || region.length > mapped - region.offset || region.length == 0) {
+    OutsideRegion(region.offset, region.length, Region{0, mapped});
   }
-  return Napi::Uint8Array::New(env, length, ref_.Value(), offset);
+  CheckViewable(env, region.length, "this segment");
+}
+
+Napi::ArrayBuffer SegmentBuffer::Buffer(Napi::Env env) {
+  if (!ref_.IsEmpty()) return ref_.Value();
+  AddonData* data = Data(env);
+  const uint64_t key = data->next_key++;
+  data->keeps.emplace(key, Keep{owner_, 0});
+  napi_value value = nullptr;
+  napi_status status = napi_create_external_arraybuffer(env, base_ + region_.offset, region_.length, ReleaseMapping,
+                                                        reinterpret_cast<void*>(static_cast<uintptr_t>(key)), &value);
+  if (status != napi_ok) {
+    data->keeps.erase(key);  // whether or not the runtime already ran the finalizer
+    std::string why = Napi::Error::New(env).Message();
+    bool pending = false;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+      napi_value ignored;
+      napi_get_and_clear_last_exception(env, &ignored);
+    }
+    throw Error(ErrorCode::kSystem,
+                status == napi_no_external_buffers_allowed
+                    ? std::string("this runtime refuses external ArrayBuffers (Electron or a V8 sandbox build?): "
+                                  "Mini-Ray needs zero-copy views, so it will not silently copy instead")
+                    : "cannot make an ArrayBuffer of " + std::to_string(region_.length) + " bytes over the segment: " + why);
+  }
+  data->keeps[key].reported = static_cast<int64_t>(region_.length);
+  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(region_.length));
+  ref_ = Napi::Persistent(Napi::ArrayBuffer(env, value));
+  owner_.reset();  // the ArrayBuffer keeps the mapping alive from now on
+  return ref_.Value();
+}
+
+uint64_t SegmentBuffer::BufferOffset(uint64_t offset, uint64_t length) const {
+  if (offset < region_.offset || offset - region_.offset > region_.length ||
+      length > region_.length - (offset - region_.offset)) {
+    OutsideRegion(offset, length, region_);
+  }
+  return offset - region_.offset;
+}
+
+Napi::Uint8Array SegmentBuffer::View(Napi::Env env, uint64_t offset, uint64_t length) {
+  uint64_t at = BufferOffset(offset, length);
+  return Napi::Uint8Array::New(env, length, Buffer(env), at);
 }
 
 void LocationScratch::Bind(const Napi::CallbackInfo& info) {
@@ -168,20 +279,24 @@ void LocationScratch::Bind(const Napi::CallbackInfo& info) {
       info[0].As<Napi::TypedArray>().ElementLength() < 2) {
     Bad("bindScratch needs a Float64Array of length 2");
   }
-  auto array = info[0].As<Napi::Float64Array>();
-  ref_ = Napi::Persistent(array);
-  slots_ = array.Data();
+  ref_ = Napi::Persistent(info[0].As<Napi::Float64Array>());
 }
 
-void LocationScratch::Write(uint64_t offset, uint64_t size, size_t mapped) {
-  if (slots_ == nullptr) Bad("bindScratch was not called");
-  if (offset > mapped || size > mapped - offset) {
-    throw Error(ErrorCode::kSegmentCorrupt, "object [" + std::to_string(offset) + ", +" +
-                                                std::to_string(size) +
-                                                ") lies outside the mapped segment");
+double* LocationScratch::Slots(Napi::Env env) const {
+  if (ref_.IsEmpty()) Bad("bindScratch was not called");
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (napi_get_typedarray_info(env, ref_.Value(), &type, &length, &data, nullptr, nullptr) != napi_ok ||
+      data == nullptr || length < 2) {
+    Bad("the array bound by bindScratch was detached (its buffer transferred?): bind a new one");
   }
-  slots_[0] = static_cast<double>(offset);
-  slots_[1] = static_cast<double>(size);
+  return static_cast<double*>(data);
+}
+
+void LocationScratch::Write(double* slots, const SegmentBuffer& buffer, uint64_t offset, uint64_t size) {
+  slots[0] = static_cast<double>(buffer.BufferOffset(offset, size));
+  slots[1] = static_cast<double>(size);
 }
 
 }  // namespace miniray::napi

@@ -4,6 +4,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <string>
 
@@ -17,22 +18,47 @@ void Check(int rc, const char* what) {
   if (rc != 0) ThrowErrno(ErrorCode::kSystem, what, rc);
 }
 
-}  // namespace
-
-void RobustMutex::Init() {
+void InitRobust(pthread_mutex_t* mutex) {
   pthread_mutexattr_t attr;
   Check(pthread_mutexattr_init(&attr), "pthread_mutexattr_init");
   Check(pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED), "setpshared");
   Check(pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST), "setrobust");
   Check(pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK), "settype");
-  int rc = pthread_mutex_init(&mutex, &attr);
+  int rc = pthread_mutex_init(mutex, &attr);
   pthread_mutexattr_destroy(&attr);
   Check(rc, "pthread_mutex_init");
+}
+
+}  // namespace
+
+bool HasRobustKind(const pthread_mutex_t& mutex) {
+#if defined(__GLIBC__)
+  // The kind of a mutex made here, as glibc encodes it (read from one made for the purpose).
+  static const int expected = [] {
+    pthread_mutex_t probe;
+    InitRobust(&probe);
+    int kind = probe.__data.__kind;
+    pthread_mutex_destroy(&probe);
+    return kind;
+  }();
+  int kind = std::atomic_ref<int>(const_cast<int&>(mutex.__data.__kind)).load(std::memory_order_relaxed);
+  return kind == expected;
+#else
+  (void)mutex;
+  return true;
+#endif
+}
+
+void RobustMutex::Init() {
+  InitRobust(&mutex);
   holder_pid.store(0);
   recoveries.store(0);
 }
 
 bool RobustMutex::Lock(uint32_t timeout_ms) {
+  if (!HasRobustKind(mutex)) {
+    throw Error(ErrorCode::kSegmentCorrupt, "the segment's lock is not the robust mutex it was made as");
+  }
   // Uncontended fast path: no clock read, no deadline arithmetic.
   int rc = pthread_mutex_trylock(&mutex);
   if (rc == 0) {
@@ -65,7 +91,7 @@ bool RobustMutex::Acquired(int rc, uint32_t timeout_ms) {
     recovered = true;
   } else if (rc == ETIMEDOUT) {
     int32_t holder = holder_pid.load();
-    std::string who = holder == 0 ? "an unknown process"
+    std::string who = holder <= 0 ? "an unknown process"
                                   : "pid " + std::to_string(holder) +
                                         (::kill(holder, 0) == 0 || errno == EPERM ? " (alive)"
                                                                                   : " (gone)");
@@ -77,6 +103,8 @@ bool RobustMutex::Acquired(int rc, uint32_t timeout_ms) {
     throw Error(ErrorCode::kSegmentCorrupt,
                 "the segment lock is unrecoverable: a recovered holder unlocked it without "
                 "pthread_mutex_consistent");
+  } else if (rc == EINVAL || rc == EAGAIN) {
+    throw Error(ErrorCode::kSegmentCorrupt, "the segment's lock is damaged (pthread error " + std::to_string(rc) + ")");
   } else {
     Check(rc, "pthread_mutex_clocklock");
   }

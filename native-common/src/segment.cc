@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 
 #include "miniray/futex.h"
 
@@ -28,6 +29,23 @@ class Fd {
  private:
   int fd_;
 };
+
+// A segment is trusted only as far as its writers are: this user's processes. One owned by another
+// user, or that group or others may open (a mode other than the 0600 Create gives), is refused.
+void CheckOwnership(const struct stat& st, const std::string& name) {
+  if (st.st_uid != ::geteuid()) {
+    throw Error(ErrorCode::kLayoutMismatch, "segment " + name + " belongs to uid " + std::to_string(st.st_uid) +
+                                                ", not to this process's uid " + std::to_string(::geteuid()) +
+                                                ": refusing to trust memory another user writes");
+  }
+  if ((st.st_mode & 0077) != 0) {
+    char mode[8];
+    snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    throw Error(ErrorCode::kLayoutMismatch, "segment " + name + " has mode " + mode +
+                                                ": group or others may open it, so anyone could corrupt it "
+                                                "(a segment of ours is 0600)");
+  }
+}
 
 uint8_t* MapShared(int fd, size_t size, const std::string& name) {
   void* addr = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -90,6 +108,7 @@ std::unique_ptr<Segment> Segment::Open(const std::string& name) {
   }
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) ThrowErrno(ErrorCode::kSystem, "fstat " + name, errno);
+  CheckOwnership(st, name);
   size_t size = static_cast<size_t>(st.st_size);
   if (size < sizeof(CommonHeader)) {
     throw Error(ErrorCode::kLayoutMismatch, "segment " + name + " is " + std::to_string(size) +

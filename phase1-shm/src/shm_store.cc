@@ -37,14 +37,17 @@ std::unique_ptr<ShmStore> ShmStore::Create([[maybe_unused]] const std::string& n
   //  4. Initialise the header and the mutex (see the lesson: which attributes does a mutex in
   //     shared memory need, and which does one need to survive a holder that dies?).
   //  5. Publish the header last, so an opener never sees it half-written.
+  //  6. Keep the geometry you computed in geometry_: it is what every operation uses.
   //  On any failure after shm_open, undo what you did: nothing may be left behind in /dev/shm.
   MINIRAY_TODO("phase1 ShmStore::Create");
 }
 
 std::unique_ptr<ShmStore> ShmStore::Open([[maybe_unused]] const std::string& name,
                                          [[maybe_unused]] uint32_t lock_timeout_ms) {
-  // TODO(student): shm_open without O_CREAT (ENOENT -> ERR_SEGMENT_NOT_FOUND), learn the size with
-  // fstat, mmap, then check the header before trusting anything in it (ERR_LAYOUT_MISMATCH).
+  // TODO(student): shm_open without O_CREAT (ENOENT -> ERR_SEGMENT_NOT_FOUND), learn the size and
+  // the owner with fstat: refuse a segment another user owns or that group or others may open
+  // (ERR_LAYOUT_MISMATCH). Then mmap, and check the header before trusting anything in it
+  // (ERR_LAYOUT_MISMATCH), copying its geometry into geometry_ (see CheckLayout).
   MINIRAY_TODO("phase1 ShmStore::Open");
 }
 
@@ -54,11 +57,14 @@ void ShmStore::Unlink([[maybe_unused]] const std::string& name) {
 }
 
 ObjectEntry* ShmStore::table() const {
-  return reinterpret_cast<ObjectEntry*>(base_ + header()->table_offset);
+  return reinterpret_cast<ObjectEntry*>(base_ + geometry_.table_offset);
 }
 
-void ShmStore::CheckLayout() const {
-  // TODO(student): optional helper for Open: every size and offset in the header, checked once.
+void ShmStore::CheckLayout() {
+  // TODO(student): helper for Open. Read every size and offset of the header once, check them
+  // against the mapping, then keep them in geometry_: another process may rewrite the header at
+  // any moment, so the header's fields are never read again. Write each check so it cannot
+  // overflow: what is `table_offset + max_objects * 40` when table_offset is close to 2^64?
   MINIRAY_TODO("phase1 ShmStore::CheckLayout");
 }
 
@@ -76,12 +82,16 @@ void ShmStore::Unlock() {
 ObjectId ShmStore::Put([[maybe_unused]] const uint8_t* data, [[maybe_unused]] size_t size) {
   // TODO(student): under the lock, check the table (ERR_TABLE_FULL) and the data region
   // (ERR_SHM_FULL), copy the bytes to the next aligned offset, fill an entry, publish the counts.
+  // The counts live in shared memory: check them against geometry_ before using them
+  // (ERR_SEGMENT_CORRUPT). Which order must the final stores happen in, and what stops the
+  // compiler from reordering them?
   MINIRAY_TODO("phase1 ShmStore::Put");
 }
 
 ObjectLocation ShmStore::Get([[maybe_unused]] const ObjectId& id) {
   // TODO(student): under the lock, scan the table for `id` (ERR_OBJECT_NOT_FOUND). Return where
-  // the bytes are, as an offset from the segment's first byte. Never copy them.
+  // the bytes are, as an offset from the segment's first byte. Never copy them, and never return
+  // a location outside the data region (ERR_SEGMENT_CORRUPT), whatever the entry says.
   MINIRAY_TODO("phase1 ShmStore::Get");
 }
 

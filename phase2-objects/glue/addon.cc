@@ -3,9 +3,12 @@
 // It only converts arguments and results; all logic is in ObjectStore (src/object_store.cc).
 // The store is shared between this wrapper, the ArrayBuffer that maps the segment and any get()
 // waiting on the libuv pool, so views handed to JavaScript stay valid after close() and a waiting
-// get never touches unmapped memory.
+// get never touches unmapped memory. Views cover the data region alone (not the header, the lock or
+// the table). Nothing here is a static: each thread that loads the addon (worker_threads) has its
+// own class and objects (see native-common's napi_util.h).
 #include <napi.h>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,7 +60,7 @@ Error NotReturned(const ObjectId& id, GetStatus status, int64_t timeout_ms) {
                                         std::to_string(timeout_ms) + " ms");
 }
 
-Napi::Value Results(Napi::Env env, const SegmentBuffer& buffer, const std::vector<StoreGetResult>& results) {
+Napi::Value Results(Napi::Env env, SegmentBuffer& buffer, const std::vector<StoreGetResult>& results) {
   Napi::Array out = Napi::Array::New(env, results.size());
   for (size_t i = 0; i < results.size(); ++i) {
     const StoreGetResult& r = results[i];
@@ -156,11 +159,16 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
   }
 
   explicit StoreWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<StoreWrap>(info) {
-    store_ = miniray::napi::TakeStore<ObjectStore>(info);
-    buffer_ = std::make_shared<SegmentBuffer>(info.Env(), store_->base(), store_->mapped_size(), store_);
+    Guard(info.Env(), [&] {
+      store_ = miniray::napi::TakeStore<ObjectStore>(info);
+      auto l = store_->layout();
+      buffer_ = std::make_shared<SegmentBuffer>(info.Env(), store_->base(), store_->mapped_size(),
+                                                miniray::napi::Region{l.data_offset, l.data_bytes}, store_);
+    });
   }
 
-  static Napi::FunctionReference* constructor;
+  // Collected without close(): a lock this handle still holds is released first (see Close).
+  ~StoreWrap() override { ReleaseDebugLock(); }
 
  private:
   ObjectStore& Store(Napi::Env env) {
@@ -210,10 +218,11 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
       ObjectStore& store = Store(info.Env());
       one_id_[0] = miniray::napi::ArgObjectId(info, 0, "id");  // reused: no allocation per get
       int64_t timeout = ArgTimeout(info, 1);
+      double* slots = scratch_.Slots(info.Env());  // before the get pins anything
       auto results = store.Get(one_id_, timeout);
       const StoreGetResult& r = results.at(0);
       if (r.status != GetStatus::kSealed) throw NotReturned(one_id_[0], r.status, timeout);
-      scratch_.Write(r.location.offset, r.location.size, buffer_->size());
+      miniray::napi::LocationScratch::Write(slots, *buffer_, r.location.offset, r.location.size);
       return info.Env().Undefined();
     });
   }
@@ -228,7 +237,7 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
   Napi::Value SegmentBufferValue(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&]() -> Napi::Value {
       Store(info.Env());
-      return buffer_->Buffer();
+      return buffer_->Buffer(info.Env());
     });
   }
 
@@ -303,6 +312,7 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
     // this handle's waits and release its pins. Views already handed out, and gets still finishing
     // on the pool, keep the mapping alive.
     return Guard(info.Env(), [&] {
+      ReleaseDebugLock();  // as in phase 1's glue: never unmap a robust mutex this thread holds
       std::shared_ptr<ObjectStore> store = std::move(store_);
       store_.reset();
       buffer_.reset();
@@ -314,6 +324,7 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
   Napi::Value DebugLock(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&] {
       Store(info.Env()).Lock();
+      debug_locked_ = true;
       return info.Env().Undefined();
     });
   }
@@ -321,8 +332,19 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
   Napi::Value DebugUnlock(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&] {
       Store(info.Env()).Unlock();
+      debug_locked_ = false;
       return info.Env().Undefined();
     });
+  }
+
+  void ReleaseDebugLock() {
+    if (!debug_locked_ || !store_) return;
+    debug_locked_ = false;
+    try {
+      store_->Unlock();
+    } catch (const std::exception&) {
+      // the handle goes away regardless
+    }
   }
 
   Napi::Value Layout(const Napi::CallbackInfo& info) {
@@ -342,12 +364,11 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
   std::shared_ptr<SegmentBuffer> buffer_;
   miniray::napi::LocationScratch scratch_;
   std::vector<ObjectId> one_id_ = std::vector<ObjectId>(1);  // locate()'s argument to Get
+  bool debug_locked_ = false;  // this thread holds the lock through debugLock()
 };
 
-Napi::FunctionReference* StoreWrap::constructor = nullptr;
-
 Napi::Value Wrap(Napi::Env env, std::unique_ptr<ObjectStore> store) {
-  return miniray::napi::NewStoreObject(*StoreWrap::constructor, env, std::move(store));
+  return miniray::napi::NewStoreObject(env, std::move(store));
 }
 
 // create(name, capacity, tableSize, lockTimeoutMs)
@@ -355,10 +376,13 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   return Guard(info.Env(), [&] {
     miniray::phase2::StoreOptions options;
     std::string name = miniray::napi::ArgString(info, 0, "name");
-    options.capacity = miniray::napi::ArgU64(info, 1, "capacity", miniray::phase2::kMaxCapacity);
+    options.capacity = miniray::napi::ArgU64(  // views of the data region must fit one ArrayBuffer
+        info, 1, "capacity", std::min(miniray::phase2::kMaxCapacity, miniray::napi::MaxViewBytes(info.Env())));
     options.table_size = miniray::napi::ArgU64(info, 2, "tableSize", miniray::phase2::kMaxTableSlots);
     options.lock_timeout_ms = miniray::napi::ArgLockTimeout(info, 3);
-    return Wrap(info.Env(), ObjectStore::Create(name, options));
+    auto store = ObjectStore::Create(name, options);
+    const uint64_t view_bytes = store->layout().data_bytes;
+    return Wrap(info.Env(), miniray::napi::RefuseUnviewable(info.Env(), std::move(store), name, view_bytes));
   });
 }
 
@@ -388,7 +412,7 @@ Napi::Value BucketOf(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   miniray::napi::InitErrors(env, exports);
-  StoreWrap::constructor = new Napi::FunctionReference(Napi::Persistent(StoreWrap::Define(env)));
+  miniray::napi::SetStoreClass(env, StoreWrap::Define(env));
   exports.Set("create", Napi::Function::New(env, Create));
   exports.Set("open", Napi::Function::New(env, Open));
   exports.Set("unlink", Napi::Function::New(env, Unlink));

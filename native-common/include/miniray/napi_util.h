@@ -1,6 +1,6 @@
-// N-API helpers every phase's glue uses: argument parsing with typed errors, C++ -> JS error
-// conversion, and zero-copy views over a mapped segment. Only glue code includes this header;
-// student code stays plain C++.
+// N-API helpers every phase's glue uses: per-environment state, argument parsing with typed errors,
+// C++ -> JS error conversion, and zero-copy views over a mapped segment. Only glue code includes
+// this header; student code stays plain C++.
 #pragma once
 
 #include <napi.h>
@@ -14,6 +14,12 @@
 #include "miniray/object_id.h"
 
 namespace miniray::napi {
+
+// ---- Per-environment state ------------------------------------------------------------------
+// One process may load an addon in several JavaScript environments: the main thread and every
+// worker_thread, each with its own heap. Anything that refers to a JS value (the error class, the
+// store class) therefore lives in the environment's instance data, created on first use and freed
+// with the environment, never in a static: a static set by a worker dangles once the worker exits.
 
 // Registers `setErrorClass(ctor)` on `exports`. The TypeScript loader calls it once with the
 // MiniRayError class, so every error thrown by any phase is an instance of that one class.
@@ -43,21 +49,52 @@ auto Guard(Napi::Env env, F&& body) -> decltype(body()) {
 std::string ArgString(const Napi::CallbackInfo& info, size_t i, const char* name);
 // A non-negative integer no larger than `max` (a JS number; fractions, NaN and infinities refused).
 uint64_t ArgU64(const Napi::CallbackInfo& info, size_t i, const char* name, uint64_t max);
-// An integer in [min, max], e.g. a timeout where -1 means "forever".
+// An integer in [min, max], e.g. a timeout where -1 means "forever". A double of 2^63 or more (or
+// below -2^63) is refused before it is converted: that conversion is undefined behaviour.
 int64_t ArgI64(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min, int64_t max);
 ObjectId ArgObjectId(const Napi::CallbackInfo& info, size_t i, const char* name);
 
 // lockTimeoutMs: 0 to one hour.
 uint32_t ArgLockTimeout(const Napi::CallbackInfo& info, size_t i);
 
-// A store object for JavaScript: `ctor` is the glue's ObjectWrap class, whose constructor gets the
-// new store as an External and keeps a share of it with TakeStore (shared with the segment's
-// ArrayBuffer, so that views outlive close()).
+// ---- The size a view may have ------------------------------------------------------------------
+// The largest ArrayBuffer this runtime makes (buffer.constants.MAX_LENGTH: 2^32 on Node 20, more on
+// later versions). A segment larger than that cannot be handed to JavaScript as one buffer, so the
+// glue refuses it up front: asking the runtime anyway fails, and Node 20 then runs the buffer's
+// finalizer on the failure path (a double free in code that also cleans up after a failed call).
+uint64_t MaxViewBytes(Napi::Env env);
+// Throws ERR_INVALID_ARGUMENT when `bytes` exceed MaxViewBytes.
+void CheckViewable(Napi::Env env, uint64_t bytes, const std::string& what);
+
+// create(): a store whose views would exceed MaxViewBytes (the layout added to the capacity pushed
+// it over) is closed and its segment unlinked again, then refused: a refused create leaves nothing
+// behind. `view_bytes` is what the store's SegmentBuffer will cover.
 template <typename Store>
-Napi::Value NewStoreObject(Napi::FunctionReference& ctor, Napi::Env env,
-                           std::unique_ptr<Store> store) {
+std::unique_ptr<Store> RefuseUnviewable(Napi::Env env, std::unique_ptr<Store> store, const std::string& name,
+                                        uint64_t view_bytes) {
+  if (view_bytes > MaxViewBytes(env)) {
+    store.reset();
+    try {
+      Store::Unlink(name);
+    } catch (const Error&) {
+      // already gone: nothing is left behind either way
+    }
+    CheckViewable(env, view_bytes, "segment " + name);  // throws
+  }
+  return store;
+}
+
+// ---- Store objects -----------------------------------------------------------------------------
+// The glue's ObjectWrap class for stores, registered once per environment by the addon's Init.
+void SetStoreClass(Napi::Env env, Napi::Function ctor);
+
+// A store object for JavaScript: the registered class's constructor gets the new store as an
+// External and keeps a share of it with TakeStore.
+Napi::Object NewStoreObject(Napi::Env env, napi_value external);
+template <typename Store>
+Napi::Value NewStoreObject(Napi::Env env, std::unique_ptr<Store> store) {
   std::shared_ptr<Store> shared(std::move(store));
-  return ctor.New({Napi::External<std::shared_ptr<Store>>::New(env, &shared)});
+  return NewStoreObject(env, Napi::External<std::shared_ptr<Store>>::New(env, &shared));
 }
 template <typename Store>
 std::shared_ptr<Store> TakeStore(const Napi::CallbackInfo& info) {
@@ -75,39 +112,65 @@ struct ByteSpan {
 // Any ArrayBufferView (Buffer, Uint8Array, DataView, ...). Valid until the call returns.
 ByteSpan ArgBytes(const Napi::CallbackInfo& info, size_t i, const char* name);
 
-// One external ArrayBuffer over a whole mapping, created once per mapping (V8 aborts when one
-// address is wrapped twice), kept alive by a reference, handing out Uint8Array views.
-// `owner` keeps the mapping alive: the ArrayBuffer's finalizer releases it, so a view that JS
-// still holds stays readable after the store is closed.
+// ---- Views -------------------------------------------------------------------------------------
+// The bytes of a mapping that JavaScript may see, as segment offsets: phase 1 shows the student's
+// whole segment; from phase 2 on the glue passes the data region alone, so that no view's `.buffer`
+// reaches the header, the lock or the table.
+struct Region {
+  uint64_t offset;
+  uint64_t length;
+};
+
+// One external ArrayBuffer over a region of a mapping, handing out Uint8Array views of it.
+// - It is made on first use and exactly once (V8 aborts when one address is wrapped twice): a
+//   handle that never hands out a view makes none, and close() then unmaps at once.
+// - `owner` keeps the mapping alive; once the ArrayBuffer exists it holds `owner` until it is
+//   collected, so a view JavaScript still holds stays readable after close().
+// - Its size is reported to V8 as external memory, so that an unreachable segment is collected
+//   (and unmapped) as soon as the heap would be for that much memory.
+// Construction throws ERR_SEGMENT_CORRUPT when the region is not inside the mapping and
+// ERR_INVALID_ARGUMENT when it exceeds MaxViewBytes.
 class SegmentBuffer {
  public:
-  SegmentBuffer(Napi::Env env, uint8_t* base, size_t size, std::shared_ptr<void> owner);
-  // A Uint8Array over [offset, offset + length); throws ERR_SEGMENT_CORRUPT when out of range.
-  Napi::Uint8Array View(Napi::Env env, uint64_t offset, uint64_t length) const;
-  Napi::ArrayBuffer Buffer() const { return ref_.Value(); }
-  size_t size() const { return size_; }
+  SegmentBuffer(Napi::Env env, uint8_t* base, size_t mapped, Region region, std::shared_ptr<void> owner);
+  SegmentBuffer(const SegmentBuffer&) = delete;
+  SegmentBuffer& operator=(const SegmentBuffer&) = delete;
+
+  Napi::ArrayBuffer Buffer(Napi::Env env);
+  // A Uint8Array over segment bytes [offset, offset + length); ERR_SEGMENT_CORRUPT outside the region.
+  Napi::Uint8Array View(Napi::Env env, uint64_t offset, uint64_t length);
+  // Where segment bytes [offset, offset + length) lie in Buffer(); ERR_SEGMENT_CORRUPT outside it.
+  uint64_t BufferOffset(uint64_t offset, uint64_t length) const;
+  const Region& region() const { return region_; }
 
  private:
-  size_t size_;
+  uint8_t* base_;
+  Region region_;
+  std::shared_ptr<void> owner_;  // until the ArrayBuffer takes it over
   Napi::Reference<Napi::ArrayBuffer> ref_;
 };
 
 // The hot path of get(): instead of building a view per call in C++ (about 100 ns), the glue writes
-// the object's [offset, size] into a Float64Array(2) that the harness bound once, and the harness
-// makes the view in JavaScript over the segment's one ArrayBuffer (see lib/views.ts).
+// the object's [offset, size] (relative to the segment's ArrayBuffer) into a Float64Array(2) that
+// the harness bound once, and the harness makes the view in JavaScript (see lib/views.ts).
+// The array is looked up again on every call, never kept as a raw pointer: JavaScript can transfer
+// its buffer away (structuredClone, postMessage), which detaches it here and frees its memory.
 class LocationScratch {
  public:
-  // bindScratch(f64): keeps a reference to the array and remembers where its elements live.
+  // bindScratch(f64): keeps a reference to the array.
   void Bind(const Napi::CallbackInfo& info);
-  // Writes [offset, size] after checking the range lies inside a mapping of `mapped` bytes.
-  void Write(uint64_t offset, uint64_t size, size_t mapped);
+  // The array's two slots, checked to be still attached: call before an operation with effects
+  // (a get that pins), so that a detached array fails it before anything changed.
+  // ERR_INVALID_ARGUMENT when unbound or detached.
+  double* Slots(Napi::Env env) const;
+  // Writes the location of segment bytes [offset, offset + size) within `buffer`.
+  static void Write(double* slots, const SegmentBuffer& buffer, uint64_t offset, uint64_t size);
 
  private:
   Napi::Reference<Napi::Float64Array> ref_;
-  double* slots_ = nullptr;
 };
 
-// Reads `obj[key]` as a JS number into `out` (helper for building stats objects).
+// Sets `obj[key]` to a JS number (helper for building stats objects).
 inline void Set(Napi::Object obj, const char* key, double value) {
   obj.Set(key, Napi::Number::New(obj.Env(), value));
 }

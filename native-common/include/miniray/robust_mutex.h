@@ -35,6 +35,13 @@ struct RobustMutex {
   bool Acquired(int rc, uint32_t timeout_ms);
 };
 
+// True when `mutex` still carries the kind word RobustMutex::Init() gives every mutex it makes
+// (process-shared, robust, error-checking) as this C library encodes it. The word lives in shared
+// memory like everything else: a process that overwrites it can select a kind whose lock path in
+// glibc asserts on a garbage owner and aborts the caller (priority protection), so every lock of a
+// mutex in a segment checks it first and reports ERR_SEGMENT_CORRUPT instead.
+bool HasRobustKind(const pthread_mutex_t& mutex);
+
 // Scoped lock. `recovered()` tells whether the previous holder died while holding it.
 class LockGuard {
  public:

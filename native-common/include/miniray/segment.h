@@ -24,7 +24,8 @@ class Segment {
   // full /dev/shm is ERR_SHM_FULL here rather than SIGBUS later) and maps it. On any failure the
   // half-made segment is unlinked again.
   static std::unique_ptr<Segment> Create(const std::string& name, size_t size);
-  // Opens and maps an existing segment of whatever size it has. ERR_SEGMENT_NOT_FOUND if missing.
+  // Opens and maps an existing segment of whatever size it has. ERR_SEGMENT_NOT_FOUND if missing;
+  // ERR_LAYOUT_MISMATCH if another user owns it or group or others may open it (mode not 0600).
   static std::unique_ptr<Segment> Open(const std::string& name);
   // Removes the name; processes that mapped it keep their mapping. ERR_SEGMENT_NOT_FOUND if missing.
   static void Unlink(const std::string& name);

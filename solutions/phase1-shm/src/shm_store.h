@@ -105,19 +105,33 @@ class ShmStore {
   size_t mapped_size() const { return size_; }
 
  private:
+  // The layout's sizes and offsets, checked and copied out of the header once: at create, or at
+  // open by CheckLayout. Every operation uses this copy, never the header's: any process that maps
+  // the segment can rewrite the header at any moment.
+  struct Geometry {
+    uint64_t segment_size;
+    uint64_t capacity;
+    uint64_t max_objects;
+    uint64_t table_offset;
+    uint64_t data_offset;
+  };
+
   ShmStore(std::string name, uint8_t* base, size_t size, uint32_t lock_timeout_ms);
   Header* header() const { return reinterpret_cast<Header*>(base_); }
   ObjectEntry* table() const;
-  // Validates every field an opener relies on, before it is used.
-  void CheckLayout() const;
-  // Lock() helpers: wait with a deadline, then act on the result (timeout, dead holder...).
+  // Validates every field an opener relies on (without overflow), then copies them into geometry_.
+  void CheckLayout();
+  // Lock() helpers: wait with a deadline, then act on the result (timeout, dead holder...), and
+  // repair what a holder that died may have left half-done.
   int LockWithDeadline();
   void Acquired(int rc);
+  void Repair();
 
   std::string name_;
   uint8_t* base_;
   size_t size_;
   uint32_t lock_timeout_ms_;
+  Geometry geometry_{};
 };
 
 }  // namespace miniray::phase1
