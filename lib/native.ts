@@ -27,18 +27,23 @@ export function readBuildStatus(target: string): BuildStatus | undefined {
   return JSON.parse(readFileSync(file, 'utf8')) as BuildStatus;
 }
 
+// MINIRAY_ADDON_DIR loads the addons from another build (the sanitizer build of tools/sanitize.ts)
+// instead of build/Release.
+const ADDON_DIR_ENV = 'MINIRAY_ADDON_DIR';
+
 export function loadAddon<T extends object>(phase: PhaseId, impl: Impl = currentImpl()): T {
   const target = targetName(phase, impl);
   const cached = cache.get(target);
   if (cached !== undefined) return cached as T;
-  const status = readBuildStatus(target);
+  const otherBuild = process.env[ADDON_DIR_ENV];
+  const status = otherBuild === undefined || otherBuild === '' ? readBuildStatus(target) : undefined;
   if (status !== undefined && !status.ok) {
     throw new MiniRayError(
       'ERR_BUILD_FAILED',
       `${phase} (${impl}) does not compile:\n  ${status.diagnostics.join('\n  ')}`,
     );
   }
-  const file = join(BUILD_DIR, 'Release', `${target}.node`);
+  const file = join(otherBuild === undefined || otherBuild === '' ? join(BUILD_DIR, 'Release') : otherBuild, `${target}.node`);
   if (!existsSync(file)) {
     throw new MiniRayError('ERR_BUILD_FAILED', `${phase} (${impl}) is not built: run npm run build`);
   }

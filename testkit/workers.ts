@@ -22,9 +22,17 @@ const { parentPort, workerData } = require('node:worker_threads');
 
 type WorkerReply = { ok: true; value: unknown } | { ok: false; error: string };
 
+export interface WorkerRunOptions {
+  readonly timeoutMs?: number;
+  // Terminate the worker as soon as it has sent its result (as a program may, with work still
+  // pending in it), instead of letting it exit by itself.
+  readonly terminate?: boolean;
+}
+
 // Resolves with the function's result once the worker has exited; rejects on its error, on a
-// non-zero exit or after `timeoutMs`.
-export function runInWorker<T>(moduleUrl: string, fn: string, args: unknown, timeoutMs = 20_000): Promise<T> {
+// non-zero exit (unless terminated on purpose) or after the timeout (default 20 s).
+export function runInWorker<T>(moduleUrl: string, fn: string, args: unknown, options: WorkerRunOptions = {}): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? 20_000;
   return new Promise<T>((resolve, reject) => {
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
@@ -37,8 +45,9 @@ export function runInWorker<T>(moduleUrl: string, fn: string, args: unknown, tim
     }, timeoutMs);
     worker.on('message', (m: WorkerReply) => {
       reply = m;
-      // Let the worker exit by itself: its environment (and every addon instance in it) is torn
-      // down, which is what the caller wants to survive.
+      // Otherwise the worker exits by itself: either way its environment (and every addon instance
+      // in it) is torn down, which is what the caller wants to survive.
+      if (options.terminate === true) void worker.terminate();
     });
     worker.on('error', (e) => {
       clearTimeout(timer);

@@ -151,10 +151,12 @@ function buildLocked(options: BuildOptions): BuildStatus[] {
 }
 
 // Builds one auxiliary target that belongs to no phase (e.g. `bench_native` for npm run bench).
-export function buildTarget(target: string): BuildStatus {
+// `makeVariables` (e.g. another `builddir=` and sanitizer CXXFLAGS, see tools/sanitize.ts) build it
+// elsewhere and otherwise, from the same Makefile.
+export function buildTarget(target: string, makeVariables: readonly string[] = []): BuildStatus {
   return withBuildLock(() => {
     configure();
-    const r = spawnSync('make', ['-C', BUILD_DIR, '-j2', 'BUILDTYPE=Release', target], {
+    const r = spawnSync('make', ['-C', BUILD_DIR, '-j2', 'BUILDTYPE=Release', ...makeVariables, target], {
       cwd: REPO_ROOT,
       encoding: 'utf8',
     });

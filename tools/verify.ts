@@ -1,7 +1,8 @@
 // npm run verify: everything CI checks, in order, stopping at the first failure.
 //
 //   typecheck -> build every target -> every suite (public and hidden) against the solutions ->
-//   the course self-check (skeletons fail every graded test, every mutant is caught) -> ...
+//   the reference self-tests -> every suite again under ASan + UBSan -> the course self-check
+//   (skeletons fail every graded test, every mutant is caught) -> ...
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,6 +33,13 @@ export const STEPS: readonly Step[] = [
     ...npx('vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${SUITE_REPORT}`),
     env: { MINIRAY_IMPL: 'solution', MINIRAY_SKIP_BUILD: '1' },
   },
+  {
+    name: 'reference self-tests',
+    ...npx('vitest', 'run', '--config', 'vitest.selftest.config.ts'),
+    env: { MINIRAY_IMPL: 'solution', MINIRAY_SKIP_BUILD: '1' },
+  },
+  // ASan + UBSan build of every reference and native-common (build/sanitize/), then every suite.
+  { name: 'sanitizers (ASan + UBSan): every suite against the solutions', ...tsx('tools/sanitize.ts') },
   { name: 'course self-check', ...tsx('tools/course.ts', 'check') },
   { name: 'docs build', ...tsx('tools/docs/build.ts') },
   { name: 'docs browser test', ...tsx('tools/docs/browser-test.ts') },

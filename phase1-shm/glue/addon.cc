@@ -155,14 +155,18 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   return Guard(info.Env(), [&] {
     miniray::phase1::ShmOptions options;
     std::string name = miniray::napi::ArgString(info, 0, "name");
-    // No segment larger than the runtime's largest ArrayBuffer: the capacity is checked here, and
-    // the whole mapping (the table added) once the store exists.
+    // No segment larger than the runtime's largest ArrayBuffer (views cover the whole mapping).
     options.capacity = miniray::napi::ArgU64(info, 1, "capacity", miniray::napi::MaxViewBytes(info.Env()));
     options.max_objects = info.Length() > 2 && !info[2].IsUndefined()
                               ? static_cast<uint32_t>(
                                     miniray::napi::ArgU64(info, 2, "maxObjects", UINT32_MAX))
                               : kDefaultMaxObjects;
     options.lock_timeout_ms = miniray::napi::ArgLockTimeout(info, 3);
+    // Refused before anything is made: a data region and a table (40 bytes an entry in the
+    // suggested layout) that cannot fit. A layout that needs more is caught once it exists.
+    miniray::napi::CheckViewable(info.Env(), options.capacity + uint64_t{options.max_objects} * 40,
+                                 "a store of capacity " + std::to_string(options.capacity) + " and " +
+                                     std::to_string(options.max_objects) + " entries");
     auto store = ShmStore::Create(name, options);
     const uint64_t mapped = store->mapped_size();
     return miniray::napi::NewStoreObject(

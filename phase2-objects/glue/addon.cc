@@ -99,7 +99,25 @@ class GetWorker : public Napi::AsyncWorker {
     }
   }
 
+  // OnOK and OnError never throw: a get still waiting when its worker thread exits (or is
+  // terminated) completes into an environment that can no longer run JavaScript, every N-API call
+  // fails, and an exception escaping here terminates the process. Nobody waits for the promise then.
   void OnOK() override {
+    try {
+      Settle();
+    } catch (...) {
+    }
+  }
+
+  void OnError(const Napi::Error& error) override {
+    try {
+      deferred_.Reject(miniray::napi::MakeError(Env(), code_, error.Message()).Value());
+    } catch (...) {
+    }
+  }
+
+ private:
+  void Settle() {
     Napi::Env env = Env();
     try {
       if (single_) {
@@ -118,11 +136,6 @@ class GetWorker : public Napi::AsyncWorker {
     }
   }
 
-  void OnError(const Napi::Error& error) override {
-    deferred_.Reject(miniray::napi::MakeError(Env(), code_, error.Message()).Value());
-  }
-
- private:
   Napi::Promise::Deferred deferred_;
   std::shared_ptr<ObjectStore> store_;
   std::shared_ptr<SegmentBuffer> buffer_;

@@ -9,7 +9,7 @@ const adapter: StoreAdapter = {
   unlink: (name) => ShmStore.unlink(name),
   // The view covers the whole segment (header and table too), so a data region just under the
   // limit is refused as well: the table pushes the mapping over it.
-  oversized: (max) => [max, max + 4096, 2 ** 36, 2 ** 40, max - 4096],
+  oversized: (max) => [max, max + 4096, 2 ** 36, max - 4096],
 };
 
 function wrap(store: ShmStore) {

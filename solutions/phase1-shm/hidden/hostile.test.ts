@@ -6,15 +6,15 @@ import { chownSync } from 'node:fs';
 
 import { describe, expect } from 'vitest';
 
-import { fixtures } from '../../../testkit/children.js';
+import { fixtures, spawnChild } from '../../../testkit/children.js';
 import { Severity, graded } from '../../../testkit/graded.js';
-import { expectNoFailures, fuzzSeed, fuzzSegment, type Field } from '../../../testkit/hostile.js';
+import { encodeLE, expectNoFailures, fuzzSeed, fuzzSegment, howEnded, readSegment, writeSegment, type Field } from '../../../testkit/hostile.js';
 import { randomObjectId } from '../../../lib/ids.js';
 import { useSandbox } from '../../../testkit/sandbox.js';
 import { SHM_DIR } from '../../../testkit/segments.js';
 import { checklist } from '../../../phase1-shm/checklist.js';
 import { ShmStore, type ObjectId } from '../../../phase1-shm/index.js';
-import { ENTRY_BYTES, HEADER_BYTES, HEADER_FIELDS, entryFields } from './layout.js';
+import { ENTRY_BYTES, GEOMETRY, HEADER_BYTES, HEADER_FIELDS, entryFields, usesSuggestedLayout } from './layout.js';
 
 const sandbox = useSandbox();
 const fx = fixtures<typeof import('../../../phase1-shm/test/probe-fixtures.js')>(
@@ -60,6 +60,41 @@ describe('hidden phase 1: hostile segments', () => {
     weight: Severity.data,
     timeoutMs: 120_000,
   });
+
+  graded(
+    checklist.segment,
+    'open() refuses a table or data region outside the segment, also when offset + size wraps past 2^64 (ERR_LAYOUT_MISMATCH)',
+    async () => {
+      const name = sandbox.segment('wrap');
+      const store = ShmStore.create(name, { capacity: 16 * 1024, maxObjects: 1024, lockTimeoutMs: 1000 });
+      const ids = [store.put(Buffer.from('kept'))];
+      const header = readSegment(name, 0, HEADER_BYTES);
+      const suggested = usesSuggestedLayout(header, store.stats());
+      const child = await spawnChild({ label: 'opener' });
+      // 64-aligned values near 2^64: table_offset + 1024 * 40 wraps to a small number, which a check
+      // written as `data_offset >= table_offset + max_objects * 40` lets through.
+      const cases: Array<[number, bigint]> = [
+        [GEOMETRY.tableOffset, (1n << 64n) - 64n],
+        [GEOMETRY.tableOffset, (1n << 64n) - 4096n],
+        [GEOMETRY.tableOffset, 1n << 63n],
+        [GEOMETRY.dataOffset, (1n << 64n) - 64n],
+        [GEOMETRY.maxObjects, 1n << 61n],
+      ];
+      for (const [offset, value] of cases) {
+        writeSegment(name, offset, encodeLE(value, 8));
+        const out = await child.run(fx, 'probe', { name, ids, missing: randomObjectId(), held: false, lockTimeoutMs: 50 });
+        const what = `bytes ${offset}-${offset + 7} = 0x${value.toString(16)}`;
+        expect(await howEnded(child, 10), `${what}: the process survives`).toBe('alive');
+        // Which word is which is only known for the suggested header; for another layout the value
+        // hit some other field, and the operations only had to fail cleanly.
+        if (suggested) expect(out[0], `${what}: open() must refuse it`).toMatchObject({ op: 'open', result: 'ERR_LAYOUT_MISMATCH' });
+        for (const o of out) expect(['ok', ...SEGMENT_ERRORS], `${what}: ${o.op}: ${o.message ?? ''}`).toContain(o.result);
+        writeSegment(name, 0, header);
+      }
+      store.close();
+    },
+    { weight: Severity.data, timeoutMs: 60_000 },
+  );
 
   graded(
     checklist.segment,

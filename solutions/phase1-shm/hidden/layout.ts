@@ -42,3 +42,23 @@ export function entryFields(i: number): Field[] {
     field(`table[${i}].size`, base + 32, 8, 'size'),
   ];
 }
+
+// Offsets of the suggested header's geometry.
+export const GEOMETRY = { segmentSize: 16, capacity: 24, maxObjects: 32, tableOffset: 40, dataOffset: 48, nextOffset: 56, objectCount: 64 } as const;
+
+// Whether a segment follows the suggested header (the reference's): the sizes stats() reports sit
+// where the suggested header keeps them. Tests that need to know which word is which only assert
+// that much when this holds.
+export function usesSuggestedLayout(
+  header: Buffer,
+  stats: { segmentSize: number; capacity: number; maxObjects: number; usedBytes: number; objectCount: number },
+): boolean {
+  const at = (o: number): number => Number(header.readBigUInt64LE(o));
+  return (
+    at(GEOMETRY.segmentSize) === stats.segmentSize &&
+    at(GEOMETRY.capacity) === stats.capacity &&
+    at(GEOMETRY.maxObjects) === stats.maxObjects &&
+    at(GEOMETRY.nextOffset) === stats.usedBytes &&
+    at(GEOMETRY.objectCount) === stats.objectCount
+  );
+}

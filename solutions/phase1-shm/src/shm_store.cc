@@ -231,8 +231,8 @@ void ShmStore::CheckLayout() {
   }
   const uint64_t table_bytes = g.max_objects * sizeof(ObjectEntry);  // at most 2^22 * 40: no overflow
   if (table_bytes > size_ - g.table_offset) bad("the table runs past the end of the segment");
-  if (g.data_offset % kAlignment != 0 || g.data_offset > size_ ||
-      g.data_offset - g.table_offset < table_bytes || g.data_offset < g.table_offset) {
+  if (g.data_offset % kAlignment != 0 || g.data_offset > size_ || g.data_offset < g.table_offset ||
+      g.data_offset - g.table_offset < table_bytes) {
     bad("data_offset " + std::to_string(g.data_offset));
   }
   if (g.capacity != size_ - g.data_offset || g.capacity == 0) bad("capacity " + std::to_string(g.capacity));

@@ -9,7 +9,7 @@ const adapter: StoreAdapter = {
   open: (name, lockTimeoutMs) => wrap(ObjectStore.open(name, lockTimeoutMs === undefined ? {} : { lockTimeoutMs })),
   unlink: (name) => ObjectStore.unlink(name),
   // Views cover the data region alone, which is at least the capacity.
-  oversized: (max) => [max, max + 4096, 2 ** 36, 2 ** 40],
+  oversized: (max) => [max, max + 4096, 2 ** 36],
 };
 
 function wrap(store: ObjectStore) {

@@ -1,0 +1,92 @@
+// The sanitizer run (a step of `npm run verify`; alone: `npx tsx tools/sanitize.ts [phaseN ...]`).
+//
+// Every phase's reference and native-common are built with AddressSanitizer and
+// UndefinedBehaviorSanitizer into build/sanitize/ (the same Makefile as the normal build, another
+// build directory and extra flags, so normal builds stay as fast as they were), then every suite
+// runs against that build: the public and hidden suites and the reference self-tests. Clean means
+// every test passes and no process of the run wrote a sanitizer report.
+//
+// Node itself is not instrumented, so ASan's runtime is preloaded (LD_PRELOAD) into every process
+// of the run, the tests' child processes included. Its leak checker is off: node does not free
+// everything at exit, by design, and its "leaks" would drown ours. UBSan stops a process at its
+// first report. Reports go to build/sanitize/reports/ and are printed when there are any.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+
+import { BUILD_DIR, PHASES, REPO_ROOT, hasSolutions, targetName } from '../lib/phases.js';
+import { buildTarget } from './build.js';
+
+const OUT_DIR = join(BUILD_DIR, 'sanitize');
+const REPORTS = join(OUT_DIR, 'reports');
+
+// -O1: readable stacks at a fraction of -O3's compile time (node's -O3 comes first; the last -O wins).
+// float-cast-overflow is not part of -fsanitize=undefined in GCC: a double too large for an integer
+// (2^63 from JavaScript) is exactly the kind of input the glue must refuse before converting.
+const SANITIZE = '-fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1';
+
+function runtime(name: string): string {
+  const r = spawnSync('g++', [`-print-file-name=${name}`], { encoding: 'utf8' });
+  const path = (r.stdout ?? '').trim();
+  if (r.status !== 0 || !isAbsolute(path) || !existsSync(path)) {
+    throw new Error(`the sanitizer runtime ${name} is not installed (on Debian: apt-get install libasan8 libubsan1)`);
+  }
+  return path;
+}
+
+// Runs vitest (with `config`, or the default one) on `filters` (every file when empty).
+function vitest(filters: readonly string[], config: string | undefined, env: NodeJS.ProcessEnv): number {
+  const args = ['--no-install', 'vitest', 'run', ...(config === undefined ? [] : ['--config', config]), '--passWithNoTests', ...filters];
+  return spawnSync('npx', args, { cwd: REPO_ROOT, stdio: 'inherit', env }).status ?? 1;
+}
+
+function main(argv: readonly string[]): number {
+  if (!hasSolutions()) {
+    console.error('sanitize: this is the student release: it has no solutions/ to build');
+    return 2;
+  }
+  const wanted = argv.filter((a) => /^phase\d$/.test(a));
+  const phases = PHASES.filter((p) => (wanted.length === 0 || wanted.includes(p.id)) && existsSync(join(REPO_ROOT, 'solutions', p.dir, 'src')));
+  const asan = runtime('libasan.so');
+  runtime('libubsan.so');
+
+  const t0 = Date.now();
+  for (const p of phases) {
+    const target = targetName(p.id, 'solution');
+    const status = buildTarget(target, [`builddir=${OUT_DIR}`, `CXXFLAGS=${SANITIZE}`, `CFLAGS=${SANITIZE}`, 'LDFLAGS=-fsanitize=address,undefined']);
+    if (!status.ok) {
+      console.error(`sanitize: ${target} does not compile with sanitizers:\n  ${status.diagnostics.join('\n  ')}`);
+      return 1;
+    }
+  }
+  console.log(`sanitize: built ${phases.map((p) => targetName(p.id, 'solution')).join(', ')} with ASan + UBSan in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+  rmSync(REPORTS, { recursive: true, force: true });
+  mkdirSync(REPORTS, { recursive: true });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    LD_PRELOAD: [asan, process.env.LD_PRELOAD].filter((s) => s !== undefined && s !== '').join(':'),
+    ASAN_OPTIONS: `detect_leaks=0:log_path=${join(REPORTS, 'asan')}`,
+    UBSAN_OPTIONS: `halt_on_error=1:print_stacktrace=1:log_path=${join(REPORTS, 'ubsan')}`,
+    MINIRAY_ADDON_DIR: OUT_DIR,
+    MINIRAY_IMPL: 'solution',
+    MINIRAY_SKIP_BUILD: '1',
+  };
+  const filters = wanted.length === 0 ? [] : phases.map((p) => `${p.dir}/`);
+  const suites = vitest(filters, undefined, env);
+  const selftests = vitest(filters, 'vitest.selftest.config.ts', env);
+
+  const reports = readdirSync(REPORTS);
+  for (const f of reports) {
+    console.error(`\n=== sanitizer report ${f} ===\n${readFileSync(join(REPORTS, f), 'utf8')}`);
+  }
+  const secs = ((Date.now() - t0) / 1000).toFixed(1);
+  if (suites !== 0 || selftests !== 0 || reports.length > 0) {
+    console.error(`\nsanitize: FAILED after ${secs} s (suites exit ${suites}, self-tests exit ${selftests}, ${reports.length} sanitizer reports)`);
+    return 1;
+  }
+  console.log(`\nsanitize: clean (every suite passed under ASan + UBSan, no reports) in ${secs} s`);
+  return 0;
+}
+
+process.exitCode = main(process.argv.slice(2));
