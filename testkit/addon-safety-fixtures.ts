@@ -20,6 +20,26 @@ export interface AdaptedStore {
   scratch(): Float64Array;
 }
 
+// What the phases' harnesses have in common, as far as these scenarios are concerned.
+export interface HarnessStore {
+  put(data: Uint8Array): string;
+  get(id: never): Buffer;
+  close(): void;
+  readonly debug: { lock(): void; unlock(): void };
+}
+
+// A harness store in the terms of AdaptedStore.
+export function adaptStore(store: HarnessStore): AdaptedStore {
+  return {
+    put: (data) => store.put(data),
+    get: (id) => store.get(id as never),
+    close: () => store.close(),
+    lock: () => store.debug.lock(),
+    unlock: () => store.debug.unlock(),
+    scratch: () => (store as unknown as { views: { scratch: Float64Array } }).views.scratch,
+  };
+}
+
 export interface StoreAdapter {
   create(name: string, capacity: number, lockTimeoutMs?: number): AdaptedStore;
   open(name: string, lockTimeoutMs?: number): AdaptedStore;
@@ -58,15 +78,16 @@ const codeOf = (e: unknown): string => {
   return typeof c === 'string' ? c : `no code: ${String(e)}`;
 };
 
-// Tries to create a store of each oversized capacity; returns the error code of each ('ok' if one
-// was created, which it must not be).
-export const hugeCapacities: Fixture<{ adapter: string; names: readonly string[] }, Array<{ capacity: number; code: string }>> = async ({
-  adapter,
-  names,
-}) => {
+// Tries to create a store of each oversized capacity, then uses an ordinary store (`after`): returns
+// the error code of each attempt ('ok' if one was created, which it must not be) and what the
+// ordinary store read back.
+export const hugeCapacities: Fixture<
+  { adapter: string; names: readonly string[]; after: string },
+  { refused: Array<{ capacity: number; code: string }>; after: string }
+> = async ({ adapter, names, after }) => {
   const a = await load(adapter);
   const max = (await import('node:buffer')).constants.MAX_LENGTH;
-  return a.oversized(max).map((capacity, i) => {
+  const refused = a.oversized(max).map((capacity, i) => {
     try {
       a.create(names[i] ?? 'missing-name', capacity).close();
       return { capacity, code: 'ok' };
@@ -74,11 +95,16 @@ export const hugeCapacities: Fixture<{ adapter: string; names: readonly string[]
       return { capacity, code: codeOf(e) };
     }
   });
+  return { refused, after: await storeLife({ adapter, name: after }) };
 };
 
 // Arguments at the edges of what a double can say about a 64-bit integer, each refused with a
 // typed error (2^63 does not fit an int64_t: converting it is undefined behaviour).
-export const hugeArguments: Fixture<{ adapter: string; name: string }, Array<{ what: string; code: string }>> = async ({ adapter, name }) => {
+// Then uses an ordinary store, as hugeCapacities does.
+export const hugeArguments: Fixture<
+  { adapter: string; name: string; after: string },
+  { refused: Array<{ what: string; code: string }>; after: string }
+> = async ({ adapter, name, after }) => {
   const a = await load(adapter);
   const out: Array<{ what: string; code: string }> = [];
   for (const v of [2 ** 63, 2 ** 64, -(2 ** 63), Number.MAX_VALUE]) {
@@ -95,7 +121,7 @@ export const hugeArguments: Fixture<{ adapter: string; name: string }, Array<{ w
       }
     }
   }
-  return out;
+  return { refused: out, after: await storeLife({ adapter, name: after }) };
 };
 
 // One store's whole life, in whatever environment runs it (a worker thread, or the main one).

@@ -44,9 +44,11 @@ export function addonSafetySuite(o: AddonSafetyOptions): void {
       async () => {
         const child = await spawnChild({ label: 'huge' });
         const names = Array.from({ length: 8 }, () => sandbox.segment('huge'));
-        const results = await child.run(fx, 'hugeCapacities', { adapter, names }, 60_000);
-        expect(results.length, 'the adapter names oversized capacities').toBeGreaterThan(0);
-        for (const r of results) expect(r.code, `capacity ${r.capacity}`).toBe('ERR_INVALID_ARGUMENT');
+        const after = sandbox.segment('after');
+        const r = await child.run(fx, 'hugeCapacities', { adapter, names, after }, 60_000);
+        expect(r.refused.length, 'the adapter names oversized capacities').toBeGreaterThan(0);
+        for (const x of r.refused) expect(x.code, `capacity ${x.capacity}`).toBe('ERR_INVALID_ARGUMENT');
+        expect(r.after, 'an ordinary store works afterwards').toBe(`hello from ${after}`);
         expect(await howEnded(child, 50), 'the process survives').toBe('alive');
         for (const n of names) expect(segmentExists(n), `a refused create left ${n} behind`).toBe(false);
       },
@@ -58,8 +60,10 @@ export function addonSafetySuite(o: AddonSafetyOptions): void {
       'integer arguments of 2^63 and beyond are refused with ERR_INVALID_ARGUMENT (no undefined conversion)',
       async () => {
         const child = await spawnChild({ label: 'args' });
-        const results = await child.run(fx, 'hugeArguments', { adapter, name: sandbox.segment('args') });
-        for (const r of results) expect(r.code, r.what).toBe('ERR_INVALID_ARGUMENT');
+        const after = sandbox.segment('after');
+        const r = await child.run(fx, 'hugeArguments', { adapter, name: sandbox.segment('args'), after });
+        for (const x of r.refused) expect(x.code, x.what).toBe('ERR_INVALID_ARGUMENT');
+        expect(r.after, 'an ordinary store works afterwards').toBe(`hello from ${after}`);
         expect(await howEnded(child, 50), 'the process survives').toBe('alive');
       },
       { weight: Severity.code },

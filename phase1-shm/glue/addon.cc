@@ -50,7 +50,7 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
   }
 
   // Collected without close(): a lock this handle still holds is released first (see Close).
-  ~StoreWrap() override { ReleaseDebugLock(); }
+  ~StoreWrap() override { held_lock_.Release(store_.get()); }
 
  private:
   ShmStore& Store(Napi::Env env) {
@@ -109,11 +109,9 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
-    // A lock this thread still holds through debug.lock() is released first: glibc keeps every
-    // robust mutex a thread holds on a list inside the mutexes themselves, so unmapping a held one
-    // leaves the list pointing into nothing, and the next lock of any robust mutex by this thread
-    // crashes. Then this wrapper's share is dropped; views already handed out keep the mapping.
-    ReleaseDebugLock();
+    // A lock this thread still holds through debug.lock() is released first (see HeldLock), then
+    // this wrapper's share is dropped; views already handed out keep the mapping.
+    held_lock_.Release(store_.get());
     store_.reset();
     buffer_.reset();
     return info.Env().Undefined();
@@ -121,34 +119,23 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
 
   Napi::Value DebugLock(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&] {
-      Store(info.Env()).Lock();
-      debug_locked_ = true;
+      held_lock_.Lock(Store(info.Env()));
       return info.Env().Undefined();
     });
   }
 
   Napi::Value DebugUnlock(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&] {
-      Store(info.Env()).Unlock();
-      debug_locked_ = false;
+      held_lock_.Unlock(Store(info.Env()));
       return info.Env().Undefined();
     });
   }
 
-  void ReleaseDebugLock() {
-    if (!debug_locked_ || !store_) return;
-    debug_locked_ = false;
-    try {
-      store_->Unlock();
-    } catch (const std::exception&) {
-      // The handle goes away regardless; an unlock that failed leaves nothing of ours behind.
-    }
-  }
 
   std::shared_ptr<ShmStore> store_;
   std::optional<miniray::napi::SegmentBuffer> buffer_;
   miniray::napi::LocationScratch scratch_;
-  bool debug_locked_ = false;  // this thread holds the lock through debugLock()
+  miniray::napi::HeldLock held_lock_;  // this thread holds the lock through debugLock()
 };
 
 Napi::Value Create(const Napi::CallbackInfo& info) {

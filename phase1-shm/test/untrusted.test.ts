@@ -36,52 +36,41 @@ function storeWithObjects(tag: string): { name: string; store: ShmStore; ids: Ob
   return { name, store, ids };
 }
 
+// Overwrites each word of the header in turn while another process runs every operation: on a handle
+// it opened before the damage (`held`), or on a fresh open() after it.
+async function scribbleEachWord(held: boolean): Promise<void> {
+  const { name, store, ids } = storeWithObjects(held ? 'scribbled-held' : 'scribbled-open');
+  const report = await fuzzSegment({
+    segment: name,
+    fields: HEADER_WORDS,
+    seed: 1,
+    values: { segmentSize: store.stats().segmentSize },
+    randomPerField: 0,
+    restore: { offset: 0, length: 128 },
+    ...(held ? { prepare: (child) => child.run(fx, 'attach', { name, lockTimeoutMs: 50 }) } : {}),
+    probe: (child) => child.run(fx, 'probe', { name, ids, missing: randomObjectId(), held, lockTimeoutMs: 50 }),
+    allowed: () => TYPED,
+    label: held ? 'holder of an open handle' : 'opener',
+  });
+  expectNoFailures(report, held ? 'operations on a handle opened before the header was damaged' : 'a fresh open() of a damaged header, then every operation');
+  // (A damaged bump pointer may have let a probe's put land on an earlier object: that is the damage
+  // done, not a bug. The store itself must work again once its header is restored.)
+  expect(store.get(store.put(Buffer.from('restored'))).toString(), 'the store works once the header is restored').toBe('restored');
+  store.close();
+}
+
 describe('phase 1: the segment is not trusted', () => {
   graded(
     item,
     'open() of a header with impossible sizes or offsets (even ones that wrap past 2^64) fails with a typed error, never a crash',
-    async () => {
-      const { name, store, ids } = storeWithObjects('scribbled-open');
-      const report = await fuzzSegment({
-        segment: name,
-        fields: HEADER_WORDS,
-        seed: 1,
-        values: { segmentSize: store.stats().segmentSize },
-        randomPerField: 0,
-        restore: { offset: 0, length: 128 },
-        probe: (child) => child.run(fx, 'probe', { name, ids, missing: randomObjectId(), held: false, lockTimeoutMs: 50 }),
-        allowed: () => TYPED,
-        label: 'opener',
-      });
-      expectNoFailures(report, 'a fresh open() of a damaged header, then every operation');
-      // (A damaged bump pointer may have let a probe's put land on an earlier object: that is the damage
-      // done, not a bug. The store itself must work again once its header is restored.)
-      expect(store.get(store.put(Buffer.from('restored'))).toString(), 'the store works once the header is restored').toBe('restored');
-      store.close();
-    },
+    () => scribbleEachWord(false),
     { weight: Severity.data, timeoutMs: 60_000 },
   );
 
   graded(
     item,
     'a header rewritten by another process after open() never crashes put, get or stats: the geometry was copied at open',
-    async () => {
-      const { name, store, ids } = storeWithObjects('scribbled-held');
-      const report = await fuzzSegment({
-        segment: name,
-        fields: HEADER_WORDS,
-        seed: 1,
-        values: { segmentSize: store.stats().segmentSize },
-        randomPerField: 0,
-        restore: { offset: 0, length: 128 },
-        prepare: (child) => child.run(fx, 'attach', { name, lockTimeoutMs: 50 }),
-        probe: (child) => child.run(fx, 'probe', { name, ids, missing: randomObjectId(), held: true, lockTimeoutMs: 50 }),
-        allowed: () => TYPED,
-        label: 'holder of an open handle',
-      });
-      expectNoFailures(report, 'operations on a handle opened before the header was damaged');
-      store.close();
-    },
+    () => scribbleEachWord(true),
     { weight: Severity.data, timeoutMs: 60_000 },
   );
 

@@ -181,7 +181,7 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
   }
 
   // Collected without close(): a lock this handle still holds is released first (see Close).
-  ~StoreWrap() override { ReleaseDebugLock(); }
+  ~StoreWrap() override { held_lock_.Release(store_.get()); }
 
  private:
   ObjectStore& Store(Napi::Env env) {
@@ -325,7 +325,7 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
     // this handle's waits and release its pins. Views already handed out, and gets still finishing
     // on the pool, keep the mapping alive.
     return Guard(info.Env(), [&] {
-      ReleaseDebugLock();  // as in phase 1's glue: never unmap a robust mutex this thread holds
+      held_lock_.Release(store_.get());  // never unmap a robust mutex this thread holds (see HeldLock)
       std::shared_ptr<ObjectStore> store = std::move(store_);
       store_.reset();
       buffer_.reset();
@@ -336,29 +336,18 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
 
   Napi::Value DebugLock(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&] {
-      Store(info.Env()).Lock();
-      debug_locked_ = true;
+      held_lock_.Lock(Store(info.Env()));
       return info.Env().Undefined();
     });
   }
 
   Napi::Value DebugUnlock(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&] {
-      Store(info.Env()).Unlock();
-      debug_locked_ = false;
+      held_lock_.Unlock(Store(info.Env()));
       return info.Env().Undefined();
     });
   }
 
-  void ReleaseDebugLock() {
-    if (!debug_locked_ || !store_) return;
-    debug_locked_ = false;
-    try {
-      store_->Unlock();
-    } catch (const std::exception&) {
-      // the handle goes away regardless
-    }
-  }
 
   Napi::Value Layout(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&]() -> Napi::Value {
@@ -377,7 +366,7 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
   std::shared_ptr<SegmentBuffer> buffer_;
   miniray::napi::LocationScratch scratch_;
   std::vector<ObjectId> one_id_ = std::vector<ObjectId>(1);  // locate()'s argument to Get
-  bool debug_locked_ = false;  // this thread holds the lock through debugLock()
+  miniray::napi::HeldLock held_lock_;  // this thread holds the lock through debugLock()
 };
 
 Napi::Value Wrap(Napi::Env env, std::unique_ptr<ObjectStore> store) {

@@ -105,6 +105,37 @@ std::shared_ptr<Store> TakeStore(const Napi::CallbackInfo& info) {
   return *info[0].As<Napi::External<std::shared_ptr<Store>>>().Data();
 }
 
+// debug.lock() from JavaScript holds a store's lock across calls, so the handle remembers that it
+// does and gives the lock back when it is closed or collected. glibc keeps every robust mutex a
+// thread holds on a list that runs through the mutexes themselves: unmapping one that is held
+// leaves the list pointing into nothing, and this thread's next lock of any robust mutex crashes.
+class HeldLock {
+ public:
+  template <typename Store>
+  void Lock(Store& store) {
+    store.Lock();
+    held_ = true;
+  }
+  template <typename Store>
+  void Unlock(Store& store) {
+    store.Unlock();
+    held_ = false;
+  }
+  // Unlocks if held; never throws (the handle goes away regardless).
+  template <typename Store>
+  void Release(Store* store) noexcept {
+    if (!held_ || store == nullptr) return;
+    held_ = false;
+    try {
+      store->Unlock();
+    } catch (...) {
+    }
+  }
+
+ private:
+  bool held_ = false;
+};
+
 struct ByteSpan {
   const uint8_t* data;
   size_t size;

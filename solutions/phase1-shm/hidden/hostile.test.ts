@@ -21,7 +21,7 @@ const fx = fixtures<typeof import('../../../phase1-shm/test/probe-fixtures.js')>
   new URL('../../../phase1-shm/test/probe-fixtures.ts', import.meta.url),
 );
 
-const LOCK_TIMEOUT_MS = 20;
+const LOCK_TIMEOUT_MS = 10;
 // What damage may legitimately cause, besides success.
 const SEGMENT_ERRORS = ['ERR_SEGMENT_CORRUPT', 'ERR_LAYOUT_MISMATCH', 'ERR_LOCK_TIMEOUT', 'ERR_OBJECT_NOT_FOUND', 'ERR_SHM_FULL', 'ERR_TABLE_FULL'];
 // A garbage mutex may also be reported as the OS reported it.
@@ -37,7 +37,7 @@ async function fuzz(held: boolean, seed: number): Promise<void> {
     fields,
     seed: fuzzSeed(seed),
     values: { segmentSize: store.stats().segmentSize, landmarks: [HEADER_BYTES, HEADER_BYTES + 8 * ENTRY_BYTES] },
-    randomPerField: 4,
+    randomPerField: 3,
     restore: { offset: 0, length: HEADER_BYTES + 8 * ENTRY_BYTES },
     ...(held ? { prepare: (child) => child.run(fx, 'attach', { name, lockTimeoutMs: LOCK_TIMEOUT_MS }) } : {}),
     probe: (child) =>

@@ -5,7 +5,7 @@ import { describe, expect } from 'vitest';
 
 import { graded } from '../../../testkit/graded.js';
 import { useSandbox } from '../../../testkit/sandbox.js';
-import { SHM_DIR, segmentExists } from '../../../testkit/segments.js';
+import { SHM_DIR, TEST_PREFIX, segmentExists } from '../../../testkit/segments.js';
 import { checklist } from '../../../phase1-shm/checklist.js';
 import { ShmStore, type ObjectId } from '../../../phase1-shm/index.js';
 
@@ -74,7 +74,10 @@ describe('hidden phase 1: bad segments and names', () => {
       expect(() => ShmStore.create(name, opts), JSON.stringify(opts)).toThrowMiniRay('ERR_INVALID_ARGUMENT');
       expect(segmentExists(name), `a refused create(${JSON.stringify(opts)}) left its segment behind`).toBe(false);
     }
-    const leftovers = readdirSync(SHM_DIR).filter((f) => !before.has(f));
+    // Only this test process's names: other test files (and other users of the machine) create
+    // segments at the same time.
+    const mine = `${TEST_PREFIX}${process.pid}-`;
+    const leftovers = readdirSync(SHM_DIR).filter((f) => !before.has(f) && f.startsWith(mine));
     expect(leftovers).toEqual([]);
     const ok = sandbox.segment('ok');
     ShmStore.create(ok, { capacity: 4096, maxObjects: 1 }).close();
