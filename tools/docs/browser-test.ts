@@ -247,10 +247,14 @@ async function search(browser: Browser, server: RunningServer, problems: Problem
     return;
   }
   if (shot !== undefined) await page.screenshot({ path: join(shots, shot) });
-  const href = await results.first().getAttribute('href');
-  await Promise.all([page.waitForURL((u) => href !== null && u.href.endsWith(href.replace(/^\.?\//, ''))), results.first().click()]);
+  const href = (await results.first().getAttribute('href')) ?? '';
+  const target = new URL(href, page.url());
+  await Promise.all([
+    page.waitForURL((u) => u.pathname === target.pathname && decodeURIComponent(u.hash) === decodeURIComponent(target.hash)),
+    results.first().click(),
+  ]);
   const text = (await page.locator('main').innerText()).toLowerCase();
-  if (!text.includes(expect.toLowerCase())) problems.add(where, `the first result (${href ?? '?'}) does not contain '${expect}'`);
+  if (!text.includes(expect.toLowerCase())) problems.add(where, `the first result (${href}) does not contain '${expect}'`);
   await context.close();
 }
 

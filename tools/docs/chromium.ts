@@ -8,7 +8,7 @@
 // MINIRAY_CHROMIUM=system uses only 2, MINIRAY_CHROMIUM=packaged only 3 (to try the fallback on a
 // machine that has a system Chromium); CHROMIUM_PATH wins over both.
 import { spawnSync } from 'node:child_process';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -35,6 +35,16 @@ export interface NoBrowser {
 }
 
 type Mode = 'auto' | 'system' | 'packaged';
+
+// A regular file this user may execute (not a directory, a device or a dangling link).
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
 
 function mode(): Mode {
   const m = process.env.MINIRAY_CHROMIUM ?? 'auto';
@@ -76,7 +86,7 @@ async function untarBrotli(from: string, intoDir: string): Promise<void> {
 async function unpack(root: string): Promise<string> {
   const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
   const dest = join(REPO_ROOT, 'node_modules', '.cache', 'miniray-chromium', version);
-  if (existsSync(join(dest, 'chromium'))) return dest;
+  if (isExecutable(join(dest, 'chromium'))) return dest;
   const staging = `${dest}.partial-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
@@ -119,13 +129,13 @@ function packagedEnv(dir: string): Record<string, string> {
 export async function findChromium(): Promise<FoundBrowser | NoBrowser> {
   const explicit = process.env.CHROMIUM_PATH;
   if (explicit !== undefined && explicit !== '') {
-    if (existsSync(explicit)) return { found: true, executablePath: explicit, source: 'CHROMIUM_PATH', env: {}, description: `CHROMIUM_PATH=${explicit}` };
-    return { found: false, looked: [`CHROMIUM_PATH=${explicit}`], error: `CHROMIUM_PATH names ${explicit}, which does not exist` };
+    if (isExecutable(explicit)) return { found: true, executablePath: explicit, source: 'CHROMIUM_PATH', env: {}, description: `CHROMIUM_PATH=${explicit}` };
+    return { found: false, looked: [`CHROMIUM_PATH=${explicit}`], error: `CHROMIUM_PATH names ${explicit}, which is not an executable file` };
   }
   const m = mode();
   const looked: string[] = [];
   if (m !== 'packaged') {
-    const system = SYSTEM_CHROMIUM.find((p) => existsSync(p));
+    const system = SYSTEM_CHROMIUM.find(isExecutable);
     if (system !== undefined) return { found: true, executablePath: system, source: 'system', env: {}, description: system };
     looked.push(...SYSTEM_CHROMIUM);
   }

@@ -188,6 +188,11 @@ export function createMarkdown(): Md {
   md.renderer.rules.table_open = () => '<div class="table-wrap"><table>\n';
   md.renderer.rules.table_close = () => '</table></div>\n';
   // Chinese text in prose (not in code) is marked with its language.
-  md.renderer.rules.text = (tokens: Token[], idx: number): string => markCjk(md.utils.escapeHtml(tokens[idx]?.content ?? ''));
+  // (A page written in Chinese says so on <html>; env.lang is the page's language.)
+  md.renderer.rules.text = (tokens, idx, _options, env): string => {
+    const html = md.utils.escapeHtml(tokens[idx]?.content ?? '');
+    const lang = (env as { lang?: unknown } | undefined)?.lang;
+    return typeof lang === 'string' && lang.startsWith('zh') ? html : markCjk(html);
+  };
   return md;
 }

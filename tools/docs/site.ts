@@ -681,7 +681,7 @@ export function buildSite(outDir: string = DIST_DIR): BuildResult {
   const lastReference = englishNav.map((e) => e.group).lastIndexOf('Reference');
   englishNav.splice(lastReference + 1, 0, filesEntry);
   for (const page of pages) {
-    const body = md.renderer.render(page.tokens, md.options, {});
+    const body = md.renderer.render(page.tokens, md.options, { lang: page.lang });
     const counterpart = page.original ?? pages.find((p) => p.original === page.url)?.url;
     const counterpartLang = page.original === undefined ? pages.find((p) => p.original === page.url)?.lang : SITE_LANG;
     writeFile(
