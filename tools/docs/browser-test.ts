@@ -21,7 +21,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 
 import { REPO_ROOT, hasSolutions } from '../../lib/phases.js';
 import { auditPage, AxeTally, THEMES, VIEWPORTS } from './a11y.js';
-import { findChromium, howToGetChromium } from './chromium.js';
+import { findChromium, howToGetChromium, packagedVersionProblem } from './chromium.js';
 import { checkPhone, checkSearchKeys, checkTabOrder } from './keyboard.js';
 import { startServer, type RunningServer } from './server.js';
 import { buildSite, DIST_DIR, type Manifest } from './site.js';
@@ -307,6 +307,8 @@ export async function runBrowserTest(): Promise<number> {
   const shots = join(DIST_DIR, 'screenshots');
   mkdirSync(shots, { recursive: true });
   const problems = new Problems();
+  const pinned = packagedVersionProblem();
+  if (pinned !== undefined) problems.add('package.json', pinned);
   const server = await startServer(DIST_DIR, 0);
   let browser: Browser | undefined;
   try {

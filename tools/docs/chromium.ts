@@ -161,6 +161,16 @@ export async function findChromium(): Promise<FoundBrowser | NoBrowser> {
   return { found: false, looked };
 }
 
+// In the course repository: the version the release's hint names must be the one package.json pins.
+export function packagedVersionProblem(): string | undefined {
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { devDependencies?: Record<string, string> };
+  const range = pkg.devDependencies?.[PACKAGED_CHROMIUM];
+  if (range === undefined) return undefined;
+  return range.replace(/^[~^]/, '') === PACKAGED_CHROMIUM_VERSION
+    ? undefined
+    : `package.json pins ${PACKAGED_CHROMIUM}@${range} but tools/docs/chromium.ts tells students to install ${PACKAGED_CHROMIUM_VERSION}: update PACKAGED_CHROMIUM_VERSION`;
+}
+
 // What to tell someone who has no browser.
 export function howToGetChromium(none: NoBrowser): string {
   return [
