@@ -8,7 +8,9 @@ import { relative } from 'node:path';
 
 import type { Reporter, TestCase, TestModule, TestSpecification, Vitest } from 'vitest/node';
 
-import './graded.js'; // its TaskMeta augmentation: checklist, timeoutMs
+import './graded.js'; // its TaskMeta augmentation: checklist, timeoutMs, weight
+import './watchdog/reporter.js'; // its TaskMeta augmentation: watchdog
+import { describeKill, killRecords } from './watchdog/pool.js';
 import { GRADE_EVENTS_ENV, type CollectedTest, type GradeEvent } from './grade-events.js';
 
 type SerializedError = Parameters<NonNullable<Reporter['onTestRunEnd']>>[1][number];
@@ -61,7 +63,7 @@ export default class GradeReporter implements Reporter {
       graded:
         meta.checklist === undefined
           ? undefined
-          : { phase: meta.checklist.phase, item: meta.checklist.item, title: meta.checklist.title },
+          : { phase: meta.checklist.phase, item: meta.checklist.item, title: meta.checklist.title, weight: meta.weight ?? 1 },
       timeoutMs: meta.timeoutMs,
     };
   }
@@ -99,6 +101,7 @@ export default class GradeReporter implements Reporter {
     if (this.reported.has(key)) return;
     this.reported.add(key);
     const r = test.result();
+    const killed = test.meta().watchdog;
     this.emit({
       type: 'result',
       at: Date.now(),
@@ -107,6 +110,7 @@ export default class GradeReporter implements Reporter {
       state: r.state,
       errors: (r.errors ?? []).map((e) => this.describeError(e)),
       durationMs: test.diagnostic()?.duration,
+      ...(killed === undefined ? {} : { killed }),
     });
   }
 
@@ -127,6 +131,10 @@ export default class GradeReporter implements Reporter {
   ): void {
     for (const module of modules) {
       for (const test of module.children.allTests()) this.result(test);
+    }
+    for (const r of killRecords()) {
+      const file = r.file === undefined ? undefined : relative(this.root, r.file).split('\\').join('/');
+      this.emit({ type: 'killed', at: Date.now(), file, test: r.test, kind: r.kind, message: describeKill(r) });
     }
     this.emit({
       type: 'end',
