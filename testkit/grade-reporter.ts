@@ -12,6 +12,7 @@ import './graded.js'; // its TaskMeta augmentation: checklist, timeoutMs, weight
 import './watchdog/reporter.js'; // its TaskMeta augmentation: watchdog
 import { describeKill, killRecords } from './watchdog/pool.js';
 import { GRADE_EVENTS_ENV, type CollectedTest, type GradeEvent } from './grade-events.js';
+import { isAbbreviated, summariseDiff } from './mismatch.js';
 
 type SerializedError = Parameters<NonNullable<Reporter['onTestRunEnd']>>[1][number];
 
@@ -46,7 +47,11 @@ export default class GradeReporter implements Reporter {
 
   private describeError(e: ErrorLike): string {
     const name = typeof e.name === 'string' && e.name !== 'Error' && e.name !== 'AssertionError' ? `${e.name}: ` : '';
-    let text = `${name}${typeof e.message === 'string' ? e.message : String(e.message)}`;
+    let message = typeof e.message === 'string' ? e.message : String(e.message);
+    // "expected [ …(100) ] to deeply equal []" says nothing: count and show the differences instead.
+    const summary = typeof e.diff === 'string' && isAbbreviated(message) ? summariseDiff(e.diff.replace(ANSI, '')) : undefined;
+    if (summary !== undefined) message = message.replace(/expected .*? to (deeply )?(strictly )?equal .*$/m, summary);
+    let text = `${name}${message}`;
     const frames = e.stacks ?? [];
     const frame = frames.find((s) => /\.test\.ts$/.test(s.file)) ?? frames.find((s) => !s.file.includes('node_modules'));
     if (frame !== undefined) text += `\n    at ${relative(this.root, frame.file)}:${frame.line}`;
