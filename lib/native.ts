@@ -12,6 +12,8 @@ export interface BuildStatus {
   readonly ok: boolean;
   // Compiler diagnostics as `file:line: message` lines, empty when ok.
   readonly diagnostics: readonly string[];
+  // Warnings of a build that succeeded (student targets do not stop at a warning), same form.
+  readonly warnings?: readonly string[];
   readonly builtAt: string;
 }
 

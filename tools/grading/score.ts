@@ -288,6 +288,16 @@ function clipTitle(s: string, n: number): string {
   return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
 }
 
+// A build's warnings, a few of them: they do not stop a student's build, but they are worth a look.
+export function warningLines(build: BuildStatus | undefined, shown = 3): string[] {
+  const w = build?.ok === true ? (build.warnings ?? []) : [];
+  if (w.length === 0) return [];
+  return [
+    color.yellow(`  ${w.length} compiler warning${w.length === 1 ? '' : 's'} (not fatal; npm run build lists them):`),
+    ...w.slice(0, shown).map((x) => color.yellow(`    ${x}`)),
+  ];
+}
+
 // One table per phase: item, title, tests passed, points.
 export function renderPhaseTable(p: PhaseScore): string {
   const lines: string[] = [];
@@ -296,6 +306,7 @@ export function renderPhaseTable(p: PhaseScore): string {
     lines.push(color.red(`  does not compile (${p.build.target}):`));
     for (const d of p.build.diagnostics.slice(0, 12)) lines.push(`    ${d}`);
   }
+  lines.push(...warningLines(p.build));
   lines.push(color.dim(`  ${pad('item', 6)}${pad('checklist', 62)}${pad('tests', 9)}points`));
   let passed = 0;
   let total = 0;
