@@ -13,6 +13,9 @@
 //       writes the student release to OUT (with --through, the phases up to phaseN; exported again
 //       into the same OUT, it adds the next phases and keeps the student's files); --check then
 //       runs `npm install`, the typecheck and the public suites there
+//   npm run course -- autograder phaseN OUT.zip [--minutes N]
+//       writes the Gradescope autograder for a phase (N: the timeout set on Gradescope, default 10) (setup.sh, run_autograder, the course and the
+//       phase's hidden suites); run_autograder always writes results/results.json
 //   npm run course -- mutants
 //       lists the mutants and the bug each one plants
 import { spawnSync } from 'node:child_process';
@@ -24,6 +27,7 @@ import { PHASES, REPO_ROOT, hasSolutions, type PhaseId, type PhaseInfo } from '.
 import { committedFile, makeScratch, type Scratch } from './grading/course-files.js';
 import { gradablePhases } from './grading/grade-tree.js';
 import { isHiddenFile, loadChecklist, manifestDiff, manifestFromRun, readManifest, writeManifest } from './grading/manifest.js';
+import { buildAutograder } from './grading/autograder.js';
 import { exportRelease } from './grading/release.js';
 import { checkReleaseTree, checkStagedRelease } from './grading/release-check.js';
 import { hiddenSuitesPresent, runSuites, type SuiteRun, type TestOutcome } from './grading/run.js';
@@ -403,6 +407,32 @@ async function exportCommand(argv: readonly string[]): Promise<number> {
   return c.problems.length === 0 ? 0 : 1;
 }
 
+function autograderCommand(argv: readonly string[]): number {
+  const phase = PHASES.find((p) => p.id === argv.find((a) => /^phase\d+$/.test(a)));
+  const target = argv.find((a) => a.endsWith('.zip'));
+  if (phase === undefined || target === undefined) {
+    console.error('usage: npm run course -- autograder phaseN OUT.zip [--minutes N (Gradescope\'s timeout, default 10)]');
+    return 2;
+  }
+  if (!hiddenSuitesPresent(REPO_ROOT, phase)) {
+    console.error(`${phase.id} has no hidden suites (solutions/${phase.dir}/hidden): an autograder needs them`);
+    return 2;
+  }
+  const at = argv.indexOf('--minutes');
+  const minutes = at >= 0 ? Number(argv[at + 1]) : 10;
+  if (!(minutes >= 2)) {
+    console.error('--minutes: the timeout set on Gradescope, 2 or more');
+    return 2;
+  }
+  const out = resolve(process.env.INIT_CWD ?? process.cwd(), target);
+  const r = buildAutograder(REPO_ROOT, phase, minutes);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, r.zip);
+  console.log(`wrote ${out}: the Gradescope autograder for ${phase.id} (${r.files} course files, ${(r.zip.length / 1024).toFixed(0)} KiB)`);
+  console.log(color.dim('upload it as a zip autograder; the submission is the .tgz of npm run submit, or the student files themselves'));
+  return 0;
+}
+
 function mutantsCommand(): number {
   for (const p of PHASES) {
     for (const m of loadMutants(p)) {
@@ -423,8 +453,10 @@ async function main(argv: readonly string[]): Promise<number> {
       return exportCommand(rest);
     case 'mutants':
       return mutantsCommand();
+    case 'autograder':
+      return autograderCommand(rest);
     default:
-      console.error('usage: npm run course -- check [phaseN ...] [--jobs N] [--no-release] | manifest [phaseN ...] | export OUT [--through phaseN] [--check] [--force] | mutants');
+      console.error('usage: npm run course -- check [phaseN ...] [--jobs N] [--no-release] | manifest [phaseN ...] | export OUT [--through phaseN] [--check] [--force] | autograder phaseN OUT.zip [--minutes N] | mutants');
       return 2;
   }
 }
