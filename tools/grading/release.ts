@@ -17,10 +17,11 @@ import { committedFile, courseFiles } from './course-files.js';
 import { MANIFEST_DIR, type PhaseManifest } from './manifest.js';
 import { studentReadme } from './release-readme.js';
 
-// Instructor-only: the reference code, hidden suites and mutants, and CI. The scripts stay: in the
+// Instructor-only: the reference code, hidden suites and mutants, CI, and the grading tools' own
+// tests (they need the reference). The scripts stay: in the
 // release, `verify` checks what a student's checkout can (typecheck, build, the site) and the
 // `:solution` scripts say that solutions are not part of it.
-const DROP_PREFIXES = ['solutions/', '.ci/'];
+const DROP_PREFIXES = ['solutions/', '.ci/', 'tools/test/'];
 
 export const RELEASE_RECORD = '.miniray-release.json';
 const RECORD_FORMAT = 'miniray-release/1';
