@@ -88,7 +88,7 @@ async function main(argv: readonly string[]): Promise<number> {
       impl: args.impl,
       phases: [phase],
       hidden: args.hidden,
-      filters,
+      files: filters,
       build: run === 1,
       totalTimeoutMs: 10 * 60_000,
     });

@@ -22,6 +22,8 @@ import { studentReadme } from './release-readme.js';
 // release, `verify` checks what a student's checkout can (typecheck, build, the site) and the
 // `:solution` scripts say that solutions are not part of it.
 const DROP_PREFIXES = ['solutions/', '.ci/', 'tools/test/'];
+const DROP_FILES = new Set<string>();
+const DROP_SCRIPTS: readonly string[] = [];
 
 export const RELEASE_RECORD = '.miniray-release.json';
 const RECORD_FORMAT = 'miniray-release/1';
@@ -83,7 +85,7 @@ export function releasePlan(through: PhaseId | undefined): ReleasePlan {
     phases,
     later,
     includes(rel) {
-      if (DROP_PREFIXES.some((p) => rel.startsWith(p)) || laterGiven.has(rel)) return false;
+      if (DROP_PREFIXES.some((p) => rel.startsWith(p)) || DROP_FILES.has(rel) || laterGiven.has(rel)) return false;
       return !rel.split('/').some(laterNames);
     },
   };
@@ -257,8 +259,8 @@ export function exportRelease(from: string, out: string, options: ExportOptions 
     writeFileSync(dst, content);
     written[rel] = sha256(content);
   };
-  const text = (rel: string): string => readFileSync(join(from, rel), 'utf8');
   for (const rel of files) {
+    const text = (): string => readFileSync(join(from, rel), 'utf8');
     const phase = studentFiles.get(rel);
     if (phase !== undefined) {
       // A phase handed out before: the student's files stay as they are.
@@ -266,21 +268,26 @@ export function exportRelease(from: string, out: string, options: ExportOptions 
         kept.push(rel);
         continue;
       }
+      // Skeletons as committed, whatever this checkout's working copy holds.
       const skeleton = committedFile(from, rel) ?? readFileSync(join(from, rel));
       skeletons[rel] = sha256(skeleton);
       mkdirSync(dirname(join(out, rel)), { recursive: true });
       writeFileSync(join(out, rel), skeleton);
     } else if (rel === 'binding.gyp') {
-      const gyp = releaseGyp(text(rel), (s) => has.has(s));
-      if (/['"]solutions\//.test(gyp)) throw new Error('binding.gyp still names solutions/ after stripping the reference targets');
-      write(rel, gyp);
+      const stripped = releaseGyp(text(), (s) => has.has(s));
+      if (/['"]solutions\//.test(stripped)) throw new Error('binding.gyp still names solutions/ after stripping the *_solution targets');
+      write(rel, stripped);
+    } else if (rel === 'package.json') {
+      const pkg = JSON.parse(text()) as { scripts?: Record<string, string> };
+      for (const s of DROP_SCRIPTS) delete pkg.scripts?.[s];
+      write(rel, `${JSON.stringify(pkg, null, 2)}\n`);
     } else if (rel === 'README.md') {
-      write(rel, studentReadme(plan.phases, benchBlock(text(rel), plan.later)));
+      write(rel, studentReadme(plan.phases, benchBlock(text(), plan.later)));
     } else if (rel.startsWith(`${MANIFEST_DIR}/`) && rel.endsWith('.json')) {
-      const m = JSON.parse(text(rel)) as PhaseManifest;
+      const m = JSON.parse(text()) as PhaseManifest;
       write(rel, `${JSON.stringify({ ...m, tests: m.tests.filter((t) => !t.hidden) }, null, 2)}\n`);
     } else if (rel.endsWith('.md')) {
-      write(rel, unlinkLaterPhases(text(rel), plan.later));
+      write(rel, unlinkLaterPhases(text(), plan.later));
     } else {
       write(rel, readFileSync(join(from, rel)));
     }

@@ -49,12 +49,12 @@ export interface RunOptions {
   readonly phases: readonly PhaseInfo[];
   readonly hidden: boolean; // also run solutions/<dir>/hidden
   readonly hiddenOnly?: boolean; // run solutions/<dir>/hidden alone (the mutant check)
-  readonly filters?: readonly string[]; // vitest file filters instead of the phases' folders
   readonly build?: boolean; // build the phases' targets first (default true)
   readonly totalTimeoutMs?: number; // the whole run (default 20 min)
   readonly graceMs?: number; // how long past its own timeout a test may run (default 20 s)
   readonly env?: Readonly<Record<string, string>>; // more environment for vitest
   readonly maxWorkers?: number;
+  readonly files?: readonly string[]; // run these test files (course-relative) instead of the phases' suites
   readonly onEvent?: (event: GradeEvent) => void;
 }
 
@@ -104,7 +104,7 @@ const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\
 export async function runSuites(options: RunOptions): Promise<SuiteRun> {
   const started = Date.now();
   const builds = options.build === false ? [] : buildPhases(options.root, options.impl, options.phases);
-  const filters = options.filters ?? options.phases.map((p) => (options.hiddenOnly === true ? `solutions/${p.dir}/hidden/` : `${p.dir}/`));
+  const filters = options.files ?? options.phases.map((p) => (options.hiddenOnly === true ? `solutions/${p.dir}/hidden/` : `${p.dir}/`));
   let run = await runOnce(options, builds, filters, undefined, started);
   const culprits = new Set<string>();
   for (let i = 0; i < MAX_RERUNS && run.stopped === undefined; i += 1) {
