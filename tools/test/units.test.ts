@@ -104,6 +104,13 @@ describe('a staged release', () => {
     expect(parseGyp(stripSolutionTargets(gyp)).targets.some((t) => t.target_name.endsWith('_solution'))).toBe(false);
   });
 
+  test('student targets build with warnings, the references with -Werror', () => {
+    for (const t of parseGyp(gyp).targets as Array<{ target_name: string; 'cflags_cc!'?: string[] }>) {
+      if (t.target_name.endsWith('_student')) expect(t['cflags_cc!'], t.target_name).toContain('-Werror');
+      if (t.target_name.endsWith('_solution')) expect(t['cflags_cc!'] ?? [], t.target_name).not.toContain('-Werror');
+    }
+  });
+
   test('what a later phase hands out is not in an earlier release', () => {
     const plan = releasePlan(first?.id);
     for (const later of plan.later) {
