@@ -75,7 +75,10 @@ export class WatchdogSummary implements Reporter {
   onTestRunEnd(modules: ReadonlyArray<TestModule>): void {
     const records = killRecords();
     if (records.length === 0) return;
-    const lines = ['', `The watchdog: ${records.length} test process${records.length === 1 ? '' : 'es'} did not finish.`];
+    const lines = [
+      '',
+      `The watchdog: ${records.length} test process${records.length === 1 ? '' : 'es'} did not finish (vitest's "Worker exited unexpectedly" above).`,
+    ];
     for (const r of records) {
       const lost = modules
         .filter((m) => r.files.includes(m.moduleId))
