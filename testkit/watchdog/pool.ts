@@ -175,14 +175,13 @@ class Monitor {
       // Read what it is doing before it dies.
       const calling = readJson<CallingNote>(callingFile(this.dir, w.pid));
       const blocked = describeBlocked(w.pid);
-      w.pending = { crumb, calling: calling?.call, blocked, elapsedMs: now - crumb.since, limitMs: Math.min(crumb.limitMs, limit), children: 0 };
+      const recorded = readChildren(this.dir, w.pid);
+      const children = recorded.filter((c) => startTime(c.pid) === c.start).length;
+      w.pending = { crumb, calling: calling?.call, blocked, elapsedMs: now - crumb.since, limitMs: Math.min(crumb.limitMs, limit), children };
       // The test process first: a child killed while it still runs could unblock it (a lock
       // recovered from a dead holder), and it would record a result the hang never earned.
-      const recorded = readChildren(this.dir, w.pid);
-      const alive = recorded.filter((c) => startTime(c.pid) === c.start).length;
       killTree(w.pid);
       killRecorded(recorded);
-      w.pending = { ...w.pending, children: alive };
     }
   }
 
