@@ -30,7 +30,8 @@ function tsx(root: string, args: readonly string[]): ReturnType<typeof spawnSync
   return spawnSync(process.execPath, ['--import', 'tsx', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
 }
 
-// Runs the release's public suites of `phases` against its skeletons.
+// Runs the release's public suites of `phases` against its skeletons (with `typecheck`, first the
+// release's typecheck and site build).
 export async function checkReleaseTree(out: string, phases: readonly PhaseInfo[], options: { typecheck?: boolean } = {}): Promise<ReleaseCheck> {
   const t0 = Date.now();
   const problems: string[] = [];
@@ -42,8 +43,12 @@ export async function checkReleaseTree(out: string, phases: readonly PhaseInfo[]
     if (readme.includes(word)) problems.push(`the release's README.md, written for students, mentions '${word}'`);
   }
   if (options.typecheck === true) {
+    // What the release's own `npm run verify` checks first: the TypeScript, and the lesson site.
     const tc = spawnSync(process.execPath, [join(out, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', 'tsconfig.json'], { cwd: out, encoding: 'utf8' });
     if (tc.status !== 0) problems.push(`does not typecheck:\n      ${`${tc.stdout}${tc.stderr}`.trim().split('\n').slice(0, 8).join('\n      ')}`);
+    const docs = tsx(out, ['tools/docs/build.ts']);
+    if (docs.status !== 0) problems.push(`its lesson site does not build:\n      ${`${String(docs.stdout)}${String(docs.stderr)}`.trim().split('\n').slice(-8).join('\n      ')}`);
+    rmSync(join(out, 'docs', 'dist'), { recursive: true, force: true });
   }
   const releasePhases = gradablePhases(out, phases);
   const run = await runSuites({ root: out, impl: 'student', phases: releasePhases, hidden: true });
