@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { dirname, join } from 'node:path';
 
 import { COURSE_PHASES, type PhaseId, type PhaseInfo } from '../../lib/phases.js';
+import { INSTRUCTOR_DOCS, studentLockfile, studentPackageJson } from '../docs/release.js';
 import { committedFile, courseFiles } from './course-files.js';
 import { MANIFEST_DIR, type PhaseManifest } from './manifest.js';
 import { studentReadme } from './release-readme.js';
@@ -22,7 +23,7 @@ import { studentReadme } from './release-readme.js';
 // release, `verify` checks what a student's checkout can (typecheck, build, the site) and the
 // `:solution` scripts say that solutions are not part of it.
 const DROP_PREFIXES = ['solutions/', '.ci/', 'tools/test/'];
-const DROP_FILES = new Set<string>();
+const DROP_FILES = new Set<string>(INSTRUCTOR_DOCS);
 const DROP_SCRIPTS: readonly string[] = [];
 
 export const RELEASE_RECORD = '.miniray-release.json';
@@ -278,9 +279,11 @@ export function exportRelease(from: string, out: string, options: ExportOptions 
       if (/['"]solutions\//.test(stripped)) throw new Error('binding.gyp still names solutions/ after stripping the *_solution targets');
       write(rel, stripped);
     } else if (rel === 'package.json') {
-      const pkg = JSON.parse(text()) as { scripts?: Record<string, string> };
+      const pkg = JSON.parse(studentPackageJson(text())) as { scripts?: Record<string, string> };
       for (const s of DROP_SCRIPTS) delete pkg.scripts?.[s];
       write(rel, `${JSON.stringify(pkg, null, 2)}\n`);
+    } else if (rel === 'package-lock.json') {
+      write(rel, studentLockfile(text()));
     } else if (rel === 'README.md') {
       write(rel, studentReadme(plan.phases, benchBlock(text(), plan.later)));
     } else if (rel.startsWith(`${MANIFEST_DIR}/`) && rel.endsWith('.json')) {
