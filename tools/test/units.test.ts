@@ -6,9 +6,10 @@ import { join } from 'node:path';
 
 import { describe, expect, test } from 'vitest';
 
-import { COURSE_PHASES, REPO_ROOT } from '../../lib/phases.js';
+import { COURSE_PHASES, REPO_ROOT, phaseInfo } from '../../lib/phases.js';
 import { summariseDiff } from '../../testkit/mismatch.js';
 import { describeKill, type KillRecord } from '../../testkit/watchdog/pool.js';
+import { buildAutograder } from '../grading/autograder.js';
 import { releaseGyp, releasePlan, stripSolutionTargets, unlinkLaterPhases, parseGyp } from '../grading/release.js';
 import { studentReadme } from '../grading/release-readme.js';
 import { shares } from '../grading/score.js';
@@ -85,6 +86,27 @@ describe('the zip writer', () => {
       const script = "import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); print(z.testzip()); [print(i.filename, i.file_size, oct(i.external_attr >> 16)) for i in z.infolist()]";
       const r = await run('python3', ['-c', script, join(dir, 'a.zip')], { cwd: dir, timeoutMs: 30_000 });
       expect(r.output.trim().split('\n')).toEqual(['None', 'run_autograder 18 0o100755', 'dir/big.txt 100000 0o100644', 'empty 0 0o100644']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the autograder bundle', () => {
+  test('setup.sh and run_autograder are executable shell that bash accepts; no reference source inside', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'miniray-ag-'));
+    try {
+      writeFileSync(join(dir, 'a.zip'), buildAutograder(REPO_ROOT, phaseInfo('phase1')).zip);
+      const list = await run('python3', ['-c', "import zipfile,sys; [print(i.filename, oct(i.external_attr >> 16)) for i in zipfile.ZipFile(sys.argv[1]).infolist()]", join(dir, 'a.zip')], { cwd: dir, timeoutMs: 30_000 });
+      const entries = list.output.trim().split('\n');
+      expect(entries).toContain('setup.sh 0o100755');
+      expect(entries).toContain('run_autograder 0o100755');
+      expect(entries.filter((e) => e.startsWith('solutions/') && !e.startsWith('solutions/phase1-shm/hidden/'))).toEqual([]);
+      await run('python3', ['-m', 'zipfile', '-e', join(dir, 'a.zip'), join(dir, 'x')], { cwd: dir, timeoutMs: 30_000 });
+      for (const script of ['setup.sh', 'run_autograder']) {
+        const r = await run('bash', ['-n', join(dir, 'x', script)], { cwd: dir, timeoutMs: 30_000 });
+        expect(r.code, `${script}: ${r.output}`).toBe(0);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
