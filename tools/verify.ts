@@ -40,6 +40,8 @@ export const STEPS: readonly Step[] = [
   },
   // ASan + UBSan build of every reference and native-common (build/sanitize/), then every suite.
   { name: 'sanitizers (ASan + UBSan): every suite against the solutions', ...tsx('tools/sanitize.ts') },
+  // The watchdog, the grader, stress, the autograder: each on a scratch copy with planted faults.
+  { name: 'the grading tools\' own tests', ...npx('vitest', 'run', '--config', 'tools/test/vitest.config.ts') },
   { name: 'course self-check', ...tsx('tools/course.ts', 'check') },
   { name: 'docs build', ...tsx('tools/docs/build.ts') },
   { name: 'docs browser test', ...tsx('tools/docs/browser-test.ts') },
