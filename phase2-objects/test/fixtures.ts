@@ -202,6 +202,7 @@ export const churn: Fixture<
             continue;
           }
           store.seal(id);
+          store.release(id); // the creator's pin
         } else {
           store.put(checkedObject(n * 31 + child, size), id);
         }

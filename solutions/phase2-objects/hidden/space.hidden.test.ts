@@ -59,6 +59,7 @@ describe('phase 2 (hidden): space', () => {
       const view = store.create(id, data.length);
       data.copy(view);
       store.seal(id);
+      store.release(id); // the creator's pin, held since create()
       live.push({ id, seed });
       liveBytes += data.length;
       total += data.length;
