@@ -174,7 +174,12 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
   // A handle collected without close() gives back what it holds: its pins, the objects it
   // created and did not seal, its client record. (Views still held keep the mapping alive.)
   ~StoreWrap() override {
-    if (store_) store_->Close();
+    if (!store_) return;
+    try {
+      store_->Close();
+    } catch (...) {
+      // A finalizer never throws; what Close() could not give back, Reclaim() will.
+    }
   }
 
   static Napi::FunctionReference* constructor;
