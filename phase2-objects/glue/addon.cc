@@ -469,6 +469,10 @@ Napi::Value LayoutInfo(const Napi::CallbackInfo& info) {
     Napi::Object out = Napi::Object::New(env);
     using miniray::napi::Set;
 #define MINIRAY_FIELD(key, type, field) Set(out, key, static_cast<double>(offsetof(type, field)))
+    MINIRAY_FIELD("header.magic", StoreHeader, common.magic);
+    MINIRAY_FIELD("header.version", StoreHeader, common.layout_version);
+    MINIRAY_FIELD("header.state", StoreHeader, common.state);
+    MINIRAY_FIELD("header.segmentSize", StoreHeader, common.segment_size);
     MINIRAY_FIELD("header.mutex", StoreHeader, mutex);
     MINIRAY_FIELD("header.sealSeq", StoreHeader, seal_seq);
     MINIRAY_FIELD("header.repair", StoreHeader, repair);
