@@ -4,14 +4,19 @@
 //   npm run miniray -- dump NAME     a segment's header fields and first bytes
 //   npm run miniray -- clean [--force]
 //                                    remove Mini-Ray segments that no process maps (--force: all)
+//   npm run miniray -- check NAME [--solution]
+//                                    the phase-2 segment checker: every invariant of the format
+//                                    (phase2-objects/layout/checker.h), with your build's addon
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
+import { MiniRayError } from '../lib/errors.js';
 import { SHM_DIR, TEST_PREFIX } from '../testkit/segments.js';
 
 // The first 8 bytes of each phase's segment (little-endian), see each phase's layout header.
 const MAGICS: Readonly<Record<string, string>> = {
   MRAYSHM1: 'phase 1 store',
+  MRAYOBJ2: 'phase 2 store',
 };
 
 export interface SegmentInfo {
@@ -152,6 +157,41 @@ function cmdDump(name: string | undefined): number {
   return 0;
 }
 
+async function cmdCheck(name: string | undefined, solution: boolean): Promise<number> {
+  if (name === undefined || !name.startsWith('/')) {
+    console.error('usage: npm run miniray -- check /segment-name [--solution]');
+    return 2;
+  }
+  if (solution) process.env.MINIRAY_IMPL = 'solution';
+  const { ObjectStore } = await import('../phase2-objects/index.js');
+  let report;
+  try {
+    report = ObjectStore.check(name);
+  } catch (e) {
+    if (!(e instanceof MiniRayError)) throw e;
+    console.error(`check ${name}: ${e.code}: ${e.message}`);
+    return 1;
+  }
+  const say = (line: string): void => console.log(line);
+  say(`${name}: ${report.ok ? 'consistent' : `${report.problems.length} problem(s)`}`);
+  for (const p of report.problems) say(`  - ${p}`);
+  if (report.holderDied) say('  the lock\'s last holder died holding it: the next store operation repairs');
+  if (report.openTransaction > 0) {
+    say(`  an unfinished transaction of ${report.openTransaction} write(s): checked as it will be once undone`);
+  }
+  if (report.repairPending) say('  a repair is pending: the next store operation runs it');
+  say(
+    `  ${report.objects} objects (${report.sealed} sealed), ${report.tombstones} tombstones in ${report.slots} slots; ` +
+      `${report.blocks} blocks, ${report.freeBlocks} free; ${human(report.usedBytes)} of ${human(report.capacity)} used; ${report.pinned} pins`,
+  );
+  for (const c of report.clients) {
+    say(
+      `  client ${c.slot}: pid ${c.pid} ${c.alive ? 'alive' : 'gone (reclaimable)'}, ${c.pins} pins, ${c.unsealed} unsealed object(s)`,
+    );
+  }
+  return report.ok ? 0 : 1;
+}
+
 function cmdClean(force: boolean): number {
   const segs = listSegments();
   let removed = 0;
@@ -168,9 +208,11 @@ function cmdClean(force: boolean): number {
   return 0;
 }
 
-function main(argv: readonly string[]): number {
+async function main(argv: readonly string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
+    case 'check':
+      return cmdCheck(rest.find((a) => !a.startsWith('--')), rest.includes('--solution'));
     case 'ls':
       return cmdLs(rest.includes('--all'));
     case 'dump':
@@ -178,7 +220,7 @@ function main(argv: readonly string[]): number {
     case 'clean':
       return cmdClean(rest.includes('--force'));
     default:
-      console.log('usage: npm run miniray -- ls [--all] | dump /name | clean [--force]');
+      console.log('usage: npm run miniray -- ls [--all] | dump /name | clean [--force] | check /name [--solution]');
       return cmd === undefined || cmd === 'help' || cmd === '--help' ? 0 : 2;
   }
 }
@@ -189,5 +231,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     if (e.code === 'EPIPE') process.exit(0);
     throw e;
   });
-  process.exitCode = main(process.argv.slice(2));
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }

@@ -32,6 +32,12 @@ export const STEPS: readonly Step[] = [
     ...npx('vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${SUITE_REPORT}`),
     env: { MINIRAY_IMPL: 'solution', MINIRAY_SKIP_BUILD: '1' },
   },
+  // The phase-2 reference killed at every crash point, at every passage (solutions/phase2-objects/crash).
+  {
+    name: 'crash points (phase 2)',
+    ...npx('vitest', 'run', '--config', 'solutions/phase2-objects/crash/vitest.config.ts'),
+    env: { MINIRAY_SKIP_BUILD: '1' },
+  },
   { name: 'course self-check', ...tsx('tools/course.ts', 'check') },
   { name: 'docs build', ...tsx('tools/docs/build.ts') },
   { name: 'docs browser test', ...tsx('tools/docs/browser-test.ts') },

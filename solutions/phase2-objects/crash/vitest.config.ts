@@ -7,7 +7,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   root: fileURLToPath(new URL('../../..', import.meta.url)),
   test: {
-    include: ['solutions/*/crash/**/*.crash.test.ts'],
+    include: ['solutions/phase2-objects/crash/**/*.crash.test.ts'],
     pool: 'forks',
     maxWorkers: 2,
     globalSetup: ['solutions/phase2-objects/crash/global-setup.ts'],
