@@ -315,6 +315,23 @@ export function fieldAt(key: string): number {
   return at;
 }
 
+// The segment offset of the table slot that holds `id` (read from the segment, not through a store).
+export function slotOffset(name: string, id: ObjectId): number {
+  const info = ObjectStore.layoutInfo();
+  const slots = readU64(name, fieldAt('header.table.slots'));
+  const want = Buffer.from(id, 'hex');
+  for (let i = 0; i < slots; i += 1) {
+    const at = (info['tableOffset'] ?? 0) + i * (info['size.entry'] ?? 0);
+    if (peek(name, at, 20).equals(want)) return at;
+  }
+  throw new Error(`object ${id} is in no slot of ${name}`);
+}
+
+// The segment offset of the block header in front of object `id`'s bytes.
+export function blockOffset(name: string, id: ObjectId): number {
+  return readU64(name, slotOffset(name, id) + fieldAt('entry.offset')) - (ObjectStore.layoutInfo()['size.block'] ?? 0);
+}
+
 // Creates an unsealed object, writes `size` bytes into it, says 'created' and waits (to be killed,
 // or told 'seal').
 export const createAndHold: Fixture<{ name: string; id: ObjectId; size: number }, void> = async (

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 
 import { REPO_ROOT } from '../../../lib/phases.js';
-import { exploreCrashPoints, formatCoverage, listCrashPoints } from '../../../testkit/crash-points.js';
+import { listCrashPoints } from '../../../testkit/crash-points.js';
 import { lifecycleCases, maintenanceCases } from './cases.js';
-import { cleanup } from './scenarios.js';
+import { cleanup, testEveryCrashPoint } from './scenarios.js';
 
 afterAll(cleanup);
 
@@ -30,13 +30,7 @@ function pointsInSources(): Set<string> {
 }
 
 describe('phase 2 crash points: delete, close, reclaim, recovery', () => {
-  for (const c of maintenanceCases) {
-    test(`killed at every crash point of "${c.name}", the survivors find a whole store`, () => {
-      const report = exploreCrashPoints(c);
-      console.log(formatCoverage(report));
-      expect(report.points.length).toBeGreaterThan(0);
-    }, 120_000);
-  }
+  testEveryCrashPoint(maintenanceCases);
 
   test('the scenarios pass every crash point of the reference', () => {
     const reached = new Set([...lifecycleCases, ...maintenanceCases].flatMap((c) => listCrashPoints(c)));

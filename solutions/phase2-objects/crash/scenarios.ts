@@ -8,7 +8,9 @@ import { join } from 'node:path';
 
 import { MiniRayError } from '../../../lib/errors.js';
 import { BUILD_DIR } from '../../../lib/phases.js';
-import type { CrashScenario, Death, TrialResult } from '../../../testkit/crash-points.js';
+import { expect, test } from 'vitest';
+
+import { exploreCrashPoints, formatCoverage, type CrashScenario, type Death, type TrialResult } from '../../../testkit/crash-points.js';
 import { patternBytes, sha1 } from '../../../testkit/data.js';
 import { removeTrackedSegments, trackSegment, uniqueSegmentName } from '../../../testkit/segments.js';
 import { ObjectStore, type ObjectId } from '../../../phase2-objects/index.js';
@@ -276,4 +278,15 @@ export function scenario(spec: ScenarioSpec): CrashScenario<State> {
 
 export function cleanup(): void {
   removeTrackedSegments();
+}
+
+// One test per scenario: killed at every crash point it passes, at every passage.
+export function testEveryCrashPoint(cases: ReadonlyArray<CrashScenario<State>>): void {
+  for (const c of cases) {
+    test(`killed at every crash point of "${c.name}", the survivors find a whole store`, () => {
+      const report = exploreCrashPoints(c);
+      console.log(formatCoverage(report));
+      expect(report.points.length).toBeGreaterThan(0);
+    }, 120_000);
+  }
 }

@@ -13,7 +13,7 @@ import { Severity, graded } from '../../../testkit/graded.js';
 import { useSandbox } from '../../../testkit/sandbox.js';
 import { checklist } from '../../../phase2-objects/checklist.js';
 import { ObjectStore, randomObjectId, type ObjectId } from '../../../phase2-objects/index.js';
-import { fieldAt, peek, poke, readU64 } from '../../../phase2-objects/test/fixtures.js';
+import { blockOffset, fieldAt, poke, readU64, slotOffset } from '../../../phase2-objects/test/fixtures.js';
 
 const sandbox = useSandbox();
 const item = checklist.stress;
@@ -85,19 +85,6 @@ function encode(value: bigint, width: Width): Buffer {
   return b;
 }
 
-// The table slot holding `id`, found by reading the segment.
-function slotOf(name: string, id: ObjectId): number {
-  const info = ObjectStore.layoutInfo();
-  const entry = info['size.entry'] ?? 0;
-  const slots = readU64(name, fieldAt('header.table.slots'));
-  const want = Buffer.from(id, 'hex');
-  for (let i = 0; i < slots; i += 1) {
-    const at = (info['tableOffset'] ?? 0) + i * entry;
-    if (peek(name, at, 20).equals(want)) return at;
-  }
-  throw new Error(`${id} is in no slot`);
-}
-
 interface Damage {
   readonly target: Target;
   readonly field: string;
@@ -113,8 +100,7 @@ function prepare(name: string): { store: ObjectStore; sealed: ObjectId; unsealed
   const unsealed = randomObjectId();
   store.create(unsealed, 500).fill(2);
   const pinned = store.put(Buffer.alloc(700, 3));
-  const block = store.get(sealed).byteOffset - 64;
-  store.release(sealed);
+  const block = blockOffset(name, sealed);
   store.get(pinned);
   const client = fieldAt('header.clients') + store.debug.layout().client * (ObjectStore.layoutInfo()['size.client'] ?? 0);
   const at = (t: Target): number => {
@@ -124,9 +110,9 @@ function prepare(name: string): { store: ObjectStore; sealed: ObjectId; unsealed
       case 'journal-record':
         return fieldAt('header.journal.records');
       case 'sealed-entry':
-        return slotOf(name, sealed);
+        return slotOffset(name, sealed);
       case 'unsealed-entry':
-        return slotOf(name, unsealed);
+        return slotOffset(name, unsealed);
       case 'block':
         return block;
       case 'free-block':
