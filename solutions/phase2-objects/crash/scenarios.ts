@@ -8,6 +8,7 @@ import { join } from 'node:path';
 
 import { MiniRayError } from '../../../lib/errors.js';
 import { BUILD_DIR } from '../../../lib/phases.js';
+import { buildTarget } from '../../../tools/build.js';
 import { expect, test } from 'vitest';
 
 import { exploreCrashPoints, formatCoverage, type CrashScenario, type Death, type TrialResult } from '../../../testkit/crash-points.js';
@@ -28,8 +29,12 @@ interface CrashAddon {
 }
 
 let addon: CrashAddon | undefined;
+// The reference built with its crash points (binding.gyp's phase2_crash), built here on first use:
+// no other suite needs it.
 export function crashAddon(): CrashAddon {
   if (addon === undefined) {
+    const status = buildTarget('phase2_crash');
+    if (!status.ok) throw new Error(`phase2_crash does not build:\n${status.diagnostics.join('\n')}`);
     const require = createRequire(import.meta.url);
     addon = require(join(BUILD_DIR, 'Release', 'phase2_crash.node')) as CrashAddon;
     addon.setErrorClass(MiniRayError);
