@@ -114,3 +114,12 @@ export const createManyAndHold: Fixture<{ name: string; count: number; size: num
   await ctx.emit('created', process.pid);
   await ctx.waitFor('exit', 60_000);
 };
+
+// Pins `id`, then takes the store's lock and says 'locked' (to be killed holding both).
+export const pinThenLock: Fixture<{ name: string; id: ObjectId }, void> = async ({ name, id }, ctx) => {
+  const store = ObjectStore.open(name);
+  store.get(id);
+  store.debug.lock();
+  await ctx.emit('locked', process.pid);
+  await ctx.waitFor('never', 60_000);
+};

@@ -66,6 +66,27 @@ describe('phase 2 (hidden): owners', () => {
 
   graded(
     item,
+    'a process killed holding the lock and a pin: the next locker takes over the lock and gives the pin back',
+    async () => {
+      const name = sandbox.segment('reclaim-at-recovery');
+      const store = ObjectStore.create(name, { capacity: 1 << 16, lockTimeoutMs: 5000 });
+      const id = store.put(Buffer.from('x'));
+      const child = await spawnChild({ label: 'holder' });
+      void child.run(hx, 'pinThenLock', { name, id }).catch(() => undefined);
+      await child.waitEvent('locked');
+      await child.kill('SIGKILL');
+      const s = store.stats();
+      expect(s.lockRecoveries).toBe(1);
+      expect(s.pinned, "the dead holder's pin").toBe(0);
+      expect(s.clients).toBe(1);
+      store.delete(id);
+      store.close();
+    },
+    { weight: Severity.behaviour },
+  );
+
+  graded(
+    item,
     'before ERR_SHM_FULL or ERR_TABLE_FULL, the space and the slots of dead creators are given back',
     async () => {
       const name = sandbox.segment('reclaim-when-full');
