@@ -2,21 +2,47 @@
 //
 //   npm run miniray -- ls            segments that look like Mini-Ray's, with size, owner and users
 //   npm run miniray -- dump NAME     a segment's header fields and first bytes
+//   npm run miniray -- check NAME    the segment checker for the segment's kind (by its magic): every
+//                                    invariant that does not hold; exit status 1 when one does not
 //   npm run miniray -- clean [--force]
 //                                    remove Mini-Ray segments that no process maps (--force: all)
-//   npm run miniray -- check NAME [--solution]
-//                                    the phase-2 segment checker: every invariant of the format
-//                                    (phase2-objects/layout/checker.h), with your build's addon
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
-import { MiniRayError } from '../lib/errors.js';
 import { SHM_DIR, TEST_PREFIX } from '../testkit/segments.js';
 
 // The first 8 bytes of each phase's segment (little-endian), see each phase's layout header.
 const MAGICS: Readonly<Record<string, string>> = {
   MRAYSHM1: 'phase 1 store',
   MRAYOBJ2: 'phase 2 store',
+};
+
+interface CheckResult {
+  readonly problems: readonly string[];
+  readonly summary: string;
+}
+
+// The segment checker of each kind of segment, by magic (loaded lazily: only that phase's addon).
+const CHECKERS: Readonly<Record<string, (name: string) => Promise<CheckResult>>> = {
+  // phase2-objects/layout/checker.h: the table, the blocks, the free list, the owners.
+  MRAYOBJ2: async (name) => {
+    const { ObjectStore } = await import('../phase2-objects/index.js');
+    const r = ObjectStore.check(name);
+    const notes = [
+      ...(r.holderDied ? ["the lock's last holder died holding it: the next operation repairs"] : []),
+      ...(r.openTransaction > 0 ? [`an unfinished transaction of ${r.openTransaction} write(s), checked as it will be once undone`] : []),
+      ...(r.repairPending && !r.holderDied ? ['a repair is pending: the next operation runs it'] : []),
+    ];
+    const clients = r.clients.map(
+      (c) => `client ${c.slot}: pid ${c.pid} ${c.alive ? 'alive' : 'gone (reclaimable)'}, ${c.pins} pins, ${c.unsealed} unsealed`,
+    );
+    const summary = [
+      `${r.objects} objects (${r.sealed} sealed), ${r.tombstones} tombstones in ${r.slots} slots; ${r.blocks} blocks, ${r.freeBlocks} free; ${r.usedBytes} of ${r.capacity} bytes used; ${r.pinned} pins`,
+      ...notes,
+      ...clients,
+    ].join('\n  ');
+    return { problems: r.problems, summary };
+  },
 };
 
 export interface SegmentInfo {
@@ -157,39 +183,31 @@ function cmdDump(name: string | undefined): number {
   return 0;
 }
 
-async function cmdCheck(name: string | undefined, solution: boolean): Promise<number> {
+async function cmdCheck(name: string | undefined): Promise<number> {
   if (name === undefined || !name.startsWith('/')) {
-    console.error('usage: npm run miniray -- check /segment-name [--solution]');
+    console.error('usage: npm run miniray -- check /segment-name');
     return 2;
   }
-  if (solution) process.env.MINIRAY_IMPL = 'solution';
-  const { ObjectStore } = await import('../phase2-objects/index.js');
-  let report;
-  try {
-    report = ObjectStore.check(name);
-  } catch (e) {
-    if (!(e instanceof MiniRayError)) throw e;
-    console.error(`check ${name}: ${e.code}: ${e.message}`);
+  const path = `${SHM_DIR}${name}`;
+  if (!existsSync(path)) {
+    console.error(`no segment ${name} in ${SHM_DIR}`);
     return 1;
   }
-  const say = (line: string): void => console.log(line);
-  say(`${name}: ${report.ok ? 'consistent' : `${report.problems.length} problem(s)`}`);
-  for (const p of report.problems) say(`  - ${p}`);
-  if (report.holderDied) say('  the lock\'s last holder died holding it: the next store operation repairs');
-  if (report.openTransaction > 0) {
-    say(`  an unfinished transaction of ${report.openTransaction} write(s): checked as it will be once undone`);
+  const magic = readHead(path, 8).toString('latin1');
+  const checker = CHECKERS[magic];
+  if (checker === undefined) {
+    console.error(`${name}: no checker for magic '${magic.replace(/[^\x20-\x7e]/g, '.')}' (${MAGICS[magic] ?? 'unknown kind'})`);
+    return 2;
   }
-  if (report.repairPending) say('  a repair is pending: the next store operation runs it');
-  say(
-    `  ${report.objects} objects (${report.sealed} sealed), ${report.tombstones} tombstones in ${report.slots} slots; ` +
-      `${report.blocks} blocks, ${report.freeBlocks} free; ${human(report.usedBytes)} of ${human(report.capacity)} used; ${report.pinned} pins`,
-  );
-  for (const c of report.clients) {
-    say(
-      `  client ${c.slot}: pid ${c.pid} ${c.alive ? 'alive' : 'gone (reclaimable)'}, ${c.pins} pins, ${c.unsealed} unsealed object(s)`,
-    );
+  const r = await checker(name);
+  console.log(`${name} (${MAGICS[magic]}): ${r.summary}`);
+  if (r.problems.length === 0) {
+    console.log('consistent: every invariant holds');
+    return 0;
   }
-  return report.ok ? 0 : 1;
+  console.log(`${r.problems.length} problem(s):`);
+  for (const p of r.problems) console.log(`  - ${p}`);
+  return 1;
 }
 
 function cmdClean(force: boolean): number {
@@ -212,7 +230,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'check':
-      return cmdCheck(rest.find((a) => !a.startsWith('--')), rest.includes('--solution'));
+      return cmdCheck(rest[0]);
     case 'ls':
       return cmdLs(rest.includes('--all'));
     case 'dump':
@@ -220,7 +238,7 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'clean':
       return cmdClean(rest.includes('--force'));
     default:
-      console.log('usage: npm run miniray -- ls [--all] | dump /name | clean [--force] | check /name [--solution]');
+      console.log('usage: npm run miniray -- ls [--all] | dump /name | check /name | clean [--force]');
       return cmd === undefined || cmd === 'help' || cmd === '--help' ? 0 : 2;
   }
 }
@@ -231,7 +249,13 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     if (e.code === 'EPIPE') process.exit(0);
     throw e;
   });
-  void main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      console.error(e instanceof Error ? e.message : String(e));
+      process.exitCode = 1;
+    },
+  );
 }

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "journal.h"
 #include "layout.h"
 #include "miniray/errors.h"
 #include "miniray/process_identity.h"
@@ -131,12 +132,6 @@ class Checker {
     return true;
   }
 
-  static bool Allowed(uint64_t word, uint64_t size) {
-    if (word % 8 != 0 || size < 8 || word > size - 8) return false;
-    return (word >= offsetof(StoreHeader, sealed_count) && word < offsetof(StoreHeader, journal)) ||
-           word >= offsetof(StoreHeader, clients);
-  }
-
   bool Journal() {
     const auto count = H<uint32_t>(offsetof(StoreHeader, journal.count));
     report_.open_transaction = count;
@@ -148,7 +143,7 @@ class Checker {
     for (uint32_t i = 0; i < count; ++i) {
       const uint64_t at = offsetof(StoreHeader, journal.records) + i * sizeof(JournalRecord);
       const auto rec = H<JournalRecord>(at);
-      if (!Allowed(rec.offset, size_)) {
+      if (!Journal::MayWrite(rec.offset, size_)) {
         Problem("journal record " + std::to_string(i) + " names offset " +
                 std::to_string(rec.offset) + ", which no transaction may write");
         return true;

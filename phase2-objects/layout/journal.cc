@@ -28,8 +28,8 @@ void Fence() { std::atomic_signal_fence(std::memory_order_seq_cst); }
 Journal::Journal(const Segment& segment)
     : segment_(segment), area_(&segment.At<StoreHeader>(0)->journal) {}
 
-bool Journal::Allowed(uint64_t word_offset) const {
-  if (word_offset % 8 != 0 || word_offset > segment_.size() - 8) return false;
+bool Journal::MayWrite(uint64_t word_offset, uint64_t segment_size) {
+  if (word_offset % 8 != 0 || segment_size < 8 || word_offset > segment_size - 8) return false;
   const uint64_t counters = offsetof(StoreHeader, sealed_count);
   const uint64_t journal = offsetof(StoreHeader, journal);
   const uint64_t clients = offsetof(StoreHeader, clients);
@@ -54,7 +54,7 @@ void Journal::Record(uint64_t word_offset) {
     throw Error(ErrorCode::kSystem, "journal: more than " + std::to_string(kJournalCapacity) +
                                         " writes in one transaction");
   }
-  if (!Allowed(word_offset)) {
+  if (!MayWrite(word_offset, segment_.size())) {
     Corrupt("a write to offset " + std::to_string(word_offset) + ", outside the bookkeeping");
   }
   uint64_t old_value;
@@ -104,7 +104,7 @@ void Journal::Rollback() {
   const uint32_t n = area_->count;
   if (n > kJournalCapacity) Corrupt("record count " + std::to_string(n) + " is out of range");
   for (uint32_t i = 0; i < n; ++i) {
-    if (!Allowed(area_->records[i].offset)) {
+    if (!MayWrite(area_->records[i].offset, segment_.size())) {
       Corrupt("record " + std::to_string(i) + " names offset " +
               std::to_string(area_->records[i].offset) + ", outside the bookkeeping");
     }

@@ -56,6 +56,10 @@ class Journal {
 
   // A transaction is open in the segment (maybe a dead process's).
   bool open() const;
+  // Whether a record may name the 8-byte word at `word_offset` of a segment of `segment_size`
+  // bytes: the header's counters and client records, the table, the blocks; never the lock, the
+  // futex word, the repair flag or the journal itself.
+  static bool MayWrite(uint64_t word_offset, uint64_t segment_size);
   // This process is inside Begin() .. Commit().
   bool active() const { return active_; }
 
@@ -63,8 +67,6 @@ class Journal {
   void Log(const void* field, size_t bytes);
   void Record(uint64_t word_offset);
   void Wrote();
-  // Offsets a record may name: the header's counters and client records, the table, the blocks.
-  bool Allowed(uint64_t word_offset) const;
 
   const Segment& segment_;
   JournalArea* area_;
