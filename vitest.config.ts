@@ -1,5 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
+import WatchdogMarker, { WatchdogSummary } from './testkit/watchdog/reporter.js';
+import { watchedForks } from './testkit/watchdog/pool.js';
+
 // Hidden suites (solutions/**/hidden) run against the reference, and when grading.
 const impl = process.env.MINIRAY_IMPL ?? 'student';
 const withHidden = impl === 'solution' || process.env.MINIRAY_HIDDEN === '1';
@@ -14,11 +17,13 @@ export default defineConfig({
       ...(withHidden ? ['solutions/*/hidden/**/*.test.ts'] : []),
       ...(withCrash ? ['solutions/*/crash/**/*.test.ts'] : []),
     ],
-    // Native addons and worker threads do not mix: every test file runs in its own process.
-    pool: 'forks',
+    // Native addons and worker threads do not mix: every test file runs in its own process, in
+    // vitest's forks pool with a watchdog that names a test whose process hangs or crashes.
+    pool: watchedForks(),
     maxWorkers: 2,
     globalSetup: ['testkit/global-setup.ts'],
-    setupFiles: ['testkit/matchers.ts'],
+    setupFiles: ['testkit/matchers.ts', 'testkit/watchdog/worker-setup.ts'],
+    reporters: [new WatchdogMarker(), 'default', new WatchdogSummary()],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     teardownTimeout: 10_000,

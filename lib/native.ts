@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
+import { traceAddon } from './call-trace.js';
 import { MiniRayError } from './errors.js';
 import { BUILD_DIR, STATUS_DIR, currentImpl, targetName, type Impl, type PhaseId } from './phases.js';
 
@@ -11,6 +12,8 @@ export interface BuildStatus {
   readonly ok: boolean;
   // Compiler diagnostics as `file:line: message` lines, empty when ok.
   readonly diagnostics: readonly string[];
+  // Warnings of a build that succeeded (student targets do not stop at a warning), same form.
+  readonly warnings?: readonly string[];
   readonly builtAt: string;
 }
 
@@ -42,7 +45,7 @@ export function loadAddon<T extends object>(phase: PhaseId, impl: Impl = current
   if (!existsSync(file)) {
     throw new MiniRayError('ERR_BUILD_FAILED', `${phase} (${impl}) is not built: run npm run build`);
   }
-  const addon = require(file) as T & AddonBase;
+  const addon = traceAddon(phase, require(file) as T & AddonBase);
   addon.setErrorClass(MiniRayError);
   cache.set(target, addon);
   return addon;

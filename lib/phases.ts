@@ -14,9 +14,14 @@ export interface PhaseInfo {
   readonly title: string;
   // Files the student edits, relative to the repository root: the only files graded.
   readonly studentFiles: readonly string[];
+  // Files outside the phase's folder that are handed out with this phase and not before (an
+  // earlier phase's answer, given from here on): a release through an earlier phase leaves them out.
+  readonly given?: readonly string[];
 }
 
-export const PHASES: readonly PhaseInfo[] = [
+// Every phase of the course. A student release that stops at an earlier phase lacks the later
+// phases' folders: PHASES below holds the phases present in this tree.
+export const COURSE_PHASES: readonly PhaseInfo[] = [
   {
     id: 'phase1',
     dir: 'phase1-shm',
@@ -35,8 +40,11 @@ export const PHASES: readonly PhaseInfo[] = [
       'phase2-objects/src/object_store.h',
       'phase2-objects/src/object_store.cc',
     ],
+    given: ['native-common/src/futex.cc', 'native-common/src/robust_mutex.cc', 'native-common/src/segment.cc'],
   },
 ];
+
+export const PHASES: readonly PhaseInfo[] = COURSE_PHASES.filter((p) => existsSync(join(REPO_ROOT, p.dir)));
 
 export function phaseInfo(id: PhaseId): PhaseInfo {
   const info = PHASES.find((p) => p.id === id);

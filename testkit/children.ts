@@ -6,6 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MiniRayError, ERROR_CODES, type ErrorCode } from '../lib/errors.js';
 import { REPO_ROOT } from '../lib/phases.js';
 import type { ChildMessage, Fixture, ParentMessage } from './protocol.js';
+import { noteChild } from './watchdog/shared.js';
 
 const CHILD_MAIN = fileURLToPath(new URL('./child-main.ts', import.meta.url));
 export const DEFAULT_WAIT_MS = 15_000;
@@ -193,6 +194,7 @@ export async function spawnChild(options: SpawnOptions = {}): Promise<Child> {
     env: { ...process.env, ...options.env },
   });
   const child = new Child(proc, options.label ?? `#${live.size + 1}`);
+  noteChild(child.pid);
   live.add(child);
   void child.exited.then(() => live.delete(child));
   await withTimeout(

@@ -6,6 +6,7 @@ export interface GradedMeta {
   readonly phase: string;
   readonly item: string; // checklist item id, e.g. '1.2'
   readonly title: string;
+  readonly weight: number; // the test's share of its item's points, relative to the item's other tests
 }
 
 export interface CollectedTest {
@@ -29,8 +30,12 @@ export type GradeEvent =
       readonly state: TestState;
       readonly errors: readonly string[];
       readonly durationMs: number | undefined;
+      // Failed by the watchdog: the test its process died in (culprit), or one lost with it.
+      readonly killed?: { readonly kind: 'crash' | 'hang'; readonly culprit: boolean; readonly signal: string | null };
     }
   | { readonly type: 'module-end'; readonly at: number; readonly file: string; readonly errors: readonly string[] }
+  // A test process the watchdog saw die: in which file and test, and what happened, in words.
+  | { readonly type: 'killed'; readonly at: number; readonly file: string | undefined; readonly test: string | undefined; readonly kind: 'crash' | 'hang'; readonly message: string }
   | { readonly type: 'end'; readonly at: number; readonly reason: string; readonly unhandled: readonly string[] };
 
 export const GRADE_EVENTS_ENV = 'MINIRAY_GRADE_EVENTS';

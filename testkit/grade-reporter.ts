@@ -8,8 +8,11 @@ import { relative } from 'node:path';
 
 import type { Reporter, TestCase, TestModule, TestSpecification, Vitest } from 'vitest/node';
 
-import './graded.js'; // its TaskMeta augmentation: checklist, timeoutMs
+import './graded.js'; // its TaskMeta augmentation: checklist, timeoutMs, weight
+import './watchdog/reporter.js'; // its TaskMeta augmentation: watchdog
+import { describeKill, killRecords } from './watchdog/pool.js';
 import { GRADE_EVENTS_ENV, type CollectedTest, type GradeEvent } from './grade-events.js';
+import { isAbbreviated, summariseDiff } from './mismatch.js';
 
 type SerializedError = Parameters<NonNullable<Reporter['onTestRunEnd']>>[1][number];
 
@@ -44,7 +47,11 @@ export default class GradeReporter implements Reporter {
 
   private describeError(e: ErrorLike): string {
     const name = typeof e.name === 'string' && e.name !== 'Error' && e.name !== 'AssertionError' ? `${e.name}: ` : '';
-    let text = `${name}${typeof e.message === 'string' ? e.message : String(e.message)}`;
+    let message = typeof e.message === 'string' ? e.message : String(e.message);
+    // "expected [ …(100) ] to deeply equal []" says nothing: count and show the differences instead.
+    const summary = typeof e.diff === 'string' && isAbbreviated(message) ? summariseDiff(e.diff.replace(ANSI, '')) : undefined;
+    if (summary !== undefined) message = message.replace(/expected .*? to (deeply )?(strictly )?equal .*$/m, summary);
+    let text = `${name}${message}`;
     const frames = e.stacks ?? [];
     const frame = frames.find((s) => /\.test\.ts$/.test(s.file)) ?? frames.find((s) => !s.file.includes('node_modules'));
     if (frame !== undefined) text += `\n    at ${relative(this.root, frame.file)}:${frame.line}`;
@@ -61,7 +68,7 @@ export default class GradeReporter implements Reporter {
       graded:
         meta.checklist === undefined
           ? undefined
-          : { phase: meta.checklist.phase, item: meta.checklist.item, title: meta.checklist.title },
+          : { phase: meta.checklist.phase, item: meta.checklist.item, title: meta.checklist.title, weight: meta.weight ?? 1 },
       timeoutMs: meta.timeoutMs,
     };
   }
@@ -99,6 +106,7 @@ export default class GradeReporter implements Reporter {
     if (this.reported.has(key)) return;
     this.reported.add(key);
     const r = test.result();
+    const killed = test.meta().watchdog;
     this.emit({
       type: 'result',
       at: Date.now(),
@@ -107,6 +115,7 @@ export default class GradeReporter implements Reporter {
       state: r.state,
       errors: (r.errors ?? []).map((e) => this.describeError(e)),
       durationMs: test.diagnostic()?.duration,
+      ...(killed === undefined ? {} : { killed }),
     });
   }
 
@@ -127,6 +136,10 @@ export default class GradeReporter implements Reporter {
   ): void {
     for (const module of modules) {
       for (const test of module.children.allTests()) this.result(test);
+    }
+    for (const r of killRecords()) {
+      const file = r.file === undefined ? undefined : relative(this.root, r.file).split('\\').join('/');
+      this.emit({ type: 'killed', at: Date.now(), file, test: r.test, kind: r.kind, message: describeKill(r) });
     }
     this.emit({
       type: 'end',

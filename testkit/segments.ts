@@ -8,6 +8,9 @@ import { processAlive } from '../lib/process.js';
 export const SHM_DIR = '/dev/shm';
 // Every segment a test creates starts with this prefix, so leftovers are easy to find and remove.
 export const TEST_PREFIX = 'miniray-test-';
+// The harness's own tests mark their runs' segments (MINIRAY_SEGMENT_MARK, letters and digits, put
+// after the pid), so that what a run left behind is told apart from any other run's segments.
+const MARK = /^[A-Za-z0-9]{1,16}$/.test(process.env.MINIRAY_SEGMENT_MARK ?? '') ? `${process.env.MINIRAY_SEGMENT_MARK}-` : '';
 
 let counter = 0;
 const tracked = new Set<string>();
@@ -16,7 +19,7 @@ const tracked = new Set<string>();
 export function uniqueSegmentName(tag = 'seg'): string {
   counter += 1;
   const safeTag = tag.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40);
-  const name = `/${TEST_PREFIX}${process.pid}-${counter}-${randomBytes(3).toString('hex')}-${safeTag}`;
+  const name = `/${TEST_PREFIX}${process.pid}-${MARK}${counter}-${randomBytes(3).toString('hex')}-${safeTag}`;
   tracked.add(name);
   return name;
 }

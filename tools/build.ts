@@ -115,6 +115,26 @@ export function build(options: BuildOptions): BuildStatus[] {
   return withBuildLock(() => buildLocked(options));
 }
 
+// The warnings of a successful build, file by file: make recompiles only what changed, so the
+// warnings of a file it did not recompile this time are carried over from the last status.
+function warningsOf(target: string, output: string, previous: BuildStatus | undefined): string[] {
+  const compiled = new Set(
+    [...output.matchAll(/CXX\(target\) \S*?obj\.target\/[^/]+\/(\S+)\.o\b/g)].map((m) => (m[1] ?? '').replace(/\.$/, '')),
+  );
+  const stem = (w: string): string => (w.split(':')[0] ?? '').replace(/\.(cc|h)$/, '');
+  const kept = (previous?.target === target ? (previous.warnings ?? []) : []).filter((w) => !compiled.has(stem(w)));
+  const fresh = diagnostics(output).filter((d) => /^[^:]+:\d+: warning: /.test(d));
+  return [...new Set([...kept, ...fresh])];
+}
+
+function readStatus(target: string): BuildStatus | undefined {
+  try {
+    return JSON.parse(readFileSync(join(STATUS_DIR, `${target}.json`), 'utf8')) as BuildStatus;
+  } catch {
+    return undefined;
+  }
+}
+
 function buildLocked(options: BuildOptions): BuildStatus[] {
   configure();
   mkdirSync(STATUS_DIR, { recursive: true });
@@ -131,20 +151,22 @@ function buildLocked(options: BuildOptions): BuildStatus[] {
         encoding: 'utf8',
       });
       const ok = r.status === 0;
+      const output = `${r.stdout}\n${r.stderr}`;
+      const warnings = ok ? warningsOf(target, output, readStatus(target)) : [];
       const status: BuildStatus = {
         target,
         ok,
-        diagnostics: ok ? [] : diagnostics(`${r.stdout}\n${r.stderr}`),
+        diagnostics: ok ? [] : diagnostics(output),
+        warnings,
         builtAt: new Date().toISOString(),
       };
       if (!ok) rmSync(join(BUILD_DIR, 'Release', `${target}.node`), { force: true });
       writeFileSync(join(STATUS_DIR, `${target}.json`), `${JSON.stringify(status, null, 2)}\n`);
       results.push(status);
-      if (!options.quiet || !ok) {
-        const label = `${phase.id} (${impl})`;
-        if (ok) console.log(`build ${label}: ok`);
-        else console.error(`build ${label}: does not compile\n  ${status.diagnostics.join('\n  ')}`);
-      }
+      const label = `${phase.id} (${impl})`;
+      if (!ok) console.error(`build ${label}: does not compile\n  ${status.diagnostics.join('\n  ')}`);
+      else if (warnings.length > 0) console.log(`build ${label}: ok, with ${warnings.length} warning${warnings.length === 1 ? '' : 's'} (they do not stop your build; fix them anyway):\n  ${warnings.join('\n  ')}`);
+      else if (!options.quiet) console.log(`build ${label}: ok`);
     }
   }
   return results;

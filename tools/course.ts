@@ -9,12 +9,17 @@
 //       (d) the student release builds, and its public suites fail only with "not implemented".
 //   npm run course -- manifest [phaseN ...]
 //       regenerates tools/grading/manifests/<phase>.json from a run against the solutions
-//   npm run course -- export OUT [--check] [--force]
-//       writes the student release to OUT; --check then runs `npm install` and the public suites there
+//   npm run course -- export OUT [--through phaseN] [--check] [--force]
+//       writes the student release to OUT (with --through, the phases up to phaseN; exported again
+//       into the same OUT, it adds the next phases and keeps the student's files); --check then
+//       runs `npm install`, the typecheck and the public suites there
+//   npm run course -- autograder phaseN OUT.zip [--minutes N]
+//       writes the Gradescope autograder for a phase (N: the timeout set on Gradescope, default 10) (setup.sh, run_autograder, the course and the
+//       phase's hidden suites); run_autograder always writes results/results.json
 //   npm run course -- mutants
 //       lists the mutants and the bug each one plants
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 
@@ -22,7 +27,9 @@ import { PHASES, REPO_ROOT, hasSolutions, type PhaseId, type PhaseInfo } from '.
 import { committedFile, makeScratch, type Scratch } from './grading/course-files.js';
 import { gradablePhases } from './grading/grade-tree.js';
 import { isHiddenFile, loadChecklist, manifestDiff, manifestFromRun, readManifest, writeManifest } from './grading/manifest.js';
+import { buildAutograder } from './grading/autograder.js';
 import { exportRelease } from './grading/release.js';
+import { checkReleaseTree, checkStagedRelease } from './grading/release-check.js';
 import { hiddenSuitesPresent, runSuites, type SuiteRun, type TestOutcome } from './grading/run.js';
 import { color } from './grading/score.js';
 
@@ -291,55 +298,9 @@ function printVerdict(v: MutantVerdict): void {
 
 // ---- (d) the release -------------------------------------------------------------------------------
 
-interface ReleaseCheck {
-  readonly problems: string[];
-  readonly summary: string;
-}
-
-// Runs the release's public suites against its skeletons: every test must fail with "not
-// implemented" (no load error, no crash, no pass), and no hidden suite may exist.
-async function checkReleaseTree(out: string, phases: readonly PhaseInfo[]): Promise<ReleaseCheck> {
-  const problems: string[] = [];
-  if (existsSync(join(out, 'solutions'))) problems.push('the release contains solutions/');
-  const gyp = readFileSync(join(out, 'binding.gyp'), 'utf8');
-  if (/_solution['"]/.test(gyp)) problems.push('binding.gyp still has *_solution targets');
-  const releasePhases = gradablePhases(out, phases);
-  const run = await runSuites({ root: out, impl: 'student', phases: releasePhases, hidden: true });
-  for (const b of run.builds) if (!b.ok) problems.push(`${b.target} does not compile in the release: ${b.diagnostics[0] ?? ''}`);
-  for (const t of run.tests) {
-    if (isHiddenFile(t.file)) problems.push(`a hidden suite ran in the release: ${t.file}`);
-    if (t.state === 'passed') problems.push(`passes on the release's skeleton: ${t.file} > ${t.name}`);
-    else if (!/not implemented|ERR_NOT_IMPLEMENTED/.test(t.errors.join('\n'))) {
-      problems.push(`fails on the release's skeleton without "not implemented": ${t.file} > ${t.name}: ${firstLine(t)}`);
-    }
-  }
-  for (const [file, errs] of run.moduleErrors) problems.push(`${file} does not load in the release: ${errs[0] ?? ''}`);
-  if (run.tests.length === 0) problems.push('the release collected no test');
-  const grade = spawnSync(process.execPath, ['--import', 'tsx', 'tools/grade.ts', '--solution'], { cwd: out, encoding: 'utf8' });
-  if (grade.status === 0 || !/not part of the student release/.test(grade.stderr)) {
-    problems.push(`npm run grade -- --solution in the release should say solutions are not part of it (exit ${grade.status}): ${grade.stderr.trim()}`);
-  }
-  const byPhase = releasePhases.map((p) => `${p.id} ${run.tests.filter((t) => t.file.startsWith(`${p.dir}/`)).length}`).join(', ');
-  return {
-    problems,
-    summary: `public tests (${byPhase}): ${run.tests.filter((t) => t.state !== 'passed').length}/${run.tests.length} fail, as the skeletons should  ${color.dim(secs(run.durationMs))}`,
-  };
-}
-
-async function checkRelease(phases: readonly PhaseInfo[], failures: string[]): Promise<void> {
-  console.log(color.bold('\n(d) the student release: no solutions, public suites only, skeletons fail with "not implemented"'));
-  const out = join(tmpdir(), `miniray-release-${process.pid}`);
-  rmSync(out, { recursive: true, force: true });
-  try {
-    const r = exportRelease(REPO_ROOT, out, false);
-    symlinkSync(join(REPO_ROOT, 'node_modules'), join(out, 'node_modules'), 'dir');
-    const c = await checkReleaseTree(out, phases);
-    console.log(`    exported ${r.files} files; ${c.summary}`);
-    for (const p of c.problems) console.log(bad(`    ✗ ${p}`));
-    failures.push(...c.problems.map((p) => `release: ${p}`));
-  } finally {
-    rmSync(out, { recursive: true, force: true });
-  }
+async function checkRelease(failures: string[]): Promise<void> {
+  console.log(color.bold('\n(d) the student release, staged: no answer in it, it builds, its public tests fail with "not implemented"'));
+  await checkStagedRelease(REPO_ROOT, failures);
 }
 
 // ---- commands ---------------------------------------------------------------------------------------
@@ -372,7 +333,7 @@ async function check(argv: readonly string[]): Promise<number> {
   } finally {
     for (const s of scratches) s.dispose();
   }
-  if (!argv.includes('--no-release')) await checkRelease(phases, failures);
+  if (!argv.includes('--no-release')) await checkRelease(failures);
 
   const caught = verdicts.filter((v) => v.caught).length;
   console.log(color.bold(`\nmutants: ${caught}/${verdicts.length} caught`));
@@ -413,9 +374,11 @@ async function manifest(argv: readonly string[]): Promise<number> {
 }
 
 async function exportCommand(argv: readonly string[]): Promise<number> {
-  const target = argv.find((a) => !a.startsWith('--'));
-  if (target === undefined) {
-    console.error('usage: npm run course -- export OUT [--check] [--force]');
+  const target = argv.find((a, i) => !a.startsWith('--') && argv[i - 1] !== '--through');
+  const at = argv.indexOf('--through');
+  const through = at >= 0 ? argv[at + 1] : undefined;
+  if (target === undefined || (at >= 0 && (through === undefined || !/^phase\d+$/.test(through)))) {
+    console.error('usage: npm run course -- export OUT [--through phaseN] [--check] [--force]');
     return 2;
   }
   if (!hasSolutions()) console.log(color.yellow('note: this is already a student release'));
@@ -425,8 +388,9 @@ async function exportCommand(argv: readonly string[]): Promise<number> {
     console.error(`refusing to export into the course itself (${out}); use a directory outside it, or out/`);
     return 2;
   }
-  const r = exportRelease(REPO_ROOT, out, argv.includes('--force'));
-  console.log(`exported the student release to ${out} (${r.files} files; no solutions/, hidden suites or mutants)`);
+  const r = exportRelease(REPO_ROOT, out, { force: argv.includes('--force'), ...(through === undefined ? {} : { through: through as PhaseId }) });
+  console.log(`exported the student release to ${out}: ${r.phases.join(', ')} (${r.files} files; no solutions/, hidden suites or mutants)`);
+  if (r.kept.length > 0) console.log(`added ${r.added.join(', ') || 'nothing new'}; kept the student's ${r.kept.length} files of ${r.phases.filter((p) => !r.added.includes(p)).join(', ')} as they are`);
   for (const n of r.notes) console.log(color.yellow(`note: ${n}`));
   if (!argv.includes('--check')) return 0;
   console.log(color.dim('checking it: npm install, then the public suites against the skeletons...'));
@@ -436,11 +400,37 @@ async function exportCommand(argv: readonly string[]): Promise<number> {
     console.error(bad(`npm ${lock ? 'ci' : 'install'} failed in ${out}`));
     return 1;
   }
-  const c = await checkReleaseTree(out, PHASES);
+  const c = await checkReleaseTree(out, PHASES.filter((p) => r.added.includes(p.id)), { typecheck: true });
   console.log(c.summary);
   for (const p of c.problems) console.log(bad(`✗ ${p}`));
   console.log(c.problems.length === 0 ? ok('the release checks out') : bad('the release has problems'));
   return c.problems.length === 0 ? 0 : 1;
+}
+
+function autograderCommand(argv: readonly string[]): number {
+  const phase = PHASES.find((p) => p.id === argv.find((a) => /^phase\d+$/.test(a)));
+  const target = argv.find((a) => a.endsWith('.zip'));
+  if (phase === undefined || target === undefined) {
+    console.error('usage: npm run course -- autograder phaseN OUT.zip [--minutes N (Gradescope\'s timeout, default 10)]');
+    return 2;
+  }
+  if (!hiddenSuitesPresent(REPO_ROOT, phase)) {
+    console.error(`${phase.id} has no hidden suites (solutions/${phase.dir}/hidden): an autograder needs them`);
+    return 2;
+  }
+  const at = argv.indexOf('--minutes');
+  const minutes = at >= 0 ? Number(argv[at + 1]) : 10;
+  if (!(minutes >= 2)) {
+    console.error('--minutes: the timeout set on Gradescope, 2 or more');
+    return 2;
+  }
+  const out = resolve(process.env.INIT_CWD ?? process.cwd(), target);
+  const r = buildAutograder(REPO_ROOT, phase, minutes);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, r.zip);
+  console.log(`wrote ${out}: the Gradescope autograder for ${phase.id} (${r.files} course files, ${(r.zip.length / 1024).toFixed(0)} KiB)`);
+  console.log(color.dim('upload it as a zip autograder; the submission is the .tgz of npm run submit, or the student files themselves'));
+  return 0;
 }
 
 function mutantsCommand(): number {
@@ -463,8 +453,10 @@ async function main(argv: readonly string[]): Promise<number> {
       return exportCommand(rest);
     case 'mutants':
       return mutantsCommand();
+    case 'autograder':
+      return autograderCommand(rest);
     default:
-      console.error('usage: npm run course -- check [phaseN ...] [--jobs N] [--no-release] | manifest [phaseN ...] | export OUT [--check] [--force] | mutants');
+      console.error('usage: npm run course -- check [phaseN ...] [--jobs N] [--no-release] | manifest [phaseN ...] | export OUT [--through phaseN] [--check] [--force] | autograder phaseN OUT.zip [--minutes N] | mutants');
       return 2;
   }
 }

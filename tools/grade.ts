@@ -66,7 +66,7 @@ function failingTests(scores: readonly PhaseScore[], verbose: boolean): string[]
   const shown = verbose ? failed : failed.slice(0, 12);
   for (const t of shown) {
     const first = t.output.split('\n').find((l) => l.trim() !== '') ?? '';
-    lines.push(`  ${color.red('✗')} ${t.phase.id} ${t.name}${t.hidden ? color.dim(' (hidden)') : ''}`);
+    lines.push(`  ${color.red('✗')} ${t.phase.id} ${t.name}${t.hidden ? color.dim(' (hidden)') : ''}  ${color.dim(`-${fmt(t.maxScore)} points`)}`);
     if (verbose) lines.push(...t.output.split('\n').map((l) => `      ${l}`));
     else lines.push(color.dim(`      ${first.length > 160 ? `${first.slice(0, 159)}…` : first}`));
   }

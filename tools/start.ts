@@ -3,7 +3,7 @@
 // hint, in the manner of rustlings.
 import { PHASES, REPO_ROOT, type PhaseInfo } from '../lib/phases.js';
 import { gradablePhases, gradeTree } from './grading/grade-tree.js';
-import { color, fmt, type PhaseScore, type ScoredTest } from './grading/score.js';
+import { color, fmt, warningLines, type PhaseScore, type ScoredTest } from './grading/score.js';
 
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
@@ -30,6 +30,7 @@ function phaseBlock(p: PhaseScore): string[] {
   } else if (tests === 0) {
     lines.push(color.dim('  no public tests yet'));
   }
+  lines.push(...warningLines(p.build, 2));
   for (const i of p.items) {
     const done = i.tests.length > 0 && i.passed === i.tests.length;
     const mark = done ? color.green('✓ done') : i.passed > 0 ? color.yellow('~ part') : color.red('✗ todo');

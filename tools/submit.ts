@@ -4,14 +4,13 @@
 //   npm run submit -- phase1 [phase2 ...] [--out FILE]
 //   npm run grade -- --submission submission-phase1.tgz    grades it as the instructor will
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 
 import { PHASES, REPO_ROOT, type PhaseId } from '../lib/phases.js';
 import { readBuildStatus } from '../lib/native.js';
-import { committedFile } from './grading/course-files.js';
+import { sha256, shippedSkeletonHash } from './grading/release.js';
 import { SUBMISSION_FORMAT, type SubmissionManifest } from './grading/submission.js';
 
 function main(argv: readonly string[]): number {
@@ -46,9 +45,9 @@ function main(argv: readonly string[]): number {
         const content = readFileSync(src);
         mkdirSync(dirname(join(stage, rel)), { recursive: true });
         writeFileSync(join(stage, rel), content);
-        files.push({ path: rel, bytes: content.length, sha256: createHash('sha256').update(content).digest('hex') });
-        const skeleton = committedFile(REPO_ROOT, rel);
-        const untouched = skeleton !== undefined && skeleton.equals(content);
+        files.push({ path: rel, bytes: content.length, sha256: sha256(content) });
+        // Compared with the skeleton as shipped (not git HEAD: a student who commits has a HEAD of their own).
+        const untouched = shippedSkeletonHash(REPO_ROOT, rel) === sha256(content);
         console.log(`  ${rel}  ${content.length} bytes${untouched ? '  (unchanged from the skeleton)' : ''}`);
       }
       const status = readBuildStatus(`${phase.id}_student`);

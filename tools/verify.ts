@@ -38,6 +38,8 @@ export const STEPS: readonly Step[] = [
     ...npx('vitest', 'run', '/crash/'),
     env: { MINIRAY_IMPL: 'solution', MINIRAY_CRASH_SUITES: '1', MINIRAY_SKIP_BUILD: '1' },
   },
+  // The watchdog, the grader, stress, the autograder: each on a scratch copy with planted faults.
+  { name: 'the grading tools\' own tests', ...npx('vitest', 'run', '--config', 'tools/test/vitest.config.ts') },
   { name: 'course self-check', ...tsx('tools/course.ts', 'check') },
   { name: 'docs build', ...tsx('tools/docs/build.ts') },
   { name: 'docs browser test', ...tsx('tools/docs/browser-test.ts') },

@@ -16,7 +16,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
-import { sleep } from './proc.js';
+import { sleep } from '../../testkit/watchdog/procs.js';
 
 // Never part of a copy of the course: installed, generated or private to this checkout.
 const SKIP_DIRS = new Set(['node_modules', 'build', '.git', '.scratch', 'out']);

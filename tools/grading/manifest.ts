@@ -15,6 +15,8 @@ export interface ExpectedTest {
   readonly fullName: string;
   readonly item: string;
   readonly hidden: boolean;
+  // Its share of the item's points relative to the item's other tests (graded()'s weight).
+  readonly weight: number;
 }
 
 export interface PhaseManifest {
@@ -43,7 +45,7 @@ export function isHiddenFile(file: string): boolean {
 export function manifestFromRun(run: SuiteRun, phase: PhaseInfo): PhaseManifest {
   const tests = run.tests
     .filter((t) => t.graded?.phase === phase.id)
-    .map((t) => ({ file: t.file, fullName: t.fullName, item: t.graded?.item ?? '', hidden: isHiddenFile(t.file) }))
+    .map((t) => ({ file: t.file, fullName: t.fullName, item: t.graded?.item ?? '', hidden: isHiddenFile(t.file), weight: t.graded?.weight ?? 1 }))
     .sort((a, b) => (a.file === b.file ? 0 : a.file < b.file ? -1 : 1));
   return {
     phase: phase.id,
@@ -61,7 +63,7 @@ export function writeManifest(root: string, manifest: PhaseManifest): void {
 // Differences between a committed manifest and a fresh one, as readable lines.
 export function manifestDiff(committed: PhaseManifest | undefined, fresh: PhaseManifest): string[] {
   if (committed === undefined) return [`no manifest at ${MANIFEST_DIR}/${fresh.phase}.json`];
-  const k = (t: ExpectedTest): string => `${t.file} :: ${t.fullName} [${t.item}]`;
+  const k = (t: ExpectedTest): string => `${t.file} :: ${t.fullName} [${t.item}, weight ${t.weight ?? 1}]`;
   const a = new Set(committed.tests.map(k));
   const b = new Set(fresh.tests.map(k));
   return [

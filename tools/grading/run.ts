@@ -1,7 +1,8 @@
 // Runs a phase's suites in a course tree (the repository itself or a scratch copy) and collects one
 // outcome per test, whatever happens: a compile error (the tests fail with the compiler's output), a
-// crashed test process (its file's tests fail with the crash), or a hang (a watchdog kills the run
-// and names the test that was running).
+// crashed or hung test process (the tree's vitest watchdog, testkit/watchdog/, names the test that
+// was running, and the signal; the tests its process took with it are run again without it), or a
+// run that outlives its time budget (killed whole).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,8 @@ import type { BuildStatus } from '../../lib/native.js';
 import { targetName, type Impl, type PhaseInfo } from '../../lib/phases.js';
 import { GRADE_EVENTS_ENV, type CollectedTest, type GradeEvent, type GradedMeta } from '../../testkit/grade-events.js';
 import { removeStaleTestSegments } from '../../testkit/segments.js';
-import { killTree, sleep, waitGone } from './proc.js';
+import { killTree, sleep, waitGone } from '../../testkit/watchdog/procs.js';
+import { WATCHDOG_GRACE_ENV } from '../../testkit/watchdog/shared.js';
 
 export type OutcomeState = 'passed' | 'failed' | 'skipped' | 'not-run' | 'hung';
 
@@ -23,6 +25,8 @@ export interface TestOutcome {
   readonly state: OutcomeState;
   readonly errors: readonly string[];
   readonly durationMs: number | undefined;
+  // Failed by the watchdog: the test whose process crashed or hung (culprit), or one lost with it.
+  readonly killed: { readonly kind: 'crash' | 'hang'; readonly culprit: boolean; readonly signal: string | null } | undefined;
 }
 
 export interface SuiteRun {
@@ -33,7 +37,7 @@ export interface SuiteRun {
   readonly tests: readonly TestOutcome[];
   readonly moduleErrors: ReadonlyMap<string, readonly string[]>; // file -> errors loading or running it
   readonly unhandled: readonly string[];
-  readonly stopped: string | undefined; // why the watchdog stopped the run, if it did
+  readonly stopped: string | undefined; // why the run was stopped (its time budget), if it was
   readonly exitCode: number | null;
   readonly log: string; // the tail of vitest's own output, for crashes
   readonly durationMs: number;
@@ -48,11 +52,12 @@ export interface RunOptions {
   readonly build?: boolean; // build the phases' targets first (default true)
   readonly totalTimeoutMs?: number; // the whole run (default 20 min)
   readonly graceMs?: number; // how long past its own timeout a test may run (default 20 s)
+  readonly env?: Readonly<Record<string, string>>; // more environment for vitest
   readonly maxWorkers?: number;
+  readonly files?: readonly string[]; // run these test files (course-relative) instead of the phases' suites
   readonly onEvent?: (event: GradeEvent) => void;
 }
 
-const DEFAULT_TEST_TIMEOUT_MS = 30_000;
 const LOG_TAIL_CHARS = 4000;
 
 export function hiddenSuitesPresent(root: string, phase: PhaseInfo): boolean {
@@ -89,8 +94,9 @@ function key(file: string, fullName: string): string {
   return `${file}::${fullName}`;
 }
 
-// After a hang, the tests the watchdog kept from running get another run (at most this many), with the
-// hanging tests left out, so one hang costs its own points and not those of every test after it.
+// After a crash or a hang, the tests that the dead test process took with it get another run (at
+// most this many), without the tests that killed it, so that one crash costs its own points and not
+// those of every test after it in the file.
 const MAX_RERUNS = 2;
 
 const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -98,24 +104,24 @@ const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\
 export async function runSuites(options: RunOptions): Promise<SuiteRun> {
   const started = Date.now();
   const builds = options.build === false ? [] : buildPhases(options.root, options.impl, options.phases);
-  const filters = options.phases.map((p) => (options.hiddenOnly === true ? `solutions/${p.dir}/hidden/` : `${p.dir}/`));
+  const filters = options.files ?? options.phases.map((p) => (options.hiddenOnly === true ? `solutions/${p.dir}/hidden/` : `${p.dir}/`));
   let run = await runOnce(options, builds, filters, undefined, started);
-  const excluded = new Set<string>();
-  for (let i = 0; i < MAX_RERUNS && run.stopped !== undefined; i += 1) {
-    const hung = run.tests.filter((t) => t.state === 'hung');
-    const notRun = run.tests.filter((t) => t.state === 'not-run');
-    if (hung.length === 0 || notRun.length === 0) break;
-    hung.forEach((t) => excluded.add(t.name));
-    const pattern = `^(?!.*(${[...excluded].map(escapeRegExp).join('|')})$)`;
-    const again = await runOnce(options, builds, [...new Set(notRun.map((t) => t.file))], pattern, Date.now());
+  const culprits = new Set<string>();
+  for (let i = 0; i < MAX_RERUNS && run.stopped === undefined; i += 1) {
+    const lost = run.tests.filter((t) => t.killed !== undefined && !t.killed.culprit);
+    run.tests.filter((t) => t.killed?.culprit === true).forEach((t) => culprits.add(t.name));
+    if (lost.length === 0) break;
+    const pattern = culprits.size === 0 ? undefined : `^(?!.*(${[...culprits].map(escapeRegExp).join('|')})$)`;
+    const again = await runOnce({ ...options, hiddenOnly: false }, builds, [...new Set(lost.map((t) => t.file))], pattern, Date.now());
     const byKey = new Map(again.tests.map((t) => [key(t.file, t.fullName), t]));
     run = {
       ...run,
       tests: run.tests.map((t) => {
         const later = byKey.get(key(t.file, t.fullName));
-        return t.state === 'not-run' && later !== undefined && later.state !== 'skipped' ? later : t;
+        return t.killed !== undefined && !t.killed.culprit && later !== undefined && later.state !== 'skipped' ? later : t;
       }),
       unhandled: [...run.unhandled, ...again.unhandled],
+      stopped: again.stopped,
       durationMs: Date.now() - started,
     };
   }
@@ -133,9 +139,11 @@ async function runOnce(
   const eventsFile = join(scratch, 'events.jsonl');
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    ...options.env,
     MINIRAY_IMPL: options.impl,
     MINIRAY_SKIP_BUILD: options.build === false ? (process.env.MINIRAY_SKIP_BUILD ?? '') : '1',
     [GRADE_EVENTS_ENV]: eventsFile,
+    [WATCHDOG_GRACE_ENV]: String(options.graceMs ?? 20_000),
     FORCE_COLOR: '0',
     NO_COLOR: '1',
   };
@@ -145,6 +153,10 @@ async function runOnce(
     join(options.root, 'node_modules', 'vitest', 'vitest.mjs'),
     'run',
     ...filters,
+    // The watchdog's marker first: it fails the tests a dead test process took with it, before the
+    // grade reporter records them.
+    '--reporter',
+    join(options.root, 'testkit', 'watchdog', 'reporter.ts'),
     '--reporter',
     join(options.root, 'testkit', 'grade-reporter.ts'),
     '--passWithNoTests',
@@ -173,76 +185,44 @@ async function runOnce(
 
   const events: GradeEvent[] = [];
   let consumed = 0;
-  // Per test file still running: its tests without a result, in order, and when it last reported.
-  // A worker whose event loop is blocked stops reporting altogether (even the start of the test that
-  // blocks it can stay unsent), so a file silent for longer than its next test's timeout is hung,
-  // in that next test.
-  const modules = new Map<string, { last: number; pending: Array<{ fullName: string; timeoutMs: number }> }>();
+  // Per test file still running: its tests without a result (for a run stopped at its budget).
+  const modules = new Map<string, string[]>();
   const poll = (): void => {
     if (!existsSync(eventsFile)) return;
     const text = readFileSync(eventsFile, 'utf8');
     const end = text.lastIndexOf('\n') + 1;
     if (end <= consumed) return;
-    const now = Date.now();
     for (const line of text.slice(consumed, end).split('\n')) {
       if (line.trim() === '') continue;
       const event = JSON.parse(line) as GradeEvent;
       events.push(event);
       options.onEvent?.(event);
-      if (event.type === 'collected') {
-        modules.set(event.file, {
-          last: now,
-          pending: event.tests.map((t) => ({ fullName: t.fullName, timeoutMs: t.timeoutMs ?? DEFAULT_TEST_TIMEOUT_MS })),
-        });
-      } else if (event.type === 'ready') {
-        const m = modules.get(event.file);
-        if (m !== undefined) m.last = now;
-      } else if (event.type === 'result') {
-        const m = modules.get(event.file);
-        if (m !== undefined) {
-          m.last = now;
-          m.pending = m.pending.filter((t) => t.fullName !== event.test.fullName);
-        }
-      } else if (event.type === 'module-end') {
-        modules.delete(event.file);
-      }
+      if (event.type === 'collected') modules.set(event.file, event.tests.map((t) => t.fullName));
+      else if (event.type === 'result') modules.set(event.file, (modules.get(event.file) ?? []).filter((n) => n !== event.test.fullName));
+      else if (event.type === 'module-end') modules.delete(event.file);
     }
     consumed = end;
   };
 
+  // Hangs and crashes of single tests are the watchdog's (in the tree's vitest.config.ts); what is
+  // left here is the budget of the whole run.
   const totalTimeoutMs = options.totalTimeoutMs ?? 20 * 60_000;
-  const graceMs = options.graceMs ?? 20_000;
   let stopped: string | undefined;
   const hung = new Map<string, string>(); // key -> why
   while (!done) {
     await Promise.race([exited, sleep(250)]);
     poll();
-    if (done) break;
-    const now = Date.now();
-    for (const [file, m] of modules) {
-      const next = m.pending[0];
-      if (next === undefined || now - m.last <= next.timeoutMs + graceMs) continue;
-      const quiet = Math.round((now - m.last) / 1000);
-      hung.set(
-        key(file, next.fullName),
-        `hung: no progress for ${quiet} s (its timeout: ${next.timeoutMs / 1000} s), so the grader stopped it: a lock or a wait without a deadline blocks the process`,
-      );
-      stopped ??= `'${next.fullName}' (${file}) made no progress for ${quiet} s, past its ${next.timeoutMs / 1000} s timeout: a hang`;
+    if (done || Date.now() - started <= totalTimeoutMs) continue;
+    for (const [file, pending] of modules) {
+      const next = pending[0];
+      if (next !== undefined) hung.set(key(file, next), `did not finish: the run took longer than ${Math.round(totalTimeoutMs / 1000)} s`);
     }
-    if (stopped === undefined && now - started > totalTimeoutMs) {
-      for (const [file, m] of modules) {
-        const next = m.pending[0];
-        if (next !== undefined) hung.set(key(file, next.fullName), `did not finish: the run took longer than ${Math.round(totalTimeoutMs / 1000)} s`);
-      }
-      stopped = `the run did not finish within ${Math.round(totalTimeoutMs / 1000)} s`;
-    }
-    if (stopped !== undefined) {
-      const killed = killTree(child.pid ?? 0);
-      await Promise.race([exited, sleep(5000)]);
-      await waitGone(killed, 5000);
-      removeStaleTestSegments(); // what the killed processes left in /dev/shm
-      break;
-    }
+    stopped = `the run did not finish within ${Math.round(totalTimeoutMs / 1000)} s`;
+    const killed = killTree(child.pid ?? 0);
+    await Promise.race([exited, sleep(5000)]);
+    await waitGone(killed, 5000);
+    removeStaleTestSegments(); // what the killed processes left in /dev/shm
+    break;
   }
   poll();
   rmSync(scratch, { recursive: true, force: true });
@@ -275,6 +255,8 @@ function collect(
     } else if (e.type === 'module-end') {
       finishedModules.add(e.file);
       if (e.errors.length > 0) moduleErrors.set(e.file, [...e.errors]);
+    } else if (e.type === 'killed' && e.file !== undefined) {
+      moduleErrors.set(e.file, [...(moduleErrors.get(e.file) ?? []), e.message]);
     } else if (e.type === 'end') {
       ended = true;
       unhandled = e.unhandled;
@@ -291,6 +273,8 @@ function collect(
       ]);
     }
   }
+  // vitest's own word on a dead test process adds nothing to the watchdog's.
+  if (events.some((e) => e.type === 'killed')) unhandled = unhandled.filter((u) => !/\[vitest-pool\]: Worker \S+ emitted error/.test(u));
   const crashNote =
     !ended && stopped === undefined
       ? `vitest stopped without finishing (exit ${exitCode}); its output ends with:\n${log.trim().split('\n').slice(-30).join('\n')}`
@@ -303,7 +287,17 @@ function collect(
       if (r.state === 'failed' && errors.length === 0) {
         errors.push(...(moduleErrors.get(file) ?? unhandled), ...(crashNote === undefined ? [] : [crashNote]));
       }
-      tests.push({ file, fullName: test.fullName, name: test.name, graded: test.graded, state: r.state, errors, durationMs: r.durationMs });
+      const hang = r.killed?.kind === 'hang' && r.killed.culprit;
+      tests.push({
+        file,
+        fullName: test.fullName,
+        name: test.name,
+        graded: test.graded,
+        state: hang ? 'hung' : r.state,
+        errors,
+        durationMs: r.durationMs,
+        killed: r.killed,
+      });
       continue;
     }
     const why: string[] = [];
@@ -322,6 +316,7 @@ function collect(
       state: hung.has(k) ? 'hung' : stopped === undefined ? 'failed' : 'not-run',
       errors: why,
       durationMs: undefined,
+      killed: undefined,
     });
   }
   if (crashNote !== undefined) unhandled = [...unhandled, crashNote];

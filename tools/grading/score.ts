@@ -1,6 +1,8 @@
-// Points: every checklist item's points are shared equally by the graded tests tagged with it,
-// public and hidden together (the checklist in <phase>/checklist.ts is the one place points are
-// declared). Shares are whole hundredths handed out by largest remainder, so they add up exactly.
+// Points: every checklist item's points are shared by the graded tests tagged with it, public and
+// hidden together, in proportion to their weights (graded()'s `weight`, by Severity: a test that
+// catches lost data, a crash or a hang weighs more than one that checks an error code). The
+// checklist in <phase>/checklist.ts is the one place points are declared. Shares are whole
+// hundredths handed out by largest remainder, so they add up exactly.
 import type { BuildStatus } from '../../lib/native.js';
 import type { PhaseInfo } from '../../lib/phases.js';
 import type { ChecklistItem } from '../../testkit/checklist.js';
@@ -16,6 +18,7 @@ export interface ScoredTest {
   readonly hidden: boolean;
   readonly passed: boolean;
   readonly state: TestOutcome['state'] | 'missing';
+  readonly weight: number;
   readonly maxScore: number;
   readonly score: number;
   readonly output: string;
@@ -41,12 +44,22 @@ export interface PhaseScore {
 const cents = (x: number): number => Math.round(x * 100);
 export const round2 = (x: number): number => Math.round(x * 100) / 100;
 
-// Splits `points` into `n` shares of whole hundredths that add up to `points` exactly.
-export function shares(points: number, n: number): number[] {
-  if (n === 0) return [];
+// Splits `points` into shares of whole hundredths in proportion to `weights`, adding up to `points`
+// exactly: each gets the floor of its exact share, and the hundredths left over go to the largest
+// remainders (the earlier test on a tie).
+export function shares(points: number, weights: readonly number[]): number[] {
+  const sum = weights.reduce((s, w) => s + w, 0);
+  if (weights.length === 0 || !(sum > 0)) return weights.map(() => 0);
   const total = cents(points);
-  const base = Math.floor(total / n);
-  return Array.from({ length: n }, (_, i) => (base + (i < total - base * n ? 1 : 0)) / 100);
+  const exact = weights.map((w) => (total * w) / sum);
+  const out = exact.map((x) => Math.floor(x + 1e-9));
+  let left = total - out.reduce((s, x) => s + x, 0);
+  const order = exact.map((x, i) => ({ i, r: x - Math.floor(x + 1e-9) })).sort((a, b) => b.r - a.r || a.i - b.i);
+  for (let k = 0; left > 0 && k < order.length; k += 1, left -= 1) {
+    const i = order[k]?.i ?? 0;
+    out[i] = (out[i] ?? 0) + 1;
+  }
+  return out.map((c) => c / 100);
 }
 
 export interface ScoreOptions {
@@ -63,13 +76,14 @@ export function scorePhase(o: ScoreOptions): PhaseScore {
   const outcomes = new Map<string, TestOutcome>();
   for (const t of o.run.tests) if (t.graded?.phase === o.phase.id) outcomes.set(k(t.file, t.fullName), t);
   // Expected: the manifest (hidden entries only when hidden suites ran) plus whatever was collected.
-  const expected = new Map<string, { file: string; fullName: string; item: string }>();
+  // A test's weight: as it ran, else as the manifest recorded it (a test that never ran still has one).
+  const expected = new Map<string, { file: string; fullName: string; item: string; weight: number }>();
   for (const e of o.manifest?.tests ?? []) {
     if (e.hidden && !o.run.hidden) continue;
-    expected.set(k(e.file, e.fullName), e);
+    expected.set(k(e.file, e.fullName), { ...e, weight: outcomes.get(k(e.file, e.fullName))?.graded?.weight ?? e.weight ?? 1 });
   }
   for (const [key, t] of outcomes) {
-    if (!expected.has(key)) expected.set(key, { file: t.file, fullName: t.fullName, item: t.graded?.item ?? '' });
+    if (!expected.has(key)) expected.set(key, { file: t.file, fullName: t.fullName, item: t.graded?.item ?? '', weight: t.graded?.weight ?? 1 });
   }
   // Public suites first, then hidden ones; files in path order; tests in declaration order.
   const order = [...expected.values()];
@@ -92,7 +106,7 @@ export function scorePhase(o: ScoreOptions): PhaseScore {
   }
   const items: ItemScore[] = o.checklist.map((item) => {
     const mine = ordered.filter((e) => e.item === item.id);
-    const pts = shares(item.points, mine.length);
+    const pts = shares(item.points, mine.map((e) => e.weight));
     const tests: ScoredTest[] = mine.map((e, i) => {
       const t = outcomes.get(k(e.file, e.fullName));
       const passed = t?.state === 'passed';
@@ -118,6 +132,7 @@ export function scorePhase(o: ScoreOptions): PhaseScore {
         hidden: isHiddenFile(e.file),
         passed,
         state: t?.state ?? 'missing',
+        weight: e.weight,
         maxScore,
         score: passed ? maxScore : 0,
         output,
@@ -273,6 +288,16 @@ function clipTitle(s: string, n: number): string {
   return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
 }
 
+// A build's warnings, a few of them: they do not stop a student's build, but they are worth a look.
+export function warningLines(build: BuildStatus | undefined, shown = 3): string[] {
+  const w = build?.ok === true ? (build.warnings ?? []) : [];
+  if (w.length === 0) return [];
+  return [
+    color.yellow(`  ${w.length} compiler warning${w.length === 1 ? '' : 's'} (not fatal; npm run build lists them):`),
+    ...w.slice(0, shown).map((x) => color.yellow(`    ${x}`)),
+  ];
+}
+
 // One table per phase: item, title, tests passed, points.
 export function renderPhaseTable(p: PhaseScore): string {
   const lines: string[] = [];
@@ -281,6 +306,7 @@ export function renderPhaseTable(p: PhaseScore): string {
     lines.push(color.red(`  does not compile (${p.build.target}):`));
     for (const d of p.build.diagnostics.slice(0, 12)) lines.push(`    ${d}`);
   }
+  lines.push(...warningLines(p.build));
   lines.push(color.dim(`  ${pad('item', 6)}${pad('checklist', 62)}${pad('tests', 9)}points`));
   let passed = 0;
   let total = 0;

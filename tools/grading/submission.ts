@@ -1,10 +1,12 @@
 // A submission: an archive made by `npm run submit` (or any tar of a student's tree), or a
-// directory. Only the student-editable files of the graded phases are taken from it; a symlink, a
-// huge file or anything else is refused, and a missing file falls back to the untouched skeleton.
+// directory: a student's tree, a directory holding one such archive, or the student files
+// uploaded loose (as Gradescope stores an upload: shm_store.cc, not phase1-shm/src/shm_store.cc).
+// Only the student-editable files of the graded phases are taken from it; a symlink, a huge file
+// or anything else is refused, and a missing file falls back to the untouched skeleton.
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 
 import { PHASES, type PhaseId, type PhaseInfo } from '../../lib/phases.js';
 
@@ -48,9 +50,17 @@ function findRoot(base: string): string {
   return base;
 }
 
+// A directory that holds no student file but one archive (an upload of npm run submit's .tgz).
+function archiveIn(dir: string): string | undefined {
+  if (!statSync(dir).isDirectory() || hasAnyStudentFile(dir)) return undefined;
+  const archives = readdirSync(dir).filter((n) => /\.(tgz|tar\.gz|tar)$/.test(n));
+  return archives.length === 1 ? join(dir, archives[0] ?? '') : undefined;
+}
+
 export function readSubmission(path: string, requested: readonly PhaseId[]): Submission {
-  const source = resolve(path);
-  if (!existsSync(source)) throw new Error(`no submission at ${source}`);
+  const given = resolve(path);
+  if (!existsSync(given)) throw new Error(`no submission at ${given}`);
+  const source = archiveIn(given) ?? given;
   let unpacked: string | undefined;
   let base = source;
   if (statSync(source).isFile()) {
@@ -88,7 +98,11 @@ export function readSubmission(path: string, requested: readonly PhaseId[]): Sub
   const refused: string[] = [];
   for (const phase of phases) {
     for (const rel of phase.studentFiles) {
-      const file = join(root, rel);
+      let file = join(root, rel);
+      // Uploaded loose: the file's own name at the top of the submission, if no other student file shares it.
+      const loose = join(base, basename(rel));
+      const unique = PHASES.flatMap((p) => p.studentFiles).filter((f) => basename(f) === basename(rel)).length === 1;
+      if (!existsSync(file) && unique && existsSync(loose)) file = loose;
       if (!existsSync(file)) {
         missing.push(rel);
         continue;

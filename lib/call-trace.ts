@@ -1,0 +1,60 @@
+// Which native call a process is inside, for the test watchdog: when synchronous C++ never returns,
+// the watchdog names the call ("put() of the phase1 addon") along with the test. Off unless a test
+// process turns it on (testkit/watchdog/worker-setup.ts); then every function of an addon, and
+// every method of the objects its functions return, marks its entry and exit in a tracer that a
+// helper thread reads while the main thread is blocked. Benchmarks and programs never pay for it.
+
+export interface CallTracer {
+  // A number for a call's name, made once per name.
+  register(name: string): number;
+  enter(index: number): void;
+  exit(): void;
+}
+
+// On globalThis, so that a test runner that loads this module twice still shares one tracer.
+const KEY = Symbol.for('miniray.callTracer');
+const slot = globalThis as { [KEY]?: CallTracer };
+
+export function setCallTracer(t: CallTracer | undefined): void {
+  if (t === undefined) delete slot[KEY];
+  else slot[KEY] = t;
+}
+
+type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
+
+function traced(t: CallTracer, name: string, fn: AnyFunction, onResult?: (value: unknown) => void): AnyFunction {
+  const index = t.register(name);
+  return function (this: unknown, ...args: unknown[]): unknown {
+    t.enter(index);
+    try {
+      const value = fn.apply(this, args);
+      onResult?.(value);
+      return value;
+    } finally {
+      t.exit();
+    }
+  };
+}
+
+// Wraps, in place, the functions of `addon` (and the methods of the objects they return).
+export function traceAddon<T extends object>(label: string, addon: T): T {
+  const t = slot[KEY];
+  if (t === undefined) return addon;
+  // The glue's classes define their methods read-only on the prototype: shadow them on each object.
+  const patchObject = (value: unknown): void => {
+    if (typeof value !== 'object' || value === null || !Object.isExtensible(value)) return;
+    const proto = Object.getPrototypeOf(value) as object | null;
+    if (proto === null || proto === Object.prototype) return;
+    for (const key of Object.getOwnPropertyNames(proto)) {
+      const fn = (proto as Record<string, unknown>)[key];
+      if (key === 'constructor' || typeof fn !== 'function' || Object.hasOwn(value, key)) continue;
+      Object.defineProperty(value, key, { value: traced(t, `${key}() of a ${label} store`, fn as AnyFunction), writable: true, configurable: true });
+    }
+  };
+  const record = addon as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const fn = record[key];
+    if (typeof fn === 'function') record[key] = traced(t, `${key}() of the ${label} addon`, fn as AnyFunction, patchObject);
+  }
+  return addon;
+}
