@@ -56,9 +56,11 @@
       'target_name': 'phase2_student',
       'dependencies': ['native_given'],
       'cflags_cc!': ['-Werror'],
-      'include_dirs': ['phase2-objects/src'],
+      'include_dirs': ['phase2-objects/src', 'phase2-objects/layout'],
       'sources': [
         'phase2-objects/glue/addon.cc',
+        'phase2-objects/layout/checker.cc',
+        'phase2-objects/layout/journal.cc',
         'phase2-objects/src/allocator.cc',
         'phase2-objects/src/object_store.cc',
         'phase2-objects/src/object_table.cc',
@@ -67,9 +69,30 @@
     {
       'target_name': 'phase2_solution',
       'dependencies': ['native_given'],
-      'include_dirs': ['solutions/phase2-objects/src'],
+      'include_dirs': ['solutions/phase2-objects/src', 'phase2-objects/layout'],
       'sources': [
         'phase2-objects/glue/addon.cc',
+        'phase2-objects/layout/checker.cc',
+        'phase2-objects/layout/journal.cc',
+        'solutions/phase2-objects/src/allocator.cc',
+        'solutions/phase2-objects/src/object_store.cc',
+        'solutions/phase2-objects/src/object_table.cc',
+      ],
+    },
+    # The reference with its crash points armed (-DMINIRAY_CRASH_POINTS): the crash-point suite
+    # (solutions/phase2-objects/crash/) kills a forked process at each of them. Instructor-only.
+    {
+      'target_name': 'phase2_crash',
+      'dependencies': ['native_given'],
+      'defines': ['MINIRAY_CRASH_POINTS'],
+      'include_dirs': ['solutions/phase2-objects/src', 'phase2-objects/layout'],
+      'sources': [
+        'native-common/src/crash_point.cc',
+        'native-common/src/crash_trial.cc',
+        'phase2-objects/glue/addon.cc',
+        'phase2-objects/layout/checker.cc',
+        'phase2-objects/layout/journal.cc',
+        'solutions/phase2-objects/crash/trials.cc',
         'solutions/phase2-objects/src/allocator.cc',
         'solutions/phase2-objects/src/object_store.cc',
         'solutions/phase2-objects/src/object_table.cc',

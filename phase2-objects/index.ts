@@ -5,11 +5,15 @@
 //   const view = store.create(id, 5);   // writable, zero-copy, unsealed: invisible to get()
 //   view.write('hello');
 //   store.seal(id);                     // immutable and visible; wakes gets waiting for it
+//   store.release(id);                  // the creator's pin, held since create()
 //   store.get(id).toString();           // 'hello', pinned until release(id)
 //   store.release(id);
 //   store.delete(id);                   // its space is reused by later creates
 //
 // Semantics worth knowing (the lesson explains why):
+// - Every view this handle holds is pinned: create() pins the new object for its creator (as
+//   Plasma does), get() pins what it returns. release(id) gives back one pin; the creator releases
+//   after seal(). put() is create + copy + seal + release: it leaves no pin.
 // - get() waits for an object that is missing or unsealed, up to timeoutMs (0, the default: do not
 //   wait; -1: no limit). When the wait ends without a sealed object it throws ERR_TIMEOUT if the
 //   object exists unsealed, ERR_OBJECT_NOT_FOUND if it does not exist.
@@ -17,13 +21,16 @@
 //   were not sealed by then; it pins only the objects it returns.
 // - getAsync()/getManyAsync() do the same on the libuv thread pool: the event loop keeps running.
 //   close() makes them reject with ERR_CLOSED, so even an untimed wait (-1) can be cancelled.
-// - Every object get() returns is pinned (its reference count, shared by all processes, goes up)
-//   until this handle calls release(id) once per get. release() of an id this handle holds no
-//   pin on fails with ERR_INVALID_ARGUMENT (a double release). close() releases the handle's pins.
+// - release() of an id this handle holds no pin on fails with ERR_INVALID_ARGUMENT (a double
+//   release); of an unsealed object, ERR_OBJECT_NOT_SEALED (its creator's pin lasts until seal).
 // - delete(id) of a pinned object is REFUSED with ERR_OBJECT_IN_USE (never deferred): release
 //   first, then delete. delete() of an unsealed object is ERR_OBJECT_NOT_SEALED (use abort()).
-// - Known limitation: a process that dies holding pins leaks them (the object can then never be
-//   deleted). Phase 3 tracks pins per process to fix that.
+// - Only an object's creator may abort() it (ERR_OBJECT_IN_USE for anyone else).
+// - Each handle is a client recorded in the segment with its pid and process start time. close()
+//   releases the handle's pins and aborts the objects it created and did not seal; so does
+//   collecting a handle that was never closed. What a process that died held, any process gets
+//   back: reclaim() does it now, and the store does it by itself when it opens, when a lock's
+//   holder died, and before it reports ERR_SHM_FULL or ERR_TABLE_FULL.
 import { MiniRayError } from '../lib/errors.js';
 import { randomObjectId, type ObjectId } from '../lib/ids.js';
 import { loadAddon } from '../lib/native.js';
@@ -64,8 +71,51 @@ export interface ObjectStoreStats {
   readonly tableSize: number; // slots
   readonly tableLoad: number; // objectCount / tableSize
   readonly tombstones: number;
-  readonly pinned: number; // sum of every object's reference count, over all processes
+  readonly pinned: number; // every pin of every object (gets not released, creators' pins), over all processes
+  readonly clients: number; // open handles, over all processes
   readonly lockRecoveries: number;
+}
+
+// What reclaim() gave back: the records of dead processes' handles, their pins, and the objects
+// they had created and not sealed (aborted).
+export interface ReclaimReport {
+  readonly clients: number;
+  readonly pins: number;
+  readonly objects: number;
+}
+
+// One open handle, as the segment checker sees it.
+export interface CheckedClient {
+  readonly slot: number;
+  readonly pid: number;
+  readonly startTime: number;
+  readonly alive: boolean; // its process still runs
+  readonly pins: number;
+  readonly unsealed: number; // objects it created and has not sealed
+}
+
+// The segment checker's verdict (phase2-objects/layout/checker.h).
+export interface CheckReport {
+  readonly ok: boolean;
+  readonly problems: readonly string[];
+  readonly holderDied: boolean; // the lock's last holder died holding it
+  readonly repairPending: boolean; // the next store operation will repair
+  readonly openTransaction: number; // records of an unfinished transaction (checked as undone)
+  readonly slots: number;
+  readonly objects: number;
+  readonly sealed: number;
+  readonly tombstones: number;
+  readonly capacity: number;
+  readonly blocks: number;
+  readonly freeBlocks: number;
+  readonly usedBytes: number;
+  readonly pinned: number;
+  readonly clients: readonly CheckedClient[];
+}
+
+export interface CheckOptions {
+  // How long to wait for the store's lock (default 5000 ms).
+  readonly lockTimeoutMs?: number;
 }
 
 export interface StoreLayout {
@@ -74,7 +124,12 @@ export interface StoreLayout {
   readonly tableBytes: number;
   readonly dataOffset: number;
   readonly dataBytes: number;
+  readonly client: number; // this handle's client record
 }
+
+// Where the fields of the segment's fixed format are (phase2-objects/layout/layout.h): byte
+// offsets, keyed 'header.<field>', 'entry.<field>', 'block.<field>', 'client.<field>', and sizes.
+export type LayoutInfo = Readonly<Record<string, number>>;
 
 interface NativeStore extends ViewSource {
   create(id: string, size: number): Uint8Array;
@@ -89,6 +144,7 @@ interface NativeStore extends ViewSource {
   contains(id: string): boolean;
   delete(id: string): void;
   stats(): ObjectStoreStats;
+  reclaim(): ReclaimReport;
   close(): void;
   debugLock(): void;
   debugUnlock(): void;
@@ -100,6 +156,8 @@ interface Phase2Addon {
   open(name: string, lockTimeoutMs: number): NativeStore;
   unlink(name: string): void;
   bucketOf(id: string, tableSize: number): number;
+  check(name: string, lockTimeoutMs: number): CheckReport;
+  layoutInfo(): LayoutInfo;
 }
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 5000;
@@ -148,8 +206,20 @@ export class ObjectStore {
     return addon().bucketOf(id, tableSize);
   }
 
-  // A new unsealed object of `size` bytes; write its contents through the returned view, then
-  // seal(id). ERR_OBJECT_EXISTS, ERR_SHM_FULL, ERR_TABLE_FULL.
+  // Walks segment `name` and verifies every invariant of the format (the segment checker, also
+  // `npm run miniray -- check /name`). Takes the store's lock while it reads.
+  static check(name: string, options: CheckOptions = {}): CheckReport {
+    return addon().check(name, optionsOf(options).lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
+  }
+
+  // Byte offsets of the segment's fields, for tests that look inside a segment.
+  static layoutInfo(): LayoutInfo {
+    return addon().layoutInfo();
+  }
+
+  // A new unsealed object of `size` bytes, pinned by this handle; write its contents through the
+  // returned view, seal(id), and release(id) once you no longer read the view.
+  // ERR_OBJECT_EXISTS, ERR_SHM_FULL, ERR_TABLE_FULL.
   create(id: ObjectId, size: number): Buffer {
     return asBuffer(this.native.create(id, size));
   }
@@ -159,12 +229,14 @@ export class ObjectStore {
     this.native.seal(id);
   }
 
-  // Drops an unsealed object. ERR_OBJECT_NOT_FOUND, ERR_OBJECT_SEALED.
+  // Drops an unsealed object this handle created. ERR_OBJECT_NOT_FOUND, ERR_OBJECT_SEALED,
+  // ERR_OBJECT_IN_USE (another handle created it).
   abort(id: ObjectId): void {
     this.native.abort(id);
   }
 
-  // create + copy + seal. Returns the id (a fresh random one unless given).
+  // create + copy + seal + release, all or nothing: when it throws, nothing was stored. Returns
+  // the id (a fresh random one unless given).
   put(data: Uint8Array, id: ObjectId = randomObjectId()): ObjectId {
     this.native.put(id, data);
     return id;
@@ -189,7 +261,8 @@ export class ObjectStore {
     return views.map((v) => (v === null ? null : asBuffer(v)));
   }
 
-  // Unpins one get() of this handle. ERR_INVALID_ARGUMENT when this handle holds no pin on `id`.
+  // Unpins one get() of this handle, or the creator's pin after seal(). ERR_INVALID_ARGUMENT when
+  // this handle holds no pin on `id`, ERR_OBJECT_NOT_SEALED before seal().
   release(id: ObjectId): void {
     this.native.release(id);
   }
@@ -209,8 +282,13 @@ export class ObjectStore {
     return this.native.stats();
   }
 
-  // Cancels this handle's waiting gets (ERR_CLOSED), releases its pins and detaches. Buffers
-  // returned earlier stay readable.
+  // Gives back what handles of processes that died held: their pins, their unsealed objects.
+  reclaim(): ReclaimReport {
+    return this.native.reclaim();
+  }
+
+  // Cancels this handle's waiting gets (ERR_CLOSED), releases its pins, aborts the objects it
+  // created and did not seal, and detaches. Buffers returned earlier stay readable.
   close(): void {
     this.native.close();
     this.views.release();

@@ -40,6 +40,12 @@ export const STEPS: readonly Step[] = [
   },
   // ASan + UBSan build of every reference and native-common (build/sanitize/), then every suite.
   { name: 'sanitizers (ASan + UBSan): every suite against the solutions', ...tsx('tools/sanitize.ts') },
+  // The references killed at every crash point (solutions/*/crash; instructor-only, not graded).
+  {
+    name: 'crash points against the solutions',
+    ...npx('vitest', 'run', '/crash/'),
+    env: { MINIRAY_IMPL: 'solution', MINIRAY_CRASH_SUITES: '1', MINIRAY_SKIP_BUILD: '1' },
+  },
   // The watchdog, the grader, stress, the autograder: each on a scratch copy with planted faults.
   { name: 'the grading tools\' own tests', ...npx('vitest', 'run', '--config', 'tools/test/vitest.config.ts') },
   { name: 'course self-check', ...tsx('tools/course.ts', 'check') },

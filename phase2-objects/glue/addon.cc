@@ -14,8 +14,14 @@
 #include <string>
 #include <vector>
 
+#include "checker.h"
 #include "miniray/napi_util.h"
 #include "object_store.h"
+
+#if defined(MINIRAY_CRASH_POINTS)
+// Defined by the fault-injection build (the phase2_crash target) only.
+void RegisterCrashTrials(Napi::Env env, Napi::Object exports);
+#endif
 
 namespace {
 
@@ -89,7 +95,11 @@ class GetWorker : public Napi::AsyncWorker {
  protected:
   void Execute() override {
     try {
-      results_ = store_->Get(ids_, timeout_ms_);
+      if (single_) {
+        results_.assign(1, store_->Get(ids_[0], timeout_ms_));
+      } else {
+        results_ = store_->GetMany(ids_, timeout_ms_);
+      }
     } catch (const Error& e) {
       code_ = e.code();
       SetError(e.what());
@@ -164,6 +174,7 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
                            InstanceMethod<&StoreWrap::Contains>("contains"),
                            InstanceMethod<&StoreWrap::Delete>("delete"),
                            InstanceMethod<&StoreWrap::Stats>("stats"),
+                           InstanceMethod<&StoreWrap::Reclaim>("reclaim"),
                            InstanceMethod<&StoreWrap::Close>("close"),
                            InstanceMethod<&StoreWrap::DebugLock>("debugLock"),
                            InstanceMethod<&StoreWrap::DebugUnlock>("debugUnlock"),
@@ -180,8 +191,18 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
     });
   }
 
-  // Collected without close(): a lock this handle still holds is released first (see Close).
-  ~StoreWrap() override { held_lock_.Release(store_.get()); }
+  // A handle collected without close() first releases a lock it still holds (see Close), then
+  // gives back what it holds: its pins, the objects it created and did not seal, its client
+  // record. (Views still held keep the mapping alive.)
+  ~StoreWrap() override {
+    if (!store_) return;
+    held_lock_.Release(store_.get());
+    try {
+      store_->Close();
+    } catch (...) {
+      // A finalizer never throws; what Close() could not give back, Reclaim() will.
+    }
+  }
 
  private:
   ObjectStore& Store(Napi::Env env) {
@@ -229,12 +250,11 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
   Napi::Value Locate(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&]() -> Napi::Value {
       ObjectStore& store = Store(info.Env());
-      one_id_[0] = miniray::napi::ArgObjectId(info, 0, "id");  // reused: no allocation per get
+      const ObjectId id = miniray::napi::ArgObjectId(info, 0, "id");
       int64_t timeout = ArgTimeout(info, 1);
       double* slots = scratch_.Slots(info.Env());  // before the get pins anything
-      auto results = store.Get(one_id_, timeout);
-      const StoreGetResult& r = results.at(0);
-      if (r.status != GetStatus::kSealed) throw NotReturned(one_id_[0], r.status, timeout);
+      const StoreGetResult r = store.Get(id, timeout);
+      if (r.status != GetStatus::kSealed) throw NotReturned(id, r.status, timeout);
       miniray::napi::LocationScratch::Write(slots, *buffer_, r.location.offset, r.location.size);
       return info.Env().Undefined();
     });
@@ -259,7 +279,7 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
       ObjectStore& store = Store(info.Env());
       auto ids = ArgIds(info, 0);
       int64_t timeout = ArgTimeout(info, 1);
-      return Results(info.Env(), *buffer_, store.Get(ids, timeout));
+      return Results(info.Env(), *buffer_, store.GetMany(ids, timeout));
     });
   }
 
@@ -315,7 +335,19 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
       Set(out, "tableLoad", s.table_size == 0 ? 0.0 : static_cast<double>(s.object_count) / static_cast<double>(s.table_size));
       Set(out, "tombstones", static_cast<double>(s.tombstones));
       Set(out, "pinned", static_cast<double>(s.pinned));
+      Set(out, "clients", static_cast<double>(s.clients));
       Set(out, "lockRecoveries", static_cast<double>(s.lock_recoveries));
+      return out;
+    });
+  }
+
+  Napi::Value Reclaim(const Napi::CallbackInfo& info) {
+    return Guard(info.Env(), [&]() -> Napi::Value {
+      auto r = Store(info.Env()).Reclaim();
+      Napi::Object out = Napi::Object::New(info.Env());
+      miniray::napi::Set(out, "clients", static_cast<double>(r.clients));
+      miniray::napi::Set(out, "pins", static_cast<double>(r.pins));
+      miniray::napi::Set(out, "objects", static_cast<double>(r.objects));
       return out;
     });
   }
@@ -358,6 +390,7 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
       miniray::napi::Set(out, "tableBytes", static_cast<double>(l.table_bytes));
       miniray::napi::Set(out, "dataOffset", static_cast<double>(l.data_offset));
       miniray::napi::Set(out, "dataBytes", static_cast<double>(l.data_bytes));
+      miniray::napi::Set(out, "client", static_cast<double>(l.client));
       return out;
     });
   }
@@ -365,7 +398,6 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
   std::shared_ptr<ObjectStore> store_;
   std::shared_ptr<SegmentBuffer> buffer_;
   miniray::napi::LocationScratch scratch_;
-  std::vector<ObjectId> one_id_ = std::vector<ObjectId>(1);  // locate()'s argument to Get
   miniray::napi::HeldLock held_lock_;  // this thread holds the lock through debugLock()
 };
 
@@ -412,6 +444,106 @@ Napi::Value BucketOf(const Napi::CallbackInfo& info) {
   });
 }
 
+// check(name, lockTimeoutMs): the segment checker's report (phase2-objects/layout/checker.h).
+Napi::Value Check(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    std::string name = miniray::napi::ArgString(info, 0, "name");
+    auto r = miniray::phase2::CheckSegment(name, miniray::napi::ArgLockTimeout(info, 1));
+    Napi::Env env = info.Env();
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("ok", Napi::Boolean::New(env, r.ok));
+    Napi::Array problems = Napi::Array::New(env, r.problems.size());
+    for (size_t i = 0; i < r.problems.size(); ++i) problems.Set(static_cast<uint32_t>(i), r.problems[i]);
+    out.Set("problems", problems);
+    out.Set("holderDied", Napi::Boolean::New(env, r.holder_died));
+    out.Set("repairPending", Napi::Boolean::New(env, r.repair_pending));
+    using miniray::napi::Set;
+    Set(out, "openTransaction", r.open_transaction);
+    Set(out, "slots", static_cast<double>(r.slots));
+    Set(out, "objects", static_cast<double>(r.objects));
+    Set(out, "sealed", static_cast<double>(r.sealed));
+    Set(out, "tombstones", static_cast<double>(r.tombstones));
+    Set(out, "capacity", static_cast<double>(r.capacity));
+    Set(out, "blocks", static_cast<double>(r.blocks));
+    Set(out, "freeBlocks", static_cast<double>(r.free_blocks));
+    Set(out, "usedBytes", static_cast<double>(r.used_bytes));
+    Set(out, "pinned", static_cast<double>(r.pinned));
+    Napi::Array clients = Napi::Array::New(env, r.clients.size());
+    for (size_t i = 0; i < r.clients.size(); ++i) {
+      const auto& c = r.clients[i];
+      Napi::Object o = Napi::Object::New(env);
+      Set(o, "slot", c.slot);
+      Set(o, "pid", c.pid);
+      Set(o, "startTime", static_cast<double>(c.start_time));
+      o.Set("alive", Napi::Boolean::New(env, c.alive));
+      Set(o, "pins", static_cast<double>(c.pins));
+      Set(o, "unsealed", static_cast<double>(c.unsealed));
+      clients.Set(static_cast<uint32_t>(i), o);
+    }
+    out.Set("clients", clients);
+    return out;
+  });
+}
+
+// layoutInfo(): where the fields of the fixed format are (layout.h), for tests that read or damage
+// a segment on purpose.
+Napi::Value LayoutInfo(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    using namespace miniray::phase2;
+    Napi::Env env = info.Env();
+    Napi::Object out = Napi::Object::New(env);
+    using miniray::napi::Set;
+#define MINIRAY_FIELD(key, type, field) Set(out, key, static_cast<double>(offsetof(type, field)))
+    MINIRAY_FIELD("header.magic", StoreHeader, common.magic);
+    MINIRAY_FIELD("header.version", StoreHeader, common.layout_version);
+    MINIRAY_FIELD("header.state", StoreHeader, common.state);
+    MINIRAY_FIELD("header.segmentSize", StoreHeader, common.segment_size);
+    MINIRAY_FIELD("header.mutex", StoreHeader, mutex);
+    MINIRAY_FIELD("header.sealSeq", StoreHeader, seal_seq);
+    MINIRAY_FIELD("header.repair", StoreHeader, repair);
+    MINIRAY_FIELD("header.sealedCount", StoreHeader, sealed_count);
+    MINIRAY_FIELD("header.clientSerial", StoreHeader, client_serial);
+    MINIRAY_FIELD("header.table.offset", StoreHeader, table.offset);
+    MINIRAY_FIELD("header.table.slots", StoreHeader, table.slots);
+    MINIRAY_FIELD("header.table.live", StoreHeader, table.live);
+    MINIRAY_FIELD("header.table.tombstones", StoreHeader, table.tombstones);
+    MINIRAY_FIELD("header.allocator.begin", StoreHeader, allocator.begin);
+    MINIRAY_FIELD("header.allocator.end", StoreHeader, allocator.end);
+    MINIRAY_FIELD("header.allocator.freeHead", StoreHeader, allocator.free_head);
+    MINIRAY_FIELD("header.allocator.usedBytes", StoreHeader, allocator.used_bytes);
+    MINIRAY_FIELD("header.allocator.freeBlocks", StoreHeader, allocator.free_blocks);
+    MINIRAY_FIELD("header.journal.count", StoreHeader, journal.count);
+    MINIRAY_FIELD("header.journal.records", StoreHeader, journal.records);
+    MINIRAY_FIELD("header.clients", StoreHeader, clients);
+    MINIRAY_FIELD("entry.id", ObjectEntry, id);
+    MINIRAY_FIELD("entry.state", ObjectEntry, state);
+    MINIRAY_FIELD("entry.offset", ObjectEntry, offset);
+    MINIRAY_FIELD("entry.size", ObjectEntry, size);
+    MINIRAY_FIELD("entry.creator", ObjectEntry, creator);
+    MINIRAY_FIELD("entry.pins", ObjectEntry, pins);
+    MINIRAY_FIELD("block.size", BlockHeader, size);
+    MINIRAY_FIELD("block.prevSize", BlockHeader, prev_size);
+    MINIRAY_FIELD("block.magic", BlockHeader, magic);
+    MINIRAY_FIELD("block.free", BlockHeader, free);
+    MINIRAY_FIELD("block.nextFree", BlockHeader, next_free);
+    MINIRAY_FIELD("block.prevFree", BlockHeader, prev_free);
+    MINIRAY_FIELD("client.pid", ClientRecord, owner.pid);
+    MINIRAY_FIELD("client.startTime", ClientRecord, owner.start_time);
+    MINIRAY_FIELD("client.state", ClientRecord, state);
+    MINIRAY_FIELD("client.serial", ClientRecord, serial);
+#undef MINIRAY_FIELD
+    Set(out, "size.header", sizeof(StoreHeader));
+    Set(out, "size.entry", sizeof(ObjectEntry));
+    Set(out, "size.block", sizeof(BlockHeader));
+    Set(out, "size.client", sizeof(ClientRecord));
+    Set(out, "size.journalRecord", sizeof(JournalRecord));
+    Set(out, "tableOffset", static_cast<double>(TableOffset()));
+    Set(out, "maxClients", kMaxClients);
+    Set(out, "journalCapacity", kJournalCapacity);
+    return out;
+  });
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   miniray::napi::InitErrors(env, exports);
   miniray::napi::SetStoreClass(env, StoreWrap::Define(env));
@@ -419,6 +551,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("open", Napi::Function::New(env, Open));
   exports.Set("unlink", Napi::Function::New(env, Unlink));
   exports.Set("bucketOf", Napi::Function::New(env, BucketOf));
+  exports.Set("check", Napi::Function::New(env, Check));
+  exports.Set("layoutInfo", Napi::Function::New(env, LayoutInfo));
+#if defined(MINIRAY_CRASH_POINTS)
+  RegisterCrashTrials(env, exports);  // the fault-injection build's trial runner
+#endif
   return exports;
 }
 

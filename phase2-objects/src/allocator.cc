@@ -2,24 +2,28 @@
 //
 // Every function below throws "not implemented" until you write it. The lesson is
 // phase2-objects/README.md. Offsets are segment offsets; reach a header only through Block(),
-// which must refuse anything that is not a well-formed block inside the data region.
+// which must refuse anything that is not a well-formed block inside the data region. The block
+// layout is given (phase2-objects/layout/layout.h); every write to a header or a counter goes
+// through journal_.Set (layout/journal.h), inside the caller's transaction.
 #include "allocator.h"
 
 #include <cstring>
 #include <string>
 
+#include "miniray/crash_point.h"
 #include "miniray/errors.h"
 
 namespace miniray::phase2 {
 
 void Allocator::Init([[maybe_unused]] uint64_t begin, [[maybe_unused]] uint64_t end) {
-  // TODO(student): the whole region [begin, end) as one free block; the counters in *header_.
+  // TODO(student): the whole region [begin, end) as one free block, on the free list; the counters
+  // in *header_; your private copy of begin and end. (Nobody else sees the segment yet.)
   MINIRAY_TODO("phase2 Allocator::Init");
 }
 
-void Allocator::Check() const {
-  // TODO(student): an opener checks begin, end and the counters against the mapping
-  // (ERR_LAYOUT_MISMATCH).
+void Allocator::Check() {
+  // TODO(student): an opener checks begin and end against the mapping (ERR_LAYOUT_MISMATCH) and
+  // keeps its own copy of them.
   MINIRAY_TODO("phase2 Allocator::Check");
 }
 
@@ -43,7 +47,7 @@ void Allocator::Unlink([[maybe_unused]] BlockHeader* block) {
 uint64_t Allocator::Allocate([[maybe_unused]] uint64_t size) {
   // TODO(student): find a free block that holds a header plus `size` rounded up to kAlignment.
   // When it is bigger than needed, split it: what must the block after the split-off rest learn?
-  // ERR_SHM_FULL when nothing fits. Guard the walk against a corrupted (cyclic) list.
+  // ERR_SHM_FULL when nothing fits. Bound the walk by something the segment cannot lie about.
   MINIRAY_TODO("phase2 Allocator::Allocate");
 }
 
@@ -56,13 +60,6 @@ void Allocator::Free([[maybe_unused]] uint64_t payload) {
 uint64_t Allocator::LargestFree() const {
   // TODO(student): the biggest object Allocate could hold now.
   MINIRAY_TODO("phase2 Allocator::LargestFree");
-}
-
-void Allocator::Rebuild([[maybe_unused]] const std::function<bool(uint64_t payload)>& in_use) {
-  // TODO(student): after a process died holding the lock: walk the blocks from begin to end by
-  // their sizes, free the allocated ones nobody owns, merge runs of free blocks and rebuild the
-  // list and the counters from scratch.
-  MINIRAY_TODO("phase2 Allocator::Rebuild");
 }
 
 }  // namespace miniray::phase2

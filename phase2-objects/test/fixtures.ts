@@ -1,5 +1,5 @@
 // Code that runs inside child processes during phase-2 tests (see testkit/children.ts).
-import { openSync, closeSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 
 import type { ErrorCode } from '../../lib/errors.js';
 import { patternBytes, sha1 } from '../../testkit/data.js';
@@ -202,6 +202,7 @@ export const churn: Fixture<
             continue;
           }
           store.seal(id);
+          store.release(id); // the creator's pin
         } else {
           store.put(checkedObject(n * 31 + child, size), id);
         }
@@ -270,13 +271,81 @@ export const holdLock: Fixture<{ name: string }, void> = async ({ name }, ctx) =
 
 // Overwrites bytes of the segment file directly, as a stray write would.
 export function scribble(name: string, offset: number, length: number, byte: number): void {
+  poke(name, offset, Buffer.alloc(length, byte));
+}
+
+// Writes `bytes` at `offset` of the segment file, as another process could.
+export function poke(name: string, offset: number, bytes: Uint8Array): void {
   const fd = openSync(`/dev/shm${name}`, 'r+');
   try {
-    writeSync(fd, Buffer.alloc(length, byte), 0, length, offset);
+    writeSync(fd, bytes, 0, bytes.length, offset);
   } finally {
     closeSync(fd);
   }
 }
+
+// Reads `length` bytes at `offset` of the segment file.
+export function peek(name: string, offset: number, length: number): Buffer {
+  const out = Buffer.alloc(length);
+  const fd = openSync(`/dev/shm${name}`, 'r');
+  try {
+    readSync(fd, out, 0, length, offset);
+  } finally {
+    closeSync(fd);
+  }
+  return out;
+}
+
+export const u64 = (value: number | bigint): Buffer => {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(BigInt(value));
+  return b;
+};
+export const u32 = (value: number): Buffer => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(value >>> 0);
+  return b;
+};
+export const readU64 = (name: string, offset: number): number => Number(peek(name, offset, 8).readBigUInt64LE());
+
+// Where a field of the segment's fixed format is (phase2-objects/layout/layout.h).
+export function fieldAt(key: string): number {
+  const at = ObjectStore.layoutInfo()[key];
+  if (at === undefined) throw new Error(`no field ${key} in the layout`);
+  return at;
+}
+
+// The segment offset of the table slot that holds `id` (read from the segment, not through a store).
+export function slotOffset(name: string, id: ObjectId): number {
+  const info = ObjectStore.layoutInfo();
+  const slots = readU64(name, fieldAt('header.table.slots'));
+  const want = Buffer.from(id, 'hex');
+  for (let i = 0; i < slots; i += 1) {
+    const at = (info['tableOffset'] ?? 0) + i * (info['size.entry'] ?? 0);
+    if (peek(name, at, 20).equals(want)) return at;
+  }
+  throw new Error(`object ${id} is in no slot of ${name}`);
+}
+
+// The segment offset of the block header in front of object `id`'s bytes.
+export function blockOffset(name: string, id: ObjectId): number {
+  return readU64(name, slotOffset(name, id) + fieldAt('entry.offset')) - (ObjectStore.layoutInfo()['size.block'] ?? 0);
+}
+
+// Creates an unsealed object, writes `size` bytes into it, says 'created' and waits (to be killed,
+// or told 'seal').
+export const createAndHold: Fixture<{ name: string; id: ObjectId; size: number }, void> = async (
+  { name, id, size },
+  ctx,
+) => {
+  const store = ObjectStore.open(name);
+  store.create(id, size).fill(7);
+  await ctx.emit('created', process.pid);
+  await ctx.waitFor('seal', 60_000);
+  store.seal(id);
+  store.release(id);
+  store.close();
+};
 
 // Runs operations on a store whose table or data region was scribbled over; returns each outcome.
 // The point: nothing crashes this process.

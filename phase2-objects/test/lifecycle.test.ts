@@ -2,7 +2,7 @@
 import { describe, expect } from 'vitest';
 
 import { fixtures, spawnChild } from '../../testkit/children.js';
-import { graded } from '../../testkit/graded.js';
+import { Severity, graded } from '../../testkit/graded.js';
 import { waitUntilAsleep } from '../../testkit/asleep.js';
 import { useSandbox } from '../../testkit/sandbox.js';
 import { checklist } from '../checklist.js';
@@ -95,4 +95,27 @@ describe('phase 2: create, seal, abort, get', () => {
     expect(result.elapsedMs, 'the seal woke it: it did not sleep until its 4000 ms timeout').toBeLessThan(3500);
     store.close();
   });
+
+  graded(
+    item,
+    'only its creator may abort an unsealed object: another process gets ERR_OBJECT_IN_USE and the object survives',
+    async () => {
+      const name = sandbox.segment('abort-owner');
+      const store = ObjectStore.create(name, { capacity: 1 << 16 });
+      const id = randomObjectId();
+      const view = store.create(id, 6);
+      const child = await spawnChild();
+      expect(await child.run(fx, 'tryOp', { name, id, op: 'abort' }), 'abort from a process that did not create it').toBe(
+        'ERR_OBJECT_IN_USE',
+      );
+      // The creator keeps writing through its view: the space is still its object's.
+      view.write('intact');
+      store.seal(id);
+      store.release(id);
+      expect(store.get(id).toString()).toBe('intact');
+      expect(store.stats().objectCount).toBe(1);
+      store.close();
+    },
+    { weight: Severity.data },
+  );
 });

@@ -1,10 +1,10 @@
 // Checklist 2.3: reference counts.
 import { describe, expect } from 'vitest';
 
-import { graded } from '../../testkit/graded.js';
+import { Severity, graded } from '../../testkit/graded.js';
 import { useSandbox } from '../../testkit/sandbox.js';
 import { checklist } from '../checklist.js';
-import { ObjectStore } from '../index.js';
+import { ObjectStore, randomObjectId } from '../index.js';
 
 const sandbox = useSandbox();
 const item = checklist.refcount;
@@ -35,4 +35,24 @@ describe('phase 2: pins', () => {
     expect(store.stats().pinned).toBe(0);
     store.close();
   });
+
+  graded(
+    item,
+    "create() pins for its creator: a sealed object cannot be deleted until its creator releases it; put() leaves no pin",
+    () => {
+      const store = ObjectStore.create(sandbox.segment('creator-pin'), { capacity: 1 << 16 });
+      const id = randomObjectId();
+      store.create(id, 4).write('mine');
+      expect(store.stats().pinned, "the creator's pin").toBe(1);
+      store.seal(id);
+      expect(() => store.delete(id), 'sealed, and still pinned by its creator').toThrowMiniRay('ERR_OBJECT_IN_USE');
+      store.release(id);
+      expect(store.stats().pinned).toBe(0);
+      store.delete(id);
+      store.put(Buffer.from('x'));
+      expect(store.stats().pinned, 'put() is create + copy + seal + release').toBe(0);
+      store.close();
+    },
+    { weight: Severity.behaviour },
+  );
 });

@@ -2,17 +2,18 @@
 import { describe, expect } from 'vitest';
 
 import { fixtures, spawnChild } from '../../../testkit/children.js';
-import { graded } from '../../../testkit/graded.js';
+import { Severity, graded } from '../../../testkit/graded.js';
 import { useSandbox } from '../../../testkit/sandbox.js';
 import { checklist } from '../../../phase2-objects/checklist.js';
 import { ObjectStore, randomObjectId, type ObjectId } from '../../../phase2-objects/index.js';
-import { collidingIds, scribble } from '../../../phase2-objects/test/fixtures.js';
+import { collidingIds, fieldAt, poke, scribble, u64 } from '../../../phase2-objects/test/fixtures.js';
 
 const sandbox = useSandbox();
 const item = checklist.table;
 const fx = fixtures<typeof import('../../../phase2-objects/test/fixtures.js')>(
   new URL('../../../phase2-objects/test/fixtures.ts', import.meta.url),
 );
+const hx = fixtures<typeof import('./fixtures.js')>(new URL('./fixtures.ts', import.meta.url));
 
 describe('phase 2 (hidden): the table under collisions', () => {
   graded(item, 'deletes in the middle of one long probe chain keep every later id reachable', () => {
@@ -126,4 +127,30 @@ describe('phase 2 (hidden): the table under collisions', () => {
     expect(child.alive, 'the prober survived').toBe(true);
     store.close();
   });
+
+  graded(
+    item,
+    "the table's geometry rewritten by another process after open (slots 0, offsets out of range): this process keeps the copy it made at open, no crash",
+    async () => {
+      const name = sandbox.segment('geometry-after-open');
+      const store = ObjectStore.create(name, { capacity: 1 << 16, tableSize: 32 });
+      const ids = [0, 1, 2].map((i) => store.put(Buffer.from([i])));
+      const child = await spawnChild({ label: 'reader' });
+      const running = child.run(hx, 'lookupsAfterChange', { name, ids: [...ids, randomObjectId()] }, 20_000);
+      await child.waitEvent('open');
+      poke(name, fieldAt('header.table.slots'), u64(0));
+      poke(name, fieldAt('header.table.offset'), u64(2n ** 62n));
+      poke(name, fieldAt('header.allocator.begin'), u64(2n ** 63n));
+      poke(name, fieldAt('header.allocator.end'), u64(1));
+      child.signal('go');
+      const out = await running;
+      expect(child.alive, 'the reader survived').toBe(true);
+      for (const o of out) expect(['ok', 'ERR_SEGMENT_CORRUPT', 'ERR_OBJECT_NOT_FOUND']).toContain(o);
+      expect(out.slice(0, 6), 'lookups with the geometry copied at open still find every object').toEqual(
+        Array(6).fill('ok'),
+      );
+      store.close();
+    },
+    { weight: Severity.data },
+  );
 });

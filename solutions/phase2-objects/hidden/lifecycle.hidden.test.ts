@@ -2,7 +2,7 @@
 import { describe, expect } from 'vitest';
 
 import { fixtures, spawnChild, spawnChildren } from '../../../testkit/children.js';
-import { graded } from '../../../testkit/graded.js';
+import { Severity, graded } from '../../../testkit/graded.js';
 import { waitUntilAsleep } from '../../../testkit/asleep.js';
 import { useSandbox } from '../../../testkit/sandbox.js';
 import { checklist } from '../../../phase2-objects/checklist.js';
@@ -47,7 +47,7 @@ describe('phase 2 (hidden): lifecycle', () => {
     await expect(store.getAsync(id, { timeoutMs: 200 })).toRejectMiniRay('ERR_TIMEOUT');
     expect(Date.now() - t0, 'the async get waited about its timeout').toBeGreaterThanOrEqual(180);
     expect(() => store.get(randomObjectId()), 'an id never created').toThrowMiniRay('ERR_OBJECT_NOT_FOUND');
-    expect(store.stats().pinned, 'a failed get pins nothing').toBe(0);
+    expect(store.stats().pinned, "a failed get pins nothing: the one pin is the creator's").toBe(1);
     store.close();
   });
 
@@ -101,13 +101,13 @@ describe('phase 2 (hidden): lifecycle', () => {
     const missing = randomObjectId();
     const got = store.getMany([a, b, missing], { timeoutMs: 50 });
     expect(got.map((v) => (v === null ? null : v.toString()))).toEqual(['a', null, null]);
-    expect(store.stats().pinned).toBe(1);
+    expect(store.stats().pinned, "a's pin, and b's creator's pin").toBe(2);
     const pending = store.getManyAsync([a, b], { timeoutMs: 5000 });
     await waitUntilAsleep(process.pid, name);
     store.seal(b);
     const both = await pending;
     expect(both.map((v) => v?.toString())).toEqual(['a', 'b']);
-    expect(store.stats().pinned, 'one earlier pin plus two').toBe(3);
+    expect(store.stats().pinned, 'two earlier pins plus two').toBe(4);
     store.close();
   });
 
@@ -157,6 +157,7 @@ describe('phase 2 (hidden): lifecycle', () => {
     await waitUntilAsleep(survivor!.pid, name);
     view.write('live');
     store.seal(id);
+    store.release(id); // the creator's pin
     const result = await waiting;
     expect(result.outcome).toBe('ok');
     expect(result.elapsedMs, 'the seal woke the survivor before its 4000 ms timeout').toBeLessThan(3500);
@@ -178,4 +179,35 @@ describe('phase 2 (hidden): lifecycle', () => {
     expect(kept.toString()).toBe('still here');
     expect(() => store.contains(randomObjectId())).toThrowMiniRay('ERR_CLOSED');
   });
+
+  graded(
+    item,
+    'put() of a view of an object that was released and deleted: refused, nothing stored, the id stays free (put is all or nothing)',
+    () => {
+      const store = ObjectStore.create(sandbox.segment('stale-view'), { capacity: 1 << 16, tableSize: 64 });
+      // Fill the data region to its last byte, so that a new object of the deleted one's size can
+      // only go where the deleted one was.
+      const ids = Array.from({ length: 6 }, (_, i) => store.put(Buffer.alloc(4000, i + 1)));
+      const rest = store.stats().largestFree;
+      const filler = store.put(Buffer.alloc(rest, 9));
+      expect(store.stats().largestFree, 'no free space left').toBe(0);
+      const stale = store.get(ids[2]!);
+      store.release(ids[2]!);
+      store.delete(ids[2]!);
+      const before = store.stats();
+      const id = randomObjectId();
+      expect(() => store.put(stale, id), 'the bytes to store lie where they would be stored').toThrowMiniRay(
+        'ERR_INVALID_ARGUMENT',
+      );
+      const after = store.stats();
+      expect(after.objectCount, 'nothing was stored').toBe(before.objectCount);
+      expect(after.usedBytes, 'no space was kept').toBe(before.usedBytes);
+      expect(after.pinned).toBe(0);
+      store.put(Buffer.alloc(4000, 7), id);
+      expect(store.get(id).equals(Buffer.alloc(4000, 7)), 'the id was free for a put that works').toBe(true);
+      expect(store.get(filler).length).toBe(rest);
+      store.close();
+    },
+    { weight: Severity.data },
+  );
 });

@@ -5,7 +5,7 @@ import { fixtures, spawnChild, spawnChildren } from '../../../testkit/children.j
 import { graded } from '../../../testkit/graded.js';
 import { useSandbox } from '../../../testkit/sandbox.js';
 import { checklist } from '../../../phase2-objects/checklist.js';
-import { ObjectStore } from '../../../phase2-objects/index.js';
+import { ObjectStore, randomObjectId } from '../../../phase2-objects/index.js';
 
 const sandbox = useSandbox();
 const item = checklist.refcount;
@@ -102,6 +102,19 @@ describe('phase 2 (hidden): reference counts', () => {
       store.delete(id);
     }
     expect(store.stats().objectCount).toBe(0);
+    store.close();
+  });
+
+  graded(item, "release() before seal is ERR_OBJECT_NOT_SEALED, and the creator's pin stays", () => {
+    const store = ObjectStore.create(sandbox.segment('release-unsealed'), { capacity: 1 << 16 });
+    const id = randomObjectId();
+    store.create(id, 8);
+    expect(() => store.release(id)).toThrowMiniRay('ERR_OBJECT_NOT_SEALED');
+    expect(store.stats().pinned).toBe(1);
+    store.seal(id);
+    store.release(id);
+    expect(() => store.release(id), 'the creator had one pin').toThrowMiniRay('ERR_INVALID_ARGUMENT');
+    store.delete(id);
     store.close();
   });
 });

@@ -2,11 +2,11 @@
 import { describe, expect } from 'vitest';
 
 import { fixtures, spawnChild } from '../../../testkit/children.js';
-import { graded } from '../../../testkit/graded.js';
+import { Severity, graded } from '../../../testkit/graded.js';
 import { useSandbox } from '../../../testkit/sandbox.js';
 import { checklist } from '../../../phase2-objects/checklist.js';
 import { ObjectStore, randomObjectId, type ObjectId } from '../../../phase2-objects/index.js';
-import { checkedObject, scribble, verifyChecked } from '../../../phase2-objects/test/fixtures.js';
+import { blockOffset, checkedObject, peek, poke, scribble, verifyChecked } from '../../../phase2-objects/test/fixtures.js';
 
 const sandbox = useSandbox();
 const item = checklist.space;
@@ -59,6 +59,7 @@ describe('phase 2 (hidden): space', () => {
       const view = store.create(id, data.length);
       data.copy(view);
       store.seal(id);
+      store.release(id); // the creator's pin, held since create()
       live.push({ id, seed });
       liveBytes += data.length;
       total += data.length;
@@ -129,4 +130,30 @@ describe('phase 2 (hidden): space', () => {
     expect(child.alive, 'the prober survived').toBe(true);
     store.close();
   });
+
+  graded(
+    item,
+    'a delete that fails half-way (the next block is damaged) changes nothing: counters, blocks and table as before',
+    () => {
+      const name = sandbox.segment('half-way');
+      const store = ObjectStore.create(name, { capacity: 1 << 16, tableSize: 32 });
+      const ids = [1000, 1000, 1000].map((n, i) => store.put(Buffer.alloc(n, i + 1)));
+      const before = store.stats();
+      // The third object's block header, right after the second object's block.
+      const third = blockOffset(name, ids[2]!);
+      const saved = peek(name, third, 64);
+      scribble(name, third + 16, 4, 0xee); // its magic
+      expect(() => store.delete(ids[1]!)).toThrowMiniRay('ERR_SEGMENT_CORRUPT');
+      poke(name, third, saved);
+      const after = store.stats();
+      expect(after.usedBytes, 'the failed free gave nothing back').toBe(before.usedBytes);
+      expect(after.freeBlocks).toBe(before.freeBlocks);
+      expect(after.objectCount).toBe(before.objectCount);
+      expect(ObjectStore.check(name).problems, 'the segment is exactly as before').toEqual([]);
+      store.delete(ids[1]!);
+      expect(store.stats().usedBytes).toBe(before.usedBytes - 1088);
+      store.close();
+    },
+    { weight: Severity.data },
+  );
 });

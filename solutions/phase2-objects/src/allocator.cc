@@ -1,9 +1,14 @@
 // Phase 2 reference: a first-fit free list with splitting and boundary-tag coalescing.
+//
+// Every write of a header or a counter goes through the journal: a split or a merge is several
+// writes, and a process killed between two of them must leave nothing half-done (the caller's
+// transaction is undone by the next locker).
 #include "allocator.h"
 
 #include <cstring>
 #include <string>
 
+#include "miniray/crash_point.h"
 #include "miniray/errors.h"
 
 namespace miniray::phase2 {
@@ -23,71 +28,79 @@ void Allocator::Init(uint64_t begin, uint64_t end) {
     throw Error(ErrorCode::kInvalidArgument, "data region too small or misaligned");
   }
   segment_.CheckRange(begin, end - begin);
-  header_->begin = begin;
-  header_->end = end;
-  header_->free_head = 0;
-  header_->used_bytes = 0;
-  header_->free_blocks = 0;
   BlockHeader* block = segment_.At<BlockHeader>(begin);
   std::memset(static_cast<void*>(block), 0, kHeader);
   block->size = end - begin;
-  block->prev_size = 0;
   block->magic = kBlockMagic;
-  PushFree(begin, block);
+  block->free = 1;
+  header_->begin = begin;
+  header_->end = end;
+  header_->free_head = begin;
+  header_->used_bytes = 0;
+  header_->free_blocks = 1;
+  begin_ = begin;
+  end_ = end;
 }
 
-void Allocator::Check() const {
-  const AllocatorHeader& h = *header_;
-  bool sane = h.begin % kAlignment == 0 && h.end % kAlignment == 0 && h.end > h.begin &&
-              h.used_bytes <= h.end - h.begin;
+void Allocator::Check() {
+  const uint64_t begin = header_->begin;
+  const uint64_t end = header_->end;
+  bool sane = begin % kAlignment == 0 && end % kAlignment == 0 && end > begin &&
+              end - begin >= kHeader && end == segment_.size();
   if (sane) {
     try {
-      segment_.CheckRange(h.begin, h.end - h.begin);
+      segment_.CheckRange(begin, end - begin);
     } catch (const Error&) {
       sane = false;
     }
   }
   if (!sane) throw Error(ErrorCode::kLayoutMismatch, "allocator header is inconsistent");
+  begin_ = begin;
+  end_ = end;
 }
 
 BlockHeader* Allocator::Block(uint64_t offset) const {
-  if (offset < header_->begin || offset >= header_->end || offset % kAlignment != 0 ||
-      header_->end - offset < kHeader) {
+  if (offset < begin_ || offset >= end_ || offset % kAlignment != 0 || end_ - offset < kHeader) {
     Corrupt("block offset " + std::to_string(offset) + " outside the data region");
   }
-  BlockHeader* b = segment_.At<BlockHeader>(offset);
+  auto* b = reinterpret_cast<BlockHeader*>(segment_.base() + offset);
   if (b->magic != kBlockMagic || b->size < kHeader || b->size % kAlignment != 0 ||
-      b->size > header_->end - offset || b->free > 1) {
+      b->size > end_ - offset || b->free > 1) {
     Corrupt("block at " + std::to_string(offset) + " has a damaged header");
   }
   return b;
 }
 
 void Allocator::PushFree(uint64_t offset, BlockHeader* block) {
-  block->free = 1;
-  block->prev_free = 0;
-  block->next_free = header_->free_head;
-  if (header_->free_head != 0) Block(header_->free_head)->prev_free = offset;
-  header_->free_head = offset;
-  header_->free_blocks += 1;
+  const uint64_t head = header_->free_head;
+  if (head != 0) journal_.Set(&Block(head)->prev_free, offset);
+  journal_.Set(&block->free, uint32_t{1});
+  journal_.Set(&block->prev_free, uint64_t{0});
+  journal_.Set(&block->next_free, head);
+  journal_.Set(&header_->free_head, offset);
+  journal_.Set(&header_->free_blocks, header_->free_blocks + 1);
+  MINIRAY_CRASH_POINT("phase2.alloc.listed");
 }
 
 void Allocator::Unlink(BlockHeader* block) {
-  if (block->prev_free != 0) {
-    Block(block->prev_free)->next_free = block->next_free;
+  const uint64_t prev = block->prev_free;
+  const uint64_t next = block->next_free;
+  if (prev != 0) {
+    journal_.Set(&Block(prev)->next_free, next);
   } else {
-    header_->free_head = block->next_free;
+    journal_.Set(&header_->free_head, next);
   }
-  if (block->next_free != 0) Block(block->next_free)->prev_free = block->prev_free;
-  block->next_free = 0;
-  block->prev_free = 0;
-  block->free = 0;
-  header_->free_blocks -= 1;
+  if (next != 0) journal_.Set(&Block(next)->prev_free, prev);
+  journal_.Set(&block->next_free, uint64_t{0});
+  journal_.Set(&block->prev_free, uint64_t{0});
+  journal_.Set(&block->free, uint32_t{0});
+  journal_.Set(&header_->free_blocks, header_->free_blocks - 1);
+  MINIRAY_CRASH_POINT("phase2.alloc.unlisted");
 }
 
 uint64_t Allocator::Allocate(uint64_t size) {
-  const uint64_t region = header_->end - header_->begin;
-  if (size > region) {
+  const uint64_t region = end_ - begin_;
+  if (size > region - kHeader) {
     throw Error(ErrorCode::kShmFull, "object of " + std::to_string(size) +
                                          " bytes is larger than the data region (" +
                                          std::to_string(region) + " bytes)");
@@ -95,7 +108,7 @@ uint64_t Allocator::Allocate(uint64_t size) {
   const uint64_t need = kHeader + AlignUp(size, kAlignment);
   uint64_t offset = header_->free_head;
   for (uint64_t steps = 0; offset != 0; ++steps) {
-    if (steps > header_->free_blocks) Corrupt("the free list has a cycle");
+    if (steps >= MaxBlocks()) Corrupt("the free list has a cycle");
     BlockHeader* b = Block(offset);
     if (b->free != 1) Corrupt("an allocated block is on the free list");
     if (b->size >= need) {
@@ -103,17 +116,19 @@ uint64_t Allocator::Allocate(uint64_t size) {
       if (b->size - need >= kHeader) {
         // Split: keep the front, the rest becomes a free block of its own.
         const uint64_t rest_offset = offset + need;
-        BlockHeader* rest = segment_.At<BlockHeader>(rest_offset);
-        std::memset(static_cast<void*>(rest), 0, kHeader);
-        rest->size = b->size - need;
-        rest->prev_size = need;
-        rest->magic = kBlockMagic;
-        b->size = need;
-        const uint64_t after = rest_offset + rest->size;
-        if (after < header_->end) Block(after)->prev_size = rest->size;
+        const uint64_t rest_size = b->size - need;
+        auto* rest = reinterpret_cast<BlockHeader*>(segment_.base() + rest_offset);
+        journal_.Set(&rest->size, rest_size);
+        journal_.Set(&rest->prev_size, need);
+        journal_.Set(&rest->magic, kBlockMagic);
+        journal_.Set(&b->size, need);
+        MINIRAY_CRASH_POINT("phase2.alloc.split");
+        const uint64_t after = rest_offset + rest_size;
+        if (after < end_) journal_.Set(&Block(after)->prev_size, rest_size);
         PushFree(rest_offset, rest);
       }
-      header_->used_bytes += b->size;
+      journal_.Set(&header_->used_bytes, header_->used_bytes + b->size);
+      MINIRAY_CRASH_POINT("phase2.alloc.counted");
       return offset + kHeader;
     }
     offset = b->next_free;
@@ -129,32 +144,34 @@ void Allocator::Free(uint64_t payload) {
   uint64_t offset = payload - kHeader;
   BlockHeader* b = Block(offset);
   if (b->free != 0) Corrupt("double free of the block at " + std::to_string(offset));
-  header_->used_bytes -= b->size;
+  journal_.Set(&header_->used_bytes, header_->used_bytes - b->size);
   // Merge with the next block when it is free.
   const uint64_t next_offset = offset + b->size;
-  if (next_offset < header_->end) {
+  if (next_offset < end_) {
     BlockHeader* next = Block(next_offset);
     if (next->free == 1) {
       Unlink(next);
-      b->size += next->size;
-      next->magic = 0;
+      journal_.Set(&b->size, b->size + next->size);
+      journal_.Set(&next->magic, uint32_t{0});
+      MINIRAY_CRASH_POINT("phase2.free.merged_next");
     }
   }
   // Merge with the previous block when it is free.
   if (b->prev_size != 0) {
-    if (b->prev_size > offset - header_->begin) Corrupt("prev_size points before the region");
+    if (b->prev_size > offset - begin_) Corrupt("prev_size points before the region");
     const uint64_t prev_offset = offset - b->prev_size;
     BlockHeader* prev = Block(prev_offset);
     if (prev->free == 1) {
       Unlink(prev);
-      prev->size += b->size;
-      b->magic = 0;
+      journal_.Set(&prev->size, prev->size + b->size);
+      journal_.Set(&b->magic, uint32_t{0});
+      MINIRAY_CRASH_POINT("phase2.free.merged_prev");
       b = prev;
       offset = prev_offset;
     }
   }
   const uint64_t after = offset + b->size;
-  if (after < header_->end) Block(after)->prev_size = b->size;
+  if (after < end_) journal_.Set(&Block(after)->prev_size, b->size);
   PushFree(offset, b);
 }
 
@@ -162,50 +179,12 @@ uint64_t Allocator::LargestFree() const {
   uint64_t best = 0;
   uint64_t offset = header_->free_head;
   for (uint64_t steps = 0; offset != 0; ++steps) {
-    if (steps > header_->free_blocks) Corrupt("the free list has a cycle");
+    if (steps >= MaxBlocks()) Corrupt("the free list has a cycle");
     BlockHeader* b = Block(offset);
     if (b->size - kHeader > best) best = b->size - kHeader;
     offset = b->next_free;
   }
   return best;
-}
-
-void Allocator::Rebuild(const std::function<bool(uint64_t payload)>& in_use) {
-  header_->free_head = 0;
-  header_->free_blocks = 0;
-  header_->used_bytes = 0;
-  uint64_t offset = header_->begin;
-  uint64_t prev_size = 0;
-  BlockHeader* open_free = nullptr;  // the free block being grown by merging
-  uint64_t open_offset = 0;
-  while (offset < header_->end) {
-    BlockHeader* b = Block(offset);
-    const uint64_t size = b->size;
-    const bool used = b->free == 0 && in_use(offset + kHeader);
-    if (used) {
-      if (open_free != nullptr) {
-        PushFree(open_offset, open_free);
-        open_free = nullptr;
-      }
-      b->prev_size = prev_size;
-      b->next_free = b->prev_free = 0;
-      header_->used_bytes += size;
-      prev_size = size;
-    } else if (open_free == nullptr) {
-      open_free = b;
-      open_offset = offset;
-      b->prev_size = prev_size;
-      b->free = 0;
-      prev_size = size;
-    } else {
-      open_free->size += size;
-      b->magic = 0;
-      prev_size = open_free->size;
-    }
-    offset += size;
-  }
-  if (offset != header_->end) Corrupt("blocks do not tile the data region");
-  if (open_free != nullptr) PushFree(open_offset, open_free);
 }
 
 }  // namespace miniray::phase2

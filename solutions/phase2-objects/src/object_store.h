@@ -1,36 +1,33 @@
 // Phase 2: the object store, Plasma's object lifecycle on top of the table and the allocator.
 //
 // YOU EDIT THIS FILE and object_store.cc. The public interface is what the given glue
-// (phase2-objects/glue/addon.cc) calls: keep its signatures. The header layout is a suggestion:
-// change it as you see fit, and bump kLayoutVersion when you do.
-//
-// Layout (offsets from the segment's first byte):
-//
-//   0               table.offset                  allocator.begin               allocator.end
-//   +---------------+-----------------------------+-----------------------------+
-//   | StoreHeader   | ObjectEntry[table.slots]    | data region: blocks         |
-//   | lock, futex,  | (object_table.h)            | (allocator.h)               |
-//   | bookkeeping   |                             |                             |
-//   +---------------+-----------------------------+-----------------------------+
+// (phase2-objects/glue/addon.cc) calls: keep its signatures. The segment's format (StoreHeader,
+// the client records, the journal) is fixed by the given phase2-objects/layout/layout.h.
 //
 // The lifecycle of an object, as in Plasma:
-//   CreateObject(id, size) -> unsealed: only its creator writes it; get() waits for it
-//   Seal(id)               -> sealed: immutable, visible to every process, wakes waiting gets
-//   Abort(id)              -> an unsealed object is dropped and its space reused
-//   Get(ids, timeout)      -> pins each sealed object (ref_count + 1), waiting for unsealed ones
-//   Release(id)            -> unpins
+//   CreateObject(id, size) -> unsealed: only its creator writes it; get() waits for it. The
+//                             creator holds a pin on it, as if it had called get().
+//   Seal(id)               -> sealed: immutable, visible to every process, wakes waiting gets.
+//                             The creator's pin stays until it calls Release(id).
+//   Abort(id)              -> the creator drops its unsealed object; the space is reused
+//   Get(id, timeout)       -> pins a sealed object (waiting for an unsealed or missing one)
+//   Release(id)            -> unpins one Get (or the creator's pin, after Seal)
 //   Delete(id)             -> removes a sealed object; refused (ERR_OBJECT_IN_USE) while pinned
+//
+// Every handle (each Create or Open) takes a client record in the segment, with its process's pid
+// and start time. Pins and unsealed objects belong to a client, so any process can give back what
+// a dead client held (Reclaim).
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "allocator.h"
+#include "journal.h"
+#include "layout.h"
 #include "miniray/object_id.h"
 #include "miniray/robust_mutex.h"
 #include "miniray/segment.h"
@@ -38,25 +35,10 @@
 
 namespace miniray::phase2 {
 
-constexpr uint64_t kMagic = 0x324a424f5941524dULL;  // "MRAYOBJ2" read as little-endian bytes
-// 2: ObjectId::Hash changed, and where an id lands in the table is part of the layout.
-constexpr uint32_t kLayoutVersion = 2;
-constexpr uint64_t kMaxCapacity = 1ULL << 36;  // 64 GiB
-
 struct StoreOptions {
   uint64_t capacity;         // bytes in the data region (block headers included)
   uint64_t table_size;       // slots in the object table: at most this many objects at once
   uint32_t lock_timeout_ms;  // how long a lock waits before ERR_LOCK_TIMEOUT
-};
-
-struct StoreHeader {
-  CommonHeader common;              // magic, version, state, segment size (native-common)
-  RobustMutex mutex;                // guards everything below and the table and the blocks
-  std::atomic<uint32_t> seal_seq;   // futex word: bumped (then woken) by every seal
-  uint32_t reserved0;
-  uint64_t sealed_count;            // entries in state kSealed
-  TableHeader table;
-  AllocatorHeader allocator;
 };
 
 // Where an object's bytes are, as segment offsets.
@@ -65,7 +47,7 @@ struct Location {
   uint64_t size;
 };
 
-// One id's outcome of Get(): sealed (and now pinned), or what it was when the wait ended.
+// An outcome of Get(): sealed (and now pinned), or what it was when the wait ended.
 enum class GetStatus { kSealed, kUnsealed, kMissing };
 struct GetResult {
   GetStatus status;
@@ -83,8 +65,16 @@ struct StoreStats {
   uint64_t sealed_count;
   uint64_t table_size;     // slots
   uint64_t tombstones;
-  uint64_t pinned;         // sum of every object's ref_count
+  uint64_t pinned;         // every pin of every object: gets not released, creators' pins
+  uint64_t clients;        // open handles (client records in use), in every process
   uint64_t lock_recoveries;
+};
+
+// What Reclaim() gave back.
+struct ReclaimStats {
+  uint64_t clients;  // client records of dead processes freed
+  uint64_t pins;     // pins those clients still held
+  uint64_t objects;  // unsealed objects they had created (aborted)
 };
 
 // For tests and the debugger: where the regions are.
@@ -93,6 +83,7 @@ struct StoreLayout {
   uint64_t table_bytes;
   uint64_t data_offset;
   uint64_t data_bytes;
+  uint32_t client;  // this handle's client record
 };
 
 class ObjectStore {
@@ -101,27 +92,36 @@ class ObjectStore {
   static std::unique_ptr<ObjectStore> Open(const std::string& name, uint32_t lock_timeout_ms);
   static void Unlink(const std::string& name);
 
+  // Closes the handle if Close() was not called.
   ~ObjectStore();
   ObjectStore(const ObjectStore&) = delete;
   ObjectStore& operator=(const ObjectStore&) = delete;
 
-  // A new unsealed object of `size` bytes; returns where to write it.
+  // A new unsealed object of `size` bytes, pinned by this handle; returns where to write it.
   Location CreateObject(const ObjectId& id, uint64_t size);
-  // Create + copy + seal, all or nothing.
+  // Create + copy + seal + release, all or nothing: when it throws, the id is not in the store.
   void Put(const ObjectId& id, const uint8_t* data, uint64_t size);
   void Seal(const ObjectId& id);
+  // Only the object's creator may abort it.
   void Abort(const ObjectId& id);
-  // Waits until every id is sealed or `timeout_ms` passed (0: do not wait, -1: no limit), then
-  // pins the sealed ones. Any thread may call it (the glue's Promise form runs it on the libuv
-  // pool). ERR_CLOSED when Close() is called meanwhile.
-  std::vector<GetResult> Get(const std::vector<ObjectId>& ids, int64_t timeout_ms);
-  // Unpins one get() of this handle; ERR_INVALID_ARGUMENT when this handle holds no pin on `id`.
+  // Waits until `id` is sealed or `timeout_ms` passed (0: do not wait, -1: no limit), then pins it
+  // when it is sealed. Any thread may call it (the glue's Promise form runs it on the libuv pool).
+  // ERR_CLOSED when Close() is called meanwhile.
+  GetResult Get(const ObjectId& id, int64_t timeout_ms);
+  // The same for several ids: waits until every one is sealed or the time is up, then pins the
+  // sealed ones.
+  std::vector<GetResult> GetMany(const std::vector<ObjectId>& ids, int64_t timeout_ms);
+  // Unpins one Get of this handle, or its creator's pin after Seal; ERR_INVALID_ARGUMENT when this
+  // handle holds no pin on `id`.
   void Release(const ObjectId& id);
   bool Contains(const ObjectId& id);
   void Delete(const ObjectId& id);
   StoreStats Stats();
-  // Cancels this handle's waits (they fail with ERR_CLOSED) and releases the pins it holds.
-  // Every later call fails with ERR_CLOSED. The mapping stays until the destructor.
+  // Gives back what clients of dead processes held: their pins, their unsealed objects.
+  ReclaimStats Reclaim();
+  // Cancels this handle's waits (they fail with ERR_CLOSED), releases its pins, aborts the
+  // objects it created and did not seal, and frees its client record. Every later call fails
+  // with ERR_CLOSED. The mapping stays until the destructor.
   void Close();
 
   // The lock, public so that tests can hold it across processes.
@@ -134,26 +134,33 @@ class ObjectStore {
 
  private:
   ObjectStore(std::unique_ptr<Segment> segment, uint32_t lock_timeout_ms);
-  StoreHeader* header() const { return segment_->At<StoreHeader>(0); }
   void CheckOpen() const;
-  // Repairs what a process that died holding the lock may have left half-done.
+  // Holding the lock: repairs what a dead holder left (called when the header says so).
+  void RepairIfNeeded(bool holder_died);
   void Recover();
-  // Removes `entry` and frees its block. Caller holds the lock.
-  void DropLocked(ObjectEntry* entry);
-
-  struct IdHash {
-    size_t operator()(const ObjectId& id) const { return static_cast<size_t>(id.Hash()); }
-  };
+  // Holding the lock: takes a free client record for this handle.
+  void RegisterClient();
+  // Holding the lock: releases every pin of client `c`, aborts the objects it created and did not
+  // seal, frees its record.
+  ReclaimStats ReleaseClientLocked(uint32_t c);
+  ReclaimStats ReclaimLocked();
+  Location CreateLocked(const ObjectId& id, uint64_t size);
+  void SealLocked(ObjectEntry* entry, bool release_creator_pin);
+  // Removes `entry` and frees its block, in one transaction; then tidies the table when `tidy`.
+  void DropLocked(ObjectEntry* entry, bool tidy);
+  Location LocationOf(const ObjectEntry* entry) const;
+  void PinLocked(ObjectEntry* entry);
+  void AbortQuietly(const ObjectId& id);
 
   std::unique_ptr<Segment> segment_;
+  StoreHeader* header_;
+  Journal journal_;
   ObjectTable table_;
   Allocator allocator_;
   uint32_t lock_timeout_ms_;
+  uint32_t client_ = kMaxClients;  // this handle's client record
   std::atomic<bool> closed_{false};
-  // Pins held by this handle, so that a double release is caught and Close() can release them.
-  // Touched only under the segment's lock, which also excludes this process's other threads (the
-  // async gets on the libuv pool): no mutex of its own.
-  std::unordered_map<ObjectId, uint32_t, IdHash> pins_;
+  bool debug_locked_ = false;  // Lock() was called and Unlock() not yet
 };
 
 }  // namespace miniray::phase2

@@ -100,6 +100,7 @@ async function writeRow(
             const id = pool.ids[pool.next++] as ObjectId;
             store.create(id, bytes).set(src);
             store.seal(id);
+            store.release(id); // the creator's pin, as a Plasma client releases after Seal
           };
     const s = await measureBatched(`phase2 ${op} ${bytes}`, body, budgetFor(bytes, ctx.quick), {
       maxBatch: pool.slots,
