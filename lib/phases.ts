@@ -36,6 +36,21 @@ export const PHASES: readonly PhaseInfo[] = [
       'phase2-objects/src/object_store.cc',
     ],
   },
+  {
+    id: 'phase3',
+    dir: 'phase3-scheduler',
+    title: 'The shared scheduler: a task queue and a worker table in shared memory',
+    studentFiles: [
+      'phase3-scheduler/src/task_queue.h',
+      'phase3-scheduler/src/task_queue.cc',
+      'phase3-scheduler/src/task_table.h',
+      'phase3-scheduler/src/task_table.cc',
+      'phase3-scheduler/src/worker_table.h',
+      'phase3-scheduler/src/worker_table.cc',
+      'phase3-scheduler/src/scheduler.h',
+      'phase3-scheduler/src/scheduler.cc',
+    ],
+  },
 ];
 
 export function phaseInfo(id: PhaseId): PhaseInfo {

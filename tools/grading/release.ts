@@ -14,8 +14,9 @@ const DROP_PREFIXES = ['solutions/', '.ci/'];
 const DROP_FILES = new Set<string>();
 const DROP_SCRIPTS: readonly string[] = [];
 
-// Removes every target whose name ends in _solution from a binding.gyp (a Python literal), with the
-// comment lines directly above it. Braces inside strings and comments are ignored.
+// Removes every target whose name ends in _solution or _crash (the reference built with crash
+// points) from a binding.gyp (a Python literal), with the comment lines directly above it. Braces
+// inside strings and comments are ignored.
 export function stripSolutionTargets(gyp: string): string {
   const pairs: Array<{ open: number; close: number }> = [];
   const stack: number[] = [];
@@ -33,7 +34,7 @@ export function stripSolutionTargets(gyp: string): string {
     }
   }
   const cuts: Array<{ from: number; to: number }> = [];
-  for (const m of gyp.matchAll(/['"]target_name['"]\s*:\s*['"]([A-Za-z0-9_]+_solution)['"]/g)) {
+  for (const m of gyp.matchAll(/['"]target_name['"]\s*:\s*['"]([A-Za-z0-9_]+_(?:solution|crash))['"]/g)) {
     const at = m.index;
     const inner = pairs.filter((p) => p.open < at && at < p.close).sort((a, b) => b.open - a.open)[0];
     if (inner === undefined) continue;
