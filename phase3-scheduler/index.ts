@@ -156,7 +156,11 @@ export interface SchedulerLayout {
   readonly workerRecordBytes: number;
   readonly headOffset: number;
   readonly tailOffset: number;
-  readonly geometryOffset: number;
+  // Where some header fields are, for tests that write into the segment as a stray process would.
+  readonly needsRecoveryOffset: number;
+  readonly ringSlotsFieldOffset: number;
+  readonly maxTasksFieldOffset: number;
+  readonly tasksOffsetFieldOffset: number;
   readonly countsOffset: number;
 }
 

@@ -502,7 +502,10 @@ class SchedulerWrap : public Napi::ObjectWrap<SchedulerWrap> {
       Set(o, "workerRecordBytes", static_cast<double>(sizeof(p3::WorkerRecord)));
       Set(o, "headOffset", static_cast<double>(offsetof(p3::SchedulerHeader, head)));
       Set(o, "tailOffset", static_cast<double>(offsetof(p3::SchedulerHeader, tail)));
-      Set(o, "geometryOffset", static_cast<double>(offsetof(p3::SchedulerHeader, queue_capacity)));
+      Set(o, "needsRecoveryOffset", static_cast<double>(offsetof(p3::SchedulerHeader, needs_recovery)));
+      Set(o, "ringSlotsFieldOffset", static_cast<double>(offsetof(p3::SchedulerHeader, ring_slots)));
+      Set(o, "maxTasksFieldOffset", static_cast<double>(offsetof(p3::SchedulerHeader, max_tasks)));
+      Set(o, "tasksOffsetFieldOffset", static_cast<double>(offsetof(p3::SchedulerHeader, tasks_offset)));
       Set(o, "countsOffset", static_cast<double>(offsetof(p3::SchedulerHeader, tasks_used)));
       return o;
     });
