@@ -3,10 +3,17 @@ import { defineConfig } from 'vitest/config';
 // Hidden suites (solutions/**/hidden) run against the reference, and when grading.
 const impl = process.env.MINIRAY_IMPL ?? 'student';
 const withHidden = impl === 'solution' || process.env.MINIRAY_HIDDEN === '1';
+// Crash-point suites (solutions/*/crash) kill the reference at every crash point; instructor-only,
+// not graded, run by `npm run verify`.
+const withCrash = process.env.MINIRAY_CRASH_SUITES === '1';
 
 export default defineConfig({
   test: {
-    include: ['phase*/test/**/*.test.ts', ...(withHidden ? ['solutions/*/hidden/**/*.test.ts'] : [])],
+    include: [
+      'phase*/test/**/*.test.ts',
+      ...(withHidden ? ['solutions/*/hidden/**/*.test.ts'] : []),
+      ...(withCrash ? ['solutions/*/crash/**/*.test.ts'] : []),
+    ],
     // Native addons and worker threads do not mix: every test file runs in its own process.
     pool: 'forks',
     maxWorkers: 2,
