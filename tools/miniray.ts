@@ -2,6 +2,8 @@
 //
 //   npm run miniray -- ls            segments that look like Mini-Ray's, with size, owner and users
 //   npm run miniray -- dump NAME     a segment's header fields and first bytes
+//   npm run miniray -- check NAME    the segment checker for the segment's kind (by its magic): every
+//                                    invariant that does not hold; exit status 1 when one does not
 //   npm run miniray -- clean [--force]
 //                                    remove Mini-Ray segments that no process maps (--force: all)
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
@@ -12,6 +14,24 @@ import { SHM_DIR, TEST_PREFIX } from '../testkit/segments.js';
 // The first 8 bytes of each phase's segment (little-endian), see each phase's layout header.
 const MAGICS: Readonly<Record<string, string>> = {
   MRAYSHM1: 'phase 1 store',
+  MRAYSCH3: 'phase 3 scheduler',
+};
+
+interface CheckResult {
+  readonly problems: readonly string[];
+  readonly summary: string;
+}
+
+// The segment checker of each kind of segment, by magic (loaded lazily: only that phase's addon).
+const CHECKERS: Readonly<Record<string, (name: string) => Promise<CheckResult>>> = {
+  MRAYSCH3: async (name) => {
+    const { Scheduler } = await import('../phase3-scheduler/index.js');
+    const r = Scheduler.check(name);
+    const summary = r.recoveryPending
+      ? 'a process died holding the lock: the next operation repairs it (nothing checked)'
+      : `ring head ${r.head} tail ${r.tail}; tasks: ${r.queued} queued, ${r.leased} leased, ${r.done} done, ${r.failed} failed, ${r.freeRecords} records free; workers: ${r.liveWorkers} live (${r.busyWorkers} busy), ${r.deadWorkers} dead`;
+    return { problems: r.problems, summary };
+  },
 };
 
 export interface SegmentInfo {
@@ -152,6 +172,33 @@ function cmdDump(name: string | undefined): number {
   return 0;
 }
 
+async function cmdCheck(name: string | undefined): Promise<number> {
+  if (name === undefined || !name.startsWith('/')) {
+    console.error('usage: npm run miniray -- check /segment-name');
+    return 2;
+  }
+  const path = `${SHM_DIR}${name}`;
+  if (!existsSync(path)) {
+    console.error(`no segment ${name} in ${SHM_DIR}`);
+    return 1;
+  }
+  const magic = readHead(path, 8).toString('latin1');
+  const checker = CHECKERS[magic];
+  if (checker === undefined) {
+    console.error(`${name}: no checker for magic '${magic.replace(/[^\x20-\x7e]/g, '.')}' (${MAGICS[magic] ?? 'unknown kind'})`);
+    return 2;
+  }
+  const r = await checker(name);
+  console.log(`${name} (${MAGICS[magic]}): ${r.summary}`);
+  if (r.problems.length === 0) {
+    console.log('consistent: every invariant holds');
+    return 0;
+  }
+  console.log(`${r.problems.length} problem(s):`);
+  for (const p of r.problems) console.log(`  - ${p}`);
+  return 1;
+}
+
 function cmdClean(force: boolean): number {
   const segs = listSegments();
   let removed = 0;
@@ -168,9 +215,11 @@ function cmdClean(force: boolean): number {
   return 0;
 }
 
-function main(argv: readonly string[]): number {
+async function main(argv: readonly string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
+    case 'check':
+      return cmdCheck(rest[0]);
     case 'ls':
       return cmdLs(rest.includes('--all'));
     case 'dump':
@@ -178,7 +227,7 @@ function main(argv: readonly string[]): number {
     case 'clean':
       return cmdClean(rest.includes('--force'));
     default:
-      console.log('usage: npm run miniray -- ls [--all] | dump /name | clean [--force]');
+      console.log('usage: npm run miniray -- ls [--all] | dump /name | check /name | clean [--force]');
       return cmd === undefined || cmd === 'help' || cmd === '--help' ? 0 : 2;
   }
 }
@@ -189,5 +238,13 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     if (e.code === 'EPIPE') process.exit(0);
     throw e;
   });
-  process.exitCode = main(process.argv.slice(2));
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      console.error(e instanceof Error ? e.message : String(e));
+      process.exitCode = 1;
+    },
+  );
 }

@@ -32,6 +32,12 @@ export const STEPS: readonly Step[] = [
     ...npx('vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${SUITE_REPORT}`),
     env: { MINIRAY_IMPL: 'solution', MINIRAY_SKIP_BUILD: '1' },
   },
+  // The references killed at every crash point (solutions/*/crash; instructor-only, not graded).
+  {
+    name: 'crash points against the solutions',
+    ...npx('vitest', 'run', '/crash/'),
+    env: { MINIRAY_IMPL: 'solution', MINIRAY_CRASH_SUITES: '1', MINIRAY_SKIP_BUILD: '1' },
+  },
   { name: 'course self-check', ...tsx('tools/course.ts', 'check') },
   { name: 'docs build', ...tsx('tools/docs/build.ts') },
   { name: 'docs browser test', ...tsx('tools/docs/browser-test.ts') },
