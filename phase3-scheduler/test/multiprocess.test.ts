@@ -15,7 +15,7 @@ const fx = fixtures<typeof import('./fixtures.js')>(new URL('./fixtures.ts', imp
 describe('phase 3: producers and consumers in separate processes', () => {
   graded(
     item,
-    '2 producers and 2 consumers in four processes: every task is completed exactly once, in its producer\'s order',
+    "2 producers and 2 consumers in four processes: every task is completed exactly once, in its producer's order",
     async () => {
       const name = sandbox.segment('pc');
       const sched = Scheduler.create(name, { queueCapacity: 16, maxTasks: 1024 });
