@@ -5,4 +5,5 @@ import type { PhaseBench } from '../context.js';
 export const PHASE_BENCHES: Partial<Record<PhaseId, () => Promise<PhaseBench>>> = {
   phase1: async () => (await import('./phase1.js')).phase1Bench,
   phase2: async () => (await import('./phase2.js')).phase2Bench,
+  phase3: async () => (await import('./phase3.js')).phase3Bench,
 };
