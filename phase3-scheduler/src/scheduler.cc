@@ -3,8 +3,8 @@
 // Every function marked TODO throws "not implemented" until you write it. Creating, opening and
 // unlinking the segment are given (on native-common's Segment and RobustMutex, as in phase 2), and
 // so are the locking helper MINIRAY_LOCKED(), which runs your Recover() when a lock holder died,
-// and a few small helpers for deadlines, futex words and text fields. The lesson is
-// phase3-scheduler/README.md.
+// SleepOn(), the sleep of a waiting loop, and a few small helpers for deadlines, futex words and
+// text fields. The lesson is phase3-scheduler/README.md.
 #include "scheduler.h"
 
 #include <algorithm>
@@ -110,25 +110,28 @@ void Scheduler::Unlock() {
   header()->mutex.Unlock();
 }
 
+// ---- given: helpers for the waiting loops -------------------------------------------------------
 
-// ---- the scheduler: yours -------------------------------------------------------------------------
-
-// Given helpers (use them or not).
 namespace {
 
 // A waiter re-checks at least this often, in case a waker died between its bump and its wake.
 constexpr int64_t kMaxSleepMs = 5000;
 
 // Milliseconds left until `deadline` (-1: no deadline), capped at kMaxSleepMs; 0 when it passed.
-[[maybe_unused]] int64_t SleepFor(int64_t deadline) {
+int64_t SleepFor(int64_t deadline) {
   if (deadline < 0) return kMaxSleepMs;
   return std::clamp<int64_t>(deadline - MonotonicMs(), 0, kMaxSleepMs);
 }
 
 // The deadline of a wait of `timeout_ms` (0: do not wait; -1: none) starting now.
-[[maybe_unused]] int64_t DeadlineOf(int64_t timeout_ms) { return timeout_ms <= 0 ? timeout_ms : MonotonicMs() + timeout_ms; }
+[[maybe_unused]] int64_t DeadlineOf(int64_t timeout_ms) {
+  return timeout_ms <= 0 ? timeout_ms : MonotonicMs() + timeout_ms;
+}
 
-[[maybe_unused]] bool Expired(int64_t deadline) { return deadline == 0 || (deadline > 0 && MonotonicMs() >= deadline); }
+// True when `deadline` (from DeadlineOf) has passed; a deadline of 0 (do not wait) always has.
+[[maybe_unused]] bool Expired(int64_t deadline) {
+  return deadline == 0 || (deadline > 0 && MonotonicMs() >= deadline);
+}
 
 [[maybe_unused]] const char* StateName(uint32_t state) {
   switch (static_cast<TaskState>(state)) {
@@ -141,6 +144,7 @@ constexpr int64_t kMaxSleepMs = 5000;
   return "corrupt";
 }
 
+// Bumps a futex word (under the lock); wake its sleepers with FutexWakeAll after unlocking.
 [[maybe_unused]] void Bump(std::atomic<uint32_t>& word) { word.fetch_add(1, std::memory_order_release); }
 
 // Copies `text` into a fixed field, returning its length (the caller checked it fits).
@@ -152,6 +156,16 @@ constexpr int64_t kMaxSleepMs = 5000;
 }
 
 }  // namespace
+
+// The one place a waiting loop sleeps: outside the lock, on a word read under it.
+void Scheduler::SleepOn(std::atomic<uint32_t>& word, uint32_t seen, int64_t deadline, const char* what) {
+  FutexWait(&word, seen, SleepFor(deadline));
+  if (closed_.load()) {
+    throw Error(ErrorCode::kClosed, std::string("scheduler was closed while ") + what + "() waited");
+  }
+}
+
+// ---- the scheduler: yours -------------------------------------------------------------------------
 
 WorkerRecord* Scheduler::OwnWorker([[maybe_unused]] uint64_t worker) const {
   // TODO(student) (a helper): the record of `worker` if it is a live worker *of this process*
@@ -169,7 +183,7 @@ void Scheduler::PushLocked([[maybe_unused]] TaskRecord* record, [[maybe_unused]]
 uint64_t Scheduler::Submit([[maybe_unused]] const TaskSpec& spec, [[maybe_unused]] int64_t timeout_ms) {
   // TODO(student): check the spec's values (ERR_INVALID_ARGUMENT), then loop: under the lock, if
   // the queue has room (fewer than queue_capacity queued) and a record is free, fill the record
-  // and push it; otherwise read space_seq, unlock and sleep on it until the deadline
+  // and push it; otherwise read space_seq, unlock and SleepOn it until the deadline
   // (ERR_QUEUE_FULL). Wake the fetchers after unlocking.
   MINIRAY_TODO("phase3 Scheduler::Submit");
 }
@@ -184,7 +198,7 @@ std::optional<Task> Scheduler::Fetch([[maybe_unused]] uint64_t worker, [[maybe_u
   // TODO(student): loop: under the lock, check the worker (OwnWorker; ERR_INVALID_ARGUMENT if it
   // still holds a task), and if a task is queued, lease it: attempts + 1, the record names the
   // worker, the worker names the task, both change state, and the submitters learn there is room
-  // (space_seq). Otherwise read task_seq, unlock, sleep. nullopt when the time is up. Check the
+  // (space_seq). Otherwise read task_seq, unlock, SleepOn it. nullopt when the time is up. Check the
   // ring entry and the record before you change anything: they were read from the segment.
   MINIRAY_TODO("phase3 Scheduler::Fetch");
 }
@@ -216,7 +230,7 @@ void Scheduler::Heartbeat([[maybe_unused]] uint64_t worker) {
 
 TaskOutcome Scheduler::Wait([[maybe_unused]] uint64_t task, [[maybe_unused]] int64_t timeout_ms) {
   // TODO(student): loop: under the lock, a done or failed task's outcome is copied out and its
-  // record freed (the submitters learn there is room); otherwise read done_seq, unlock, sleep.
+  // record freed (the submitters learn there is room); otherwise read done_seq, unlock, SleepOn it.
   // ERR_TASK_NOT_FOUND, ERR_TIMEOUT.
   MINIRAY_TODO("phase3 Scheduler::Wait");
 }

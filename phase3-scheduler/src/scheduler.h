@@ -155,6 +155,9 @@ class Scheduler {
   void CheckOpen() const;
   // Runs Recover() when the previous holder died inside the lock, or a recovery did not finish.
   void RecoverIfNeeded(bool previous_holder_died);
+  // The sleep of a waiting loop, after unlocking: waits until `word` moves on from `seen` (read
+  // under the lock) or `deadline` passes; ERR_CLOSED when Close() ran meanwhile. Given.
+  void SleepOn(std::atomic<uint32_t>& word, uint32_t seen, int64_t deadline, const char* what);
   // Repairs whatever a process that died holding the lock left half-done.
   void Recover();
 

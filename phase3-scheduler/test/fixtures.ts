@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 
 import type { ErrorCode } from '../../lib/errors.js';
 import { barrier, type Child } from '../../testkit/children.js';
-import type { Fixture } from '../../testkit/protocol.js';
+import type { Fixture, FixtureContext } from '../../testkit/protocol.js';
 import { MiniRayError, Scheduler, type ObjectId, type Task, type TaskId, type TaskOutcome, type WorkerId } from '../index.js';
 
 // An argument that says who submitted a task and its number: producer p's n-th task carries
@@ -71,6 +71,31 @@ async function ticksWhile(settled: () => boolean, n = 3): Promise<number> {
   return ticks;
 }
 
+// One blocking call, made synchronously or as a Promise, telling the parent 'waiting' (with
+// `data`) once it is under way: before a synchronous call blocks the event loop, and for a Promise
+// once the loop has turned a few times while it was pending. `ticks` counts those turns.
+async function blockingCall<T>(
+  ctx: FixtureContext,
+  mode: 'sync' | 'async',
+  sync: () => T,
+  start: () => Promise<T>,
+  data?: unknown,
+): Promise<{ value: T; ticks: number }> {
+  if (mode === 'sync') {
+    await ctx.emit('waiting', data); // the message must leave before the call blocks this thread
+    return { value: sync(), ticks: 0 };
+  }
+  const pending = start();
+  let settled = false;
+  pending.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  const ticks = await ticksWhile(() => settled);
+  await ctx.emit('waiting', data);
+  return { value: await pending, ticks };
+}
+
 export interface FetchResult {
   readonly outcome: ErrorCode | 'ok';
   readonly task: Task | null;
@@ -102,21 +127,15 @@ export const fetchOne: Fixture<
   let ticks = 0;
   const t0 = Date.now();
   try {
-    let task: Task | null;
-    if (mode === 'sync') {
-      await ctx.emit('waiting', worker); // the message must leave before a sync fetch blocks the loop
-      task = sched.fetch(worker, { timeoutMs });
-    } else {
-      const pending = sched.fetchAsync(worker, { timeoutMs });
-      let settled = false;
-      pending.then(
-        () => (settled = true),
-        () => (settled = true),
-      );
-      ticks = await ticksWhile(() => settled);
-      await ctx.emit('waiting', worker);
-      task = await pending;
-    }
+    const call = await blockingCall(
+      ctx,
+      mode,
+      () => sched.fetch(worker, { timeoutMs }),
+      () => sched.fetchAsync(worker, { timeoutMs }),
+      worker,
+    );
+    const task = call.value;
+    ticks = call.ticks;
     const elapsedMs = Date.now() - t0;
     if (task !== null && hold === true) {
       await ctx.emit('leased', { worker, task: task.id });
@@ -147,21 +166,14 @@ export const submitOne: Fixture<
   let ticks = 0;
   const t0 = Date.now();
   try {
-    let task: TaskId;
-    if (mode === 'sync') {
-      await ctx.emit('waiting');
-      task = sched.submit({ fn, args }, { timeoutMs });
-    } else {
-      const pending = sched.submitAsync({ fn, args }, { timeoutMs });
-      let settled = false;
-      pending.then(
-        () => (settled = true),
-        () => (settled = true),
-      );
-      ticks = await ticksWhile(() => settled);
-      await ctx.emit('waiting');
-      task = await pending;
-    }
+    const call = await blockingCall(
+      ctx,
+      mode,
+      () => sched.submit({ fn, args }, { timeoutMs }),
+      () => sched.submitAsync({ fn, args }, { timeoutMs }),
+    );
+    const task = call.value;
+    ticks = call.ticks;
     const elapsedMs = Date.now() - t0;
     // close() wakes every waiter too: a test of submit's own wake-up keeps this process open.
     if (holdOpen === true) {
@@ -192,22 +204,14 @@ export const waitOne: Fixture<{ name: string; task: TaskId; timeoutMs: number; m
   let ticks = 0;
   const t0 = Date.now();
   try {
-    let result: TaskOutcome;
-    if (mode === 'sync') {
-      await ctx.emit('waiting');
-      result = sched.wait(task, { timeoutMs });
-    } else {
-      const pending = sched.waitAsync(task, { timeoutMs });
-      let settled = false;
-      pending.then(
-        () => (settled = true),
-        () => (settled = true),
-      );
-      ticks = await ticksWhile(() => settled);
-      await ctx.emit('waiting');
-      result = await pending;
-    }
-    return { outcome: 'ok', result, elapsedMs: Date.now() - t0, ticks };
+    const call = await blockingCall(
+      ctx,
+      mode,
+      () => sched.wait(task, { timeoutMs }),
+      () => sched.waitAsync(task, { timeoutMs }),
+    );
+    ticks = call.ticks;
+    return { outcome: 'ok', result: call.value, elapsedMs: Date.now() - t0, ticks };
   } catch (e) {
     return { outcome: codeOf(e), result: null, elapsedMs: Date.now() - t0, ticks };
   } finally {

@@ -116,7 +116,7 @@ void Scheduler::Unlock() {
   header()->mutex.Unlock();
 }
 
-// ---- the scheduler ------------------------------------------------------------------------------
+// ---- given: helpers for the waiting loops -------------------------------------------------------
 
 namespace {
 
@@ -130,11 +130,16 @@ int64_t SleepFor(int64_t deadline) {
 }
 
 // The deadline of a wait of `timeout_ms` (0: do not wait; -1: none) starting now.
-int64_t DeadlineOf(int64_t timeout_ms) { return timeout_ms <= 0 ? timeout_ms : MonotonicMs() + timeout_ms; }
+[[maybe_unused]] int64_t DeadlineOf(int64_t timeout_ms) {
+  return timeout_ms <= 0 ? timeout_ms : MonotonicMs() + timeout_ms;
+}
 
-bool Expired(int64_t deadline) { return deadline == 0 || (deadline > 0 && MonotonicMs() >= deadline); }
+// True when `deadline` (from DeadlineOf) has passed; a deadline of 0 (do not wait) always has.
+[[maybe_unused]] bool Expired(int64_t deadline) {
+  return deadline == 0 || (deadline > 0 && MonotonicMs() >= deadline);
+}
 
-const char* StateName(uint32_t state) {
+[[maybe_unused]] const char* StateName(uint32_t state) {
   switch (static_cast<TaskState>(state)) {
     case TaskState::kFree: return "free";
     case TaskState::kQueued: return "queued";
@@ -145,10 +150,11 @@ const char* StateName(uint32_t state) {
   return "corrupt";
 }
 
-void Bump(std::atomic<uint32_t>& word) { word.fetch_add(1, std::memory_order_release); }
+// Bumps a futex word (under the lock); wake its sleepers with FutexWakeAll after unlocking.
+[[maybe_unused]] void Bump(std::atomic<uint32_t>& word) { word.fetch_add(1, std::memory_order_release); }
 
 // Copies `text` into a fixed field, returning its length (the caller checked it fits).
-uint32_t CopyText(char* field, size_t capacity, const std::string& text) {
+[[maybe_unused]] uint32_t CopyText(char* field, size_t capacity, const std::string& text) {
   const size_t n = std::min(text.size(), capacity - 1);
   std::memcpy(field, text.data(), n);
   field[n] = '\0';
@@ -156,6 +162,16 @@ uint32_t CopyText(char* field, size_t capacity, const std::string& text) {
 }
 
 }  // namespace
+
+// The one place a waiting loop sleeps: outside the lock, on a word read under it.
+void Scheduler::SleepOn(std::atomic<uint32_t>& word, uint32_t seen, int64_t deadline, const char* what) {
+  FutexWait(&word, seen, SleepFor(deadline));
+  if (closed_.load()) {
+    throw Error(ErrorCode::kClosed, std::string("scheduler was closed while ") + what + "() waited");
+  }
+}
+
+// ---- the scheduler ------------------------------------------------------------------------------
 
 WorkerRecord* Scheduler::OwnWorker(uint64_t worker) const {
   WorkerRecord* w = workers_.Find(worker);
@@ -243,8 +259,7 @@ uint64_t Scheduler::Submit(const TaskSpec& spec, int64_t timeout_ms) {
       FutexWakeAll(&header()->task_seq);
       return *queued;
     }
-    if (closed_.load()) throw Error(ErrorCode::kClosed, "scheduler was closed while submit() waited");
-    FutexWait(&header()->space_seq, seen, SleepFor(deadline));
+    SleepOn(header()->space_seq, seen, deadline, "submit");
   }
 }
 
@@ -308,8 +323,7 @@ std::optional<Task> Scheduler::Fetch(uint64_t worker, int64_t timeout_ms) {
       FutexWakeAll(&header()->space_seq);
       return task;
     }
-    if (closed_.load()) throw Error(ErrorCode::kClosed, "scheduler was closed while fetch() waited");
-    FutexWait(&header()->task_seq, seen, SleepFor(deadline));
+    SleepOn(header()->task_seq, seen, deadline, "fetch");
   }
 }
 
@@ -447,8 +461,7 @@ TaskOutcome Scheduler::Wait(uint64_t task, int64_t timeout_ms) {
       FutexWakeAll(&header()->space_seq);
       return std::move(*outcome);
     }
-    if (closed_.load()) throw Error(ErrorCode::kClosed, "scheduler was closed while wait() waited");
-    FutexWait(&header()->done_seq, seen, SleepFor(deadline));
+    SleepOn(header()->done_seq, seen, deadline, "wait");
   }
 }
 
