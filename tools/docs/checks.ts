@@ -12,6 +12,8 @@
 //      file's path, as vitest's filter does.
 //   5. A graded test named as a code span `[1.3] <test name>` must exist: the checklist id is declared
 //      in that phase's checklist.ts and a test file that grades that item has that exact name.
+//   6. A page students read (every page but the instructors' and the repository README) must not run
+//      an instructor-only command: the student release has no solutions/ to run them against.
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, posix } from 'node:path';
 
@@ -103,7 +105,11 @@ export interface CheckContext {
   readonly facts: RepoFacts;
   readonly source: string; // the page's repository path
   readonly problems: Problem[];
+  readonly forStudents: boolean; // rule 6 applies
 }
+
+// Commands that need solutions/ or act on the course itself (rule 6).
+const INSTRUCTOR_COMMANDS = /\bnpm\s+run\s+(test:solution|build:solution|course)\b/g;
 
 function report(ctx: CheckContext, line: number, message: string): void {
   ctx.problems.push({ file: ctx.source, line, message });
@@ -119,6 +125,11 @@ export function checkText(ctx: CheckContext, text: string, line: number, kind: '
     for (const p of pathCandidates(withoutFilters, ctx.facts)) {
       const withoutLine = p.replace(/:\d+(?::\d+)?$/, '');
       if (!repoPathExists(withoutLine)) report(ctx, at, `names '${withoutLine}', which does not exist in the repository`);
+    }
+    if (ctx.forStudents) {
+      for (const m of l.matchAll(INSTRUCTOR_COMMANDS)) {
+        report(ctx, at, `'npm run ${m[1] ?? ''}' is for instructors (the student release cannot run it): leave it out of pages students read`);
+      }
     }
     for (const m of l.matchAll(/\bnpm\s+(?:run(?:-script)?\s+([\w:.-]+)|(test|start)\b)/g)) {
       const script = m[1] ?? m[2] ?? '';

@@ -1,7 +1,9 @@
-// The course site's only script (transpiled by tools/docs/site.ts, loaded by every page):
-// search over the index built at build time, the sidebar toggle on small screens, and the
-// "On this page" highlight. Highlighting of code is done at build time, not here.
-export {};
+// The course site's only script (transpiled by tools/docs/site.ts together with search-text.ts,
+// loaded by every page): search over the index built at build time (a combobox: `/` focuses it,
+// arrows move through the results, Enter opens one, Escape leaves), the sidebar toggle on small
+// screens, the "On this page" highlight, and keyboard access to blocks that scroll sideways.
+// Highlighting of code is done at build time, not here.
+import { searchTokens } from './search-text.js';
 
 interface SearchHit {
   readonly id: string;
@@ -23,7 +25,9 @@ interface SearchPayload {
 }
 
 interface CourseWindow {
-  MiniSearch?: { loadJSON(json: string, options: { fields: string[]; storeFields: string[] }): SearchEngine };
+  MiniSearch?: {
+    loadJSON(json: string, options: { fields: string[]; storeFields: string[]; tokenize: (text: string) => string[] }): SearchEngine;
+  };
   COURSE_SEARCH?: SearchPayload;
 }
 
@@ -44,77 +48,142 @@ function mark(text: string, terms: readonly string[]): string {
   return html;
 }
 
+// The search engine and its index (about 300 kB) load on first use, not with every page.
+function loadScripts(urls: readonly string[]): Promise<void> {
+  return urls.reduce(
+    (done, url) =>
+      done.then(
+        () =>
+          new Promise<void>((resolve, reject) => {
+            const script = document.createElement('script');
+            script.src = url;
+            script.onload = () => resolve();
+            script.onerror = () => reject(new Error(`could not load ${url}`));
+            document.head.appendChild(script);
+          }),
+      ),
+    Promise.resolve(),
+  );
+}
+
 function setUpSearch(): void {
   const input = document.getElementById('search-input') as HTMLInputElement | null;
   const box = document.getElementById('search-results');
-  const payload = win.COURSE_SEARCH;
-  if (input === null || box === null || payload === undefined || win.MiniSearch === undefined) return;
-  const engine = win.MiniSearch.loadJSON(payload.index, {
-    fields: [...payload.options.fields],
-    storeFields: [...payload.options.storeFields],
-  });
+  const status = document.getElementById('search-status');
+  if (input === null || box === null) return;
+  let engine: SearchEngine | undefined;
+  let loading: Promise<void> | undefined;
+  const load = (): Promise<void> => {
+    loading ??= loadScripts((input.dataset.scripts ?? '').split(' ').filter((u) => u !== '')).then(() => {
+      const payload = win.COURSE_SEARCH;
+      if (payload === undefined || win.MiniSearch === undefined) throw new Error('the search index did not load');
+      engine = win.MiniSearch.loadJSON(payload.index, {
+        fields: [...payload.options.fields],
+        storeFields: [...payload.options.storeFields],
+        tokenize: searchTokens,
+      });
+    });
+    return loading;
+  };
   let selected = -1;
 
-  const links = (): HTMLAnchorElement[] => Array.from(box.querySelectorAll('a'));
+  const options = (): HTMLAnchorElement[] => Array.from(box.querySelectorAll<HTMLAnchorElement>('[role="option"]'));
+  const announce = (text: string): void => {
+    if (status !== null) status.textContent = text;
+  };
   const select = (i: number): void => {
-    const all = links();
-    selected = Math.max(-1, Math.min(i, all.length - 1));
-    all.forEach((a, j) => a.classList.toggle('selected', j === selected));
-    all[selected]?.scrollIntoView({ block: 'nearest' });
+    const all = options();
+    if (all.length === 0) return;
+    selected = (i + all.length) % all.length;
+    all.forEach((a, j) => a.setAttribute('aria-selected', String(j === selected)));
+    const current = all[selected];
+    if (current === undefined) return;
+    input.setAttribute('aria-activedescendant', current.id);
+    current.scrollIntoView({ block: 'nearest' });
   };
   const close = (): void => {
     box.hidden = true;
     selected = -1;
+    input.setAttribute('aria-expanded', 'false');
+    input.removeAttribute('aria-activedescendant');
   };
   const run = (): void => {
     const q = input.value.trim();
-    if (q.length < 2) {
+    if (Array.from(q).length < 2 && !/[^\x00-\x7f]/.test(q)) {
       close();
+      announce('');
+      return;
+    }
+    if (engine === undefined) {
+      void load().then(run);
       return;
     }
     const hits = engine.search(q, { prefix: true, fuzzy: 0.15, boost: { heading: 3, page: 2 } }).slice(0, 12);
     if (hits.length === 0) {
       box.innerHTML = `<p class="search-empty">No results for “${escapeHtml(q)}”</p>`;
+      announce(`No results for ${q}`);
     } else {
-      box.innerHTML = hits
-        .map(
-          (h) =>
-            `<a href="${root}${escapeHtml(h.url ?? '')}"><span class="search-page">${escapeHtml(h.page ?? '')}</span>` +
-            `<span class="search-heading">${mark(h.heading ?? '', h.terms)}</span>` +
-            `<span class="search-excerpt">${mark(h.excerpt ?? '', h.terms)}</span></a>`,
-        )
-        .join('');
+      box.innerHTML =
+        `<div role="listbox" id="search-list" aria-label="Search results">` +
+        hits
+          .map(
+            (h, i) =>
+              `<a role="option" id="search-option-${i}" aria-selected="false" tabindex="-1" href="${root}${escapeHtml(h.url ?? '')}">` +
+              `<span class="search-page">${escapeHtml(h.page ?? '')}</span>` +
+              `<span class="search-heading">${mark(h.heading ?? '', h.terms)}</span>` +
+              `<span class="search-excerpt">${mark(h.excerpt ?? '', h.terms)}</span></a>`,
+          )
+          .join('') +
+        '</div>';
+      announce(`${hits.length} result${hits.length === 1 ? '' : 's'}: arrow keys to choose, Enter to open`);
     }
     box.hidden = false;
+    input.setAttribute('aria-expanded', 'true');
+    input.removeAttribute('aria-activedescendant');
     selected = -1;
   };
 
   input.addEventListener('input', run);
   input.addEventListener('focus', () => {
-    if (input.value.trim().length >= 2) run();
+    void load();
+    if (input.value.trim() !== '') run();
   });
   input.addEventListener('keydown', (e) => {
     if (e.key === 'ArrowDown') {
+      if (box.hidden) run();
       select(selected + 1);
       e.preventDefault();
     } else if (e.key === 'ArrowUp') {
       select(selected - 1);
       e.preventDefault();
     } else if (e.key === 'Enter') {
-      const target = links()[selected === -1 ? 0 : selected];
-      if (target !== undefined) target.click();
+      const target = options()[selected === -1 ? 0 : selected];
+      if (target !== undefined) {
+        e.preventDefault();
+        target.click();
+      }
     } else if (e.key === 'Escape') {
-      close();
-      input.blur();
+      // First Escape closes the results; the next (or the first, if none are open) leaves the box.
+      if (!box.hidden) close();
+      else input.blur();
+      e.preventDefault();
     }
+  });
+  input.addEventListener('blur', () => {
+    // Let a click on a result land first.
+    setTimeout(() => {
+      if (document.activeElement !== input) close();
+    }, 150);
   });
   document.addEventListener('click', (e) => {
     if (!(e.target instanceof Node) || !input.parentElement?.contains(e.target)) close();
   });
   document.addEventListener('keydown', (e) => {
-    const typing = document.activeElement instanceof HTMLInputElement || document.activeElement instanceof HTMLTextAreaElement;
-    if (e.key === '/' && !typing) {
+    const el = document.activeElement;
+    const typing = el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement || (el instanceof HTMLElement && el.isContentEditable);
+    if (e.key === '/' && !typing && !e.ctrlKey && !e.metaKey && !e.altKey) {
       input.focus();
+      input.select();
       e.preventDefault();
     }
   });
@@ -122,11 +191,44 @@ function setUpSearch(): void {
 
 function setUpMenu(): void {
   const button = document.querySelector<HTMLButtonElement>('.menu-toggle');
-  if (button === null) return;
-  button.addEventListener('click', () => {
-    const open = document.body.classList.toggle('menu-open');
+  const sidebar = document.getElementById('sidebar');
+  if (button === null || sidebar === null) return;
+  const set = (open: boolean): void => {
+    document.body.classList.toggle('menu-open', open);
     button.setAttribute('aria-expanded', String(open));
+  };
+  button.addEventListener('click', () => {
+    const open = !document.body.classList.contains('menu-open');
+    set(open);
+    if (open) sidebar.querySelector<HTMLAnchorElement>('a[aria-current="page"], a')?.focus();
   });
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && document.body.classList.contains('menu-open')) {
+      set(false);
+      button.focus();
+    }
+  });
+}
+
+// A block that scrolls sideways (a wide diagram, a table) must be reachable by keyboard, so its
+// content can be scrolled with the arrow keys: such blocks get tabindex=0 and a visible scroll cue.
+function setUpScrollables(): void {
+  const mark = (el: Element): void => {
+    if (!(el instanceof HTMLElement)) return;
+    const scrolls = el.scrollWidth > el.clientWidth + 1;
+    (el.tagName === 'CODE' ? el.parentElement : el)?.classList.toggle('scrolls', scrolls);
+    if (scrolls) el.tabIndex = 0;
+    else el.removeAttribute('tabindex');
+  };
+  const blocks = Array.from(document.querySelectorAll<HTMLElement>('pre.code > code, .table-wrap'));
+  for (const el of blocks) mark(el);
+  // Re-checked whenever a block changes size (a rotated phone, a resized window), before the next paint.
+  if ('ResizeObserver' in window) {
+    const observer = new ResizeObserver((entries) => {
+      for (const e of entries) mark(e.target);
+    });
+    for (const el of blocks) observer.observe(el);
+  }
 }
 
 // Marks the "On this page" entry of the section being read.
@@ -155,4 +257,5 @@ function setUpTocHighlight(): void {
 
 setUpSearch();
 setUpMenu();
+setUpScrollables();
 setUpTocHighlight();

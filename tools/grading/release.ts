@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { dirname, join } from 'node:path';
 
 import { PHASES } from '../../lib/phases.js';
+import { INSTRUCTOR_DOCS, studentLockfile, studentPackageJson } from '../docs/release.js';
 import { committedFile, courseFiles } from './course-files.js';
 import { MANIFEST_DIR, type PhaseManifest } from './manifest.js';
 
@@ -11,7 +12,7 @@ import { MANIFEST_DIR, type PhaseManifest } from './manifest.js';
 // release, `verify` checks what a student's checkout can (typecheck, build, the site) and the
 // `:solution` scripts say that solutions are not part of it.
 const DROP_PREFIXES = ['solutions/', '.ci/'];
-const DROP_FILES = new Set<string>();
+const DROP_FILES = new Set<string>(INSTRUCTOR_DOCS);
 const DROP_SCRIPTS: readonly string[] = [];
 
 // Removes every target whose name ends in _solution or _crash (the reference built with crash
@@ -82,9 +83,11 @@ export function exportRelease(from: string, out: string, force: boolean): Export
       if (/['"]solutions\//.test(stripped)) throw new Error('binding.gyp still names solutions/ after stripping the *_solution targets');
       write(rel, stripped);
     } else if (rel === 'package.json') {
-      const pkg = JSON.parse(text()) as { scripts?: Record<string, string> };
+      const pkg = JSON.parse(studentPackageJson(text())) as { scripts?: Record<string, string> };
       for (const s of DROP_SCRIPTS) delete pkg.scripts?.[s];
       write(rel, `${JSON.stringify(pkg, null, 2)}\n`);
+    } else if (rel === 'package-lock.json') {
+      write(rel, studentLockfile(text()));
     } else if (rel.startsWith(`${MANIFEST_DIR}/`) && rel.endsWith('.json')) {
       const m = JSON.parse(text()) as PhaseManifest;
       write(rel, `${JSON.stringify({ ...m, tests: m.tests.filter((t) => !t.hidden) }, null, 2)}\n`);
