@@ -98,6 +98,53 @@
         'solutions/phase2-objects/src/object_table.cc',
       ],
     },
+    {
+      'target_name': 'phase3_student',
+      'dependencies': ['native_given'],
+      'cflags_cc!': ['-Werror'],
+      'include_dirs': ['phase3-scheduler/src', 'phase3-scheduler/glue'],
+      'sources': [
+        'phase3-scheduler/glue/addon.cc',
+        'phase3-scheduler/glue/checker.cc',
+        'phase3-scheduler/glue/scheduler_layout.cc',
+        'phase3-scheduler/src/scheduler.cc',
+        'phase3-scheduler/src/task_queue.cc',
+        'phase3-scheduler/src/task_table.cc',
+        'phase3-scheduler/src/worker_table.cc',
+      ],
+    },
+    {
+      'target_name': 'phase3_solution',
+      'dependencies': ['native_given'],
+      'include_dirs': ['solutions/phase3-scheduler/src', 'phase3-scheduler/glue'],
+      'sources': [
+        'phase3-scheduler/glue/addon.cc',
+        'phase3-scheduler/glue/checker.cc',
+        'phase3-scheduler/glue/scheduler_layout.cc',
+        'solutions/phase3-scheduler/src/scheduler.cc',
+        'solutions/phase3-scheduler/src/task_queue.cc',
+        'solutions/phase3-scheduler/src/task_table.cc',
+        'solutions/phase3-scheduler/src/worker_table.cc',
+      ],
+    },
+    # The phase-3 reference with its crash points armed (MINIRAY_CRASH_AT=name:count, see
+    # native-common/include/miniray/crash_point.h), for the crash-point suite. Instructor-only.
+    {
+      'target_name': 'phase3_crash',
+      'dependencies': ['native_given'],
+      'defines': ['MINIRAY_CRASH_POINTS'],
+      'include_dirs': ['solutions/phase3-scheduler/src', 'phase3-scheduler/glue'],
+      'sources': [
+        'native-common/src/crash_point.cc',
+        'phase3-scheduler/glue/addon.cc',
+        'phase3-scheduler/glue/checker.cc',
+        'phase3-scheduler/glue/scheduler_layout.cc',
+        'solutions/phase3-scheduler/src/scheduler.cc',
+        'solutions/phase3-scheduler/src/task_queue.cc',
+        'solutions/phase3-scheduler/src/task_table.cc',
+        'solutions/phase3-scheduler/src/worker_table.cc',
+      ],
+    },
     # Benchmark baselines (memcpy, an empty N-API call): tools/bench/, built by `npm run bench`.
     {
       'target_name': 'bench_native',

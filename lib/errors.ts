@@ -24,6 +24,9 @@ export const ERROR_CODES = [
   'ERR_SYSTEM',
   'ERR_BUILD_FAILED',
   'ERR_CANCELLED',
+  'ERR_TASK_NOT_FOUND',
+  'ERR_NOT_LEASED',
+  'ERR_WORKER_NOT_FOUND',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

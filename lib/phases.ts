@@ -42,6 +42,21 @@ export const COURSE_PHASES: readonly PhaseInfo[] = [
     ],
     given: ['native-common/src/futex.cc', 'native-common/src/robust_mutex.cc', 'native-common/src/segment.cc'],
   },
+  {
+    id: 'phase3',
+    dir: 'phase3-scheduler',
+    title: 'The shared scheduler: a task queue and a worker table in shared memory',
+    studentFiles: [
+      'phase3-scheduler/src/task_queue.h',
+      'phase3-scheduler/src/task_queue.cc',
+      'phase3-scheduler/src/task_table.h',
+      'phase3-scheduler/src/task_table.cc',
+      'phase3-scheduler/src/worker_table.h',
+      'phase3-scheduler/src/worker_table.cc',
+      'phase3-scheduler/src/scheduler.h',
+      'phase3-scheduler/src/scheduler.cc',
+    ],
+  },
 ];
 
 export const PHASES: readonly PhaseInfo[] = COURSE_PHASES.filter((p) => existsSync(join(REPO_ROOT, p.dir)));

@@ -15,6 +15,7 @@ import { SHM_DIR, TEST_PREFIX } from '../testkit/segments.js';
 const MAGICS: Readonly<Record<string, string>> = {
   MRAYSHM1: 'phase 1 store',
   MRAYOBJ2: 'phase 2 store',
+  MRAYSCH3: 'phase 3 scheduler',
 };
 
 interface CheckResult {
@@ -41,6 +42,15 @@ const CHECKERS: Readonly<Record<string, (name: string) => Promise<CheckResult>>>
       ...notes,
       ...clients,
     ].join('\n  ');
+    return { problems: r.problems, summary };
+  },
+  // phase3-scheduler/layout/checker.h: the ring, the task records, the workers.
+  MRAYSCH3: async (name) => {
+    const { Scheduler } = await import('../phase3-scheduler/index.js');
+    const r = Scheduler.check(name);
+    const summary = r.recoveryPending
+      ? 'a process died holding the lock: the next operation repairs it (nothing checked)'
+      : `ring head ${r.head} tail ${r.tail}; tasks: ${r.queued} queued, ${r.leased} leased, ${r.done} done, ${r.failed} failed, ${r.freeRecords} records free; workers: ${r.liveWorkers} live (${r.busyWorkers} busy), ${r.deadWorkers} dead`;
     return { problems: r.problems, summary };
   },
 };

@@ -26,6 +26,9 @@ const char* CodeName(ErrorCode code) {
     case ErrorCode::kClosed: return "ERR_CLOSED";
     case ErrorCode::kNotImplemented: return "ERR_NOT_IMPLEMENTED";
     case ErrorCode::kSystem: return "ERR_SYSTEM";
+    case ErrorCode::kTaskNotFound: return "ERR_TASK_NOT_FOUND";
+    case ErrorCode::kNotLeased: return "ERR_NOT_LEASED";
+    case ErrorCode::kWorkerNotFound: return "ERR_WORKER_NOT_FOUND";
   }
   return "ERR_SYSTEM";
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../../lib/phases.js';
 import { renderMarkdown, type Report } from './report.js';
 
-export const DOC_FILES = ['README.md', 'phase2-objects/README.md'];
+export const DOC_FILES = ['README.md', 'phase2-objects/README.md', 'phase3-scheduler/README.md'];
 const BEGIN = '<!-- bench:begin -->';
 const END = '<!-- bench:end -->';
 

@@ -144,6 +144,13 @@ function ratiosFor(phase: PhaseId, rows: readonly Row[]): Ratio[] {
       out.push({ phase, name: 'get_median_ns', bytes: r.bytes, value: r.median_ns, target: '< 300 ns', pass: r.median_ns < 300 });
     }
   }
+  // Phase 3: a task there and back between two processes against one 64-byte IPC message.
+  const task = find(phase, 'task_roundtrip', 0);
+  const ipc64 = find('baseline', 'ipc_roundtrip', 64);
+  if (task !== undefined && ipc64 !== undefined) {
+    const value = ipc64.median_ns / task.median_ns;
+    out.push({ phase, name: 'ipc_vs_task_roundtrip', bytes: 64, value: round3(value), target: '>= 10x', pass: value >= 10 });
+  }
   const get = find(phase, 'get', MiB);
   const ipc = find('baseline', 'ipc_roundtrip', MiB);
   if (get !== undefined && ipc !== undefined) {

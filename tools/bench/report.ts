@@ -22,7 +22,7 @@ export interface Row {
 
 export interface Ratio {
   readonly phase: PhaseId;
-  readonly name: 'put_vs_memcpy_bandwidth' | 'get_median_ns' | 'ipc_vs_get';
+  readonly name: 'put_vs_memcpy_bandwidth' | 'get_median_ns' | 'ipc_vs_get' | 'ipc_vs_task_roundtrip';
   readonly bytes: number;
   readonly value: number;
   readonly target: string;
@@ -98,6 +98,8 @@ export function ratioLabel(r: Ratio): string {
       return `get median @ ${fmtBytes(r.bytes)}`;
     case 'ipc_vs_get':
       return `IPC round trip / get @ ${fmtBytes(r.bytes)}`;
+    case 'ipc_vs_task_roundtrip':
+      return `IPC round trip @ ${fmtBytes(r.bytes)} / task round trip`;
   }
 }
 

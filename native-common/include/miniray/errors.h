@@ -31,6 +31,9 @@ enum class ErrorCode {
   kClosed,             // ERR_CLOSED: the store was closed in this process
   kNotImplemented,     // ERR_NOT_IMPLEMENTED: a skeleton TODO
   kSystem,             // ERR_SYSTEM: an unexpected errno from the OS
+  kTaskNotFound,       // ERR_TASK_NOT_FOUND: no such task (never submitted, or collected and reused)
+  kNotLeased,          // ERR_NOT_LEASED: complete/fail by a worker that does not hold the task's lease
+  kWorkerNotFound,     // ERR_WORKER_NOT_FOUND: no such worker (never registered, or reaped as dead)
 };
 
 // The stable string of a code, e.g. "ERR_SHM_FULL".
