@@ -49,6 +49,8 @@ export interface RunOptions {
   readonly totalTimeoutMs?: number; // the whole run (default 20 min)
   readonly graceMs?: number; // how long past its own timeout a test may run (default 20 s)
   readonly maxWorkers?: number;
+  readonly files?: readonly string[]; // run these test files (course-relative) instead of the phases' suites
+  readonly bail?: number; // stop after this many failed tests; the rest are 'not-run'
   readonly onEvent?: (event: GradeEvent) => void;
 }
 
@@ -98,7 +100,7 @@ const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\
 export async function runSuites(options: RunOptions): Promise<SuiteRun> {
   const started = Date.now();
   const builds = options.build === false ? [] : buildPhases(options.root, options.impl, options.phases);
-  const filters = options.phases.map((p) => (options.hiddenOnly === true ? `solutions/${p.dir}/hidden/` : `${p.dir}/`));
+  const filters = options.files ?? options.phases.map((p) => (options.hiddenOnly === true ? `solutions/${p.dir}/hidden/` : `${p.dir}/`));
   let run = await runOnce(options, builds, filters, undefined, started);
   const excluded = new Set<string>();
   for (let i = 0; i < MAX_RERUNS && run.stopped !== undefined; i += 1) {
@@ -150,6 +152,7 @@ async function runOnce(
     '--passWithNoTests',
     ...(testNamePattern === undefined ? [] : ['--testNamePattern', testNamePattern]),
     ...(options.maxWorkers === undefined ? [] : ['--maxWorkers', String(options.maxWorkers)]),
+    ...(options.bail === undefined ? [] : ['--bail', String(options.bail)]),
   ];
   const child = spawn(process.execPath, args, {
     cwd: options.root,
@@ -298,6 +301,11 @@ function collect(
   const tests: TestOutcome[] = [];
   for (const [k, { file, test }] of collected) {
     const r = results.get(k);
+    if (r !== undefined && r.state === 'pending' && options.bail !== undefined) {
+      // vitest's --bail stopped the run before this test
+      tests.push({ file, fullName: test.fullName, name: test.name, graded: test.graded, state: 'not-run', errors: ['not run: the run stopped at the first failure (--bail)'], durationMs: undefined });
+      continue;
+    }
     if (r !== undefined && r.state !== 'pending') {
       const errors = [...r.errors];
       if (r.state === 'failed' && errors.length === 0) {
