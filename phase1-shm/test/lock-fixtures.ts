@@ -1,5 +1,6 @@
 // Code that runs inside child processes for the wait and lock tests (see testkit/children.ts).
 import type { ErrorCode } from '../../lib/errors.js';
+import { atPhaseOfSecond } from '../../testkit/clock.js';
 import type { Fixture } from '../../testkit/protocol.js';
 import { MiniRayError, ShmStore, type ObjectId } from '../index.js';
 
@@ -74,4 +75,21 @@ export const lockWhenReady: Fixture<{ name: string }, void> = async ({ name }, c
   await ctx.waitFor('release', 60_000);
   store.debug.unlock();
   store.close();
+};
+
+// Opens the store with `lockTimeoutMs`, waits until the clock is `phase` ms into a second, then
+// tries `op` once (blocking while another process holds the lock) and reports how it ended.
+export const timedAt: Fixture<
+  { name: string; lockTimeoutMs: number; phase: number; op: 'put' | 'get' | 'stats'; id?: ObjectId },
+  Timed
+> = async ({ name, lockTimeoutMs, phase, op, id }) => {
+  const store = ShmStore.open(name, { lockTimeoutMs });
+  await atPhaseOfSecond(phase);
+  const r = timed(() => {
+    if (op === 'put') store.put(Buffer.from('from a third process'));
+    else if (op === 'get') store.get(id as ObjectId);
+    else store.stats();
+  });
+  store.close();
+  return r;
 };

@@ -1,8 +1,9 @@
 // Code that runs inside child processes for the wait, lock and initialisation tests of phase 2
 // (see testkit/children.ts).
 import type { ErrorCode } from '../../lib/errors.js';
+import { waitUntilAsleep } from '../../testkit/asleep.js';
 import type { Fixture } from '../../testkit/protocol.js';
-import { MiniRayError, ObjectStore, type ObjectId } from '../index.js';
+import { MiniRayError, ObjectStore, randomObjectId, type ObjectId } from '../index.js';
 import { sha1 } from './fixtures.js';
 
 export interface ManyResult {
@@ -120,5 +121,51 @@ export const waitOne: Fixture<
     return { outcome: e.code, returnedAt: Date.now() };
   } finally {
     store.close();
+  }
+};
+
+export interface TimedResult {
+  readonly outcome: ErrorCode | 'ok';
+  readonly elapsedMs: number;
+}
+
+// Runs one operation of a fresh handle (opened with `lockTimeoutMs`) and times it.
+export const timedOp: Fixture<
+  { name: string; lockTimeoutMs: number; op: 'get' | 'getAsync' | 'getMany' | 'contains' | 'stats'; id: ObjectId; timeoutMs?: number },
+  TimedResult
+> = async ({ name, lockTimeoutMs, op, id, timeoutMs }) => {
+  const store = ObjectStore.open(name, { lockTimeoutMs });
+  const t0 = performance.now();
+  try {
+    const o = { timeoutMs: timeoutMs ?? 0 };
+    if (op === 'get') store.get(id, o);
+    else if (op === 'getAsync') await store.getAsync(id, o);
+    else if (op === 'getMany') store.getMany([id], o);
+    else if (op === 'contains') store.contains(id);
+    else store.stats();
+    return { outcome: 'ok', elapsedMs: performance.now() - t0 };
+  } catch (e) {
+    if (!(e instanceof MiniRayError)) throw e;
+    return { outcome: e.code, elapsedMs: performance.now() - t0 };
+  } finally {
+    store.close();
+  }
+};
+
+// Starts an untimed getAsync of an object nobody creates, waits until this process sleeps on it,
+// then closes the handle and reports how long the get took to give up.
+export const closeWhileWaiting: Fixture<{ name: string }, TimedResult> = async ({ name }) => {
+  const store = ObjectStore.open(name);
+  const pending = store.getAsync(randomObjectId(), { timeoutMs: -1 });
+  pending.catch(() => undefined);
+  await waitUntilAsleep(process.pid, name);
+  const t0 = performance.now();
+  store.close();
+  try {
+    await pending;
+    return { outcome: 'ok', elapsedMs: performance.now() - t0 };
+  } catch (e) {
+    if (!(e instanceof MiniRayError)) throw e;
+    return { outcome: e.code, elapsedMs: performance.now() - t0 };
   }
 };
