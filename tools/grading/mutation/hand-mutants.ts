@@ -37,6 +37,14 @@ export interface MutantVerdict {
   readonly problem: string | undefined; // does not compile, or an invalid mutant
   readonly seconds: number;
   readonly fastPath: boolean; // caught by the recorded files alone
+  readonly fileSeconds: ReadonlyMap<string, number>; // how long each hidden file ran
+}
+
+// Of the files whose tests caught a mutant, the one that ran the shortest time.
+function cheapestFile(failures: readonly TestOutcome[], fileSeconds: ReadonlyMap<string, number>): string {
+  const files = [...new Set(failures.map((t) => t.file))];
+  files.sort((a, b) => (fileSeconds.get(a) ?? Infinity) - (fileSeconds.get(b) ?? Infinity) || (a < b ? -1 : 1));
+  return files[0] ?? '';
 }
 
 function listFiles(dir: string, rel = ''): string[] {
@@ -138,7 +146,7 @@ const shortName = (m: HandMutant): string => m.name.slice(m.phase.id.length + 1)
 
 async function runMutant(m: HandMutant, pool: ScratchPool, slotIndex: number, recorded: readonly string[]): Promise<MutantVerdict> {
   const t0 = Date.now();
-  const base = { mutant: m, hiddenFailures: [], publicFailures: [], fastPath: false };
+  const base = { mutant: m, hiddenFailures: [], publicFailures: [], fastPath: false, fileSeconds: new Map<string, number>() };
   if (m.problems.length > 0) {
     return { ...base, caught: false, problem: `invalid mutant: ${m.problems.join('; ')}`, seconds: 0 };
   }
@@ -159,14 +167,20 @@ async function runMutant(m: HandMutant, pool: ScratchPool, slotIndex: number, re
     trial = await slot.trial(m.phase, files, { ...options, files: first });
     fastPath = trial.compiled && trial.failures.some((t) => isHiddenFile(t.file));
   }
-  if (trial === undefined || (trial.compiled && !fastPath)) trial = await slot.trial(m.phase, files, options);
+  // No record, or it no longer catches: the whole hidden suite, to the end, so that the record can
+  // name the cheapest file that catches the mutant.
+  if (trial === undefined || (trial.compiled && !fastPath)) trial = await slot.trial(m.phase, files, { ...options, bail: false });
   const seconds = (Date.now() - t0) / 1000;
   if (!trial.compiled) {
     return { ...base, caught: false, problem: `does not compile (a mutant must be a plausible bug that builds): ${trial.diagnostics[0] ?? ''}`, seconds };
   }
   // Only a test that ran and failed (or hung) catches a mutant; one the watchdog never let run does not.
   const hiddenFailures = trial.failures.filter((t) => isHiddenFile(t.file));
+  const fileSeconds = new Map<string, number>();
+  // A hang costs the watchdog's whole wait: count it as a minute.
+  for (const t of trial.run?.tests ?? []) fileSeconds.set(t.file, (fileSeconds.get(t.file) ?? 0) + (t.state === 'hung' ? 60 : (t.durationMs ?? 0) / 1000));
   return {
+    fileSeconds,
     mutant: m,
     caught: hiddenFailures.length > 0,
     hiddenFailures,
@@ -230,7 +244,7 @@ export async function checkMutants(phases: readonly PhaseInfo[], pool: ScratchPo
     for (const m of mutants.filter((x) => x.phase.id === p.id)) {
       const v = verdicts.find((x) => x.mutant === m);
       const kept = old[shortName(m)] ?? [];
-      fresh[shortName(m)] = v === undefined || !v.caught || v.fastPath ? kept : [...new Set(v.hiddenFailures.map((t) => t.file))].sort();
+      fresh[shortName(m)] = v === undefined || !v.caught || v.fastPath ? kept : [cheapestFile(v.hiddenFailures, v.fileSeconds)];
     }
     const changed = JSON.stringify(Object.entries(fresh).sort()) !== JSON.stringify(Object.entries(old).sort());
     if (changed && mutants.some((m) => m.phase.id === p.id)) {
