@@ -81,4 +81,21 @@ describe('phase 1: limits', () => {
     },
     { weight: Severity.behaviour },
   );
+
+  graded(
+    checklist.putget,
+    'objects of 0, 1, 2, 63, 64, 65 and 4097 bytes read back byte for byte (the smallest sizes included)',
+    () => {
+      const store = ShmStore.create(sandbox.segment('small-sizes'), { capacity: 64 * 1024 });
+      const objects = [0, 1, 2, 63, 64, 65, 4097].map((n, i) => {
+        const data = Buffer.alloc(n, 0xa0 + i);
+        return { data, id: store.put(data) };
+      });
+      for (const { data, id } of objects) {
+        expect(store.get(id).equals(data), `an object of ${data.length} bytes`).toBe(true);
+      }
+      store.close();
+    },
+    { weight: Severity.data },
+  );
 });
