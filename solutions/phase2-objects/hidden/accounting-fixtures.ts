@@ -5,7 +5,7 @@ import type { Fixture } from '../../../testkit/protocol.js';
 import { ObjectStore, type ObjectId } from '../../../phase2-objects/index.js';
 import { checkedObject } from '../../../phase2-objects/test/fixtures.js';
 
-// Puts self-checking objects as fast as it can (create, copy, seal); after each put returns it
+// Puts self-checking objects as fast as it can; after each put returns it
 // appends "<id>" to `record` with a synchronous write, so that after a SIGKILL the file lists exactly
 // the puts that returned. Every `abortEvery`-th object is created and aborted instead.
 export const putRecorded: Fixture<{ name: string; size: number; record: string; abortEvery: number }, void> = async (
@@ -24,9 +24,7 @@ export const putRecorded: Fixture<{ name: string; size: number; record: string; 
         store.abort(id);
         continue;
       }
-      const view = store.create(id, data.length);
-      data.copy(view);
-      store.seal(id);
+      store.put(data, id);
       writeSync(fd, `${id}\n`);
     }
   } finally {

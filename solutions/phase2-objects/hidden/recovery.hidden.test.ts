@@ -43,20 +43,21 @@ describe('phase 2 (hidden): recovery', () => {
       const tableSize = 64;
       const name = sandbox.segment('nothing-to-repair');
       const store = ObjectStore.create(name, { capacity: 1 << 20, tableSize, lockTimeoutMs: 2000 });
-      // Tombstones inside a probe chain that wraps from the last slot to the first.
+      // Tombstones inside a probe chain that wraps from the last slot to the first, made after
+      // every other object is in (so that no later insert reuses them).
       const chain = collidingIds(6, tableSize, tableSize - 1);
       chain.forEach((id, i) => store.put(checkedObject(100 + i, 300), id));
+      // Holes between objects in the data region.
+      const objects = Array.from({ length: 10 }, (_, i) => store.put(checkedObject(i + 1, 1000 * (i + 1)), collidingIds(1, tableSize, 10 + i)[0]));
       store.delete(chain[2]!);
       store.delete(chain[3]!);
-      // Holes between objects in the data region.
-      const objects = Array.from({ length: 10 }, (_, i) => store.put(checkedObject(i + 1, 1000 * (i + 1))));
       for (const i of [2, 5, 6]) store.delete(objects[i]!);
       const kept = [...chain.filter((_, i) => i !== 2 && i !== 3), ...objects.filter((_, i) => ![2, 5, 6].includes(i))];
       // Pins, and an object a live process is still writing.
       store.get(objects[0]!);
       store.get(objects[0]!);
       const writer = await spawnChild({ label: 'writer' });
-      const unsealed = randomObjectId();
+      const [unsealed] = collidingIds(1, tableSize, 40) as [ObjectId]; // away from the tombstones
       const writing = writer.run(fx, 'createThenSeal', { name, id: unsealed, size: 5000 });
       await writer.waitEvent('created');
       const before = store.stats();
@@ -103,8 +104,7 @@ describe('phase 2 (hidden): recovery', () => {
       // (An allocator with larger block headers may have no room left even for that.)
       let empty: ObjectId | undefined = randomObjectId();
       try {
-        store.create(empty, 0);
-        store.seal(empty);
+        store.put(Buffer.alloc(0), empty);
       } catch (e) {
         if (!(e instanceof MiniRayError && e.code === 'ERR_SHM_FULL')) throw e;
         empty = undefined;
