@@ -14,45 +14,30 @@
 //       into the same OUT, it adds the next phases and keeps the student's files); --check then
 //       runs `npm install`, the typecheck and the public suites there
 //   npm run course -- autograder phaseN OUT.zip [--minutes N]
-//       writes the Gradescope autograder for a phase (N: the timeout set on Gradescope, default 10) (setup.sh, run_autograder, the course and the
-//       phase's hidden suites); run_autograder always writes results/results.json
+//       writes the Gradescope autograder for a phase (N: the timeout set on Gradescope, default 10)
+//       (setup.sh, run_autograder, the course and the phase's hidden suites); run_autograder always
+//       writes results/results.json
 //   npm run course -- mutants
 //       lists the mutants and the bug each one plants
+//   npm run course -- mutate phaseN [--seed S] [--max N] [--budget-seconds T] [--jobs N] [...]
+//       mutation testing of the suites: mutants derived from the reference, a score and every
+//       survivor (tools/grading/mutation/mutate.ts; --help lists the options)
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 
 import { PHASES, REPO_ROOT, hasSolutions, type PhaseId, type PhaseInfo } from '../lib/phases.js';
-import { committedFile, makeScratch, type Scratch } from './grading/course-files.js';
+import { committedFile, type Scratch } from './grading/course-files.js';
 import { gradablePhases } from './grading/grade-tree.js';
 import { isHiddenFile, loadChecklist, manifestDiff, manifestFromRun, readManifest, writeManifest } from './grading/manifest.js';
+import { checkMutants, loadMutants, type MutantVerdict } from './grading/mutation/hand-mutants.js';
+import { mutateCommand } from './grading/mutation/mutate.js';
+import { ScratchPool } from './grading/mutation/runner.js';
 import { buildAutograder } from './grading/autograder.js';
 import { exportRelease } from './grading/release.js';
 import { checkReleaseTree, checkStagedRelease } from './grading/release-check.js';
 import { hiddenSuitesPresent, runSuites, type SuiteRun, type TestOutcome } from './grading/run.js';
 import { color } from './grading/score.js';
-
-const MIN_MUTANTS = 6;
-const MUTANT_RUN_TIMEOUT_MS = 5 * 60_000;
-
-interface Mutant {
-  readonly phase: PhaseInfo;
-  readonly name: string; // phase1/no-robust
-  readonly dir: string;
-  readonly bug: string; // README's first line
-  readonly files: ReadonlyMap<string, Buffer>; // repo-relative student file -> content
-  readonly problems: readonly string[];
-}
-
-interface MutantVerdict {
-  readonly mutant: Mutant;
-  readonly caught: boolean;
-  readonly hiddenFailures: readonly TestOutcome[];
-  readonly publicFailures: readonly TestOutcome[];
-  readonly problem: string | undefined; // does not compile, or an invalid mutant
-  readonly seconds: number;
-}
 
 const ok = (s: string): string => color.green(s);
 const bad = (s: string): string => color.red(s);
@@ -65,79 +50,6 @@ function selectedPhases(argv: readonly string[]): PhaseInfo[] {
   const ids = argv.filter((a) => /^phase\d$/.test(a));
   for (const id of ids) if (!PHASES.some((p) => p.id === id)) throw new Error(`unknown phase ${id}`);
   return gradablePhases(REPO_ROOT, PHASES.filter((p) => ids.length === 0 || ids.includes(p.id)));
-}
-
-function listFiles(dir: string, rel = ''): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(join(dir, rel), { withFileTypes: true })) {
-    const path = rel === '' ? e.name : `${rel}/${e.name}`;
-    if (e.isDirectory()) out.push(...listFiles(dir, path));
-    else if (e.isFile()) out.push(path);
-  }
-  return out;
-}
-
-// A mutant is a patch against the reference (solutions/<student path>): it keeps applying as the
-// reference evolves, and it shows the bug and nothing else. `mutant.patch` uses student paths
-// (a/phase1-shm/src/shm_store.cc); applying it yields the mutated copies of those files.
-export function loadMutants(phase: PhaseInfo): Mutant[] {
-  const base = join(REPO_ROOT, 'solutions', 'mutants', phase.id);
-  if (!existsSync(base)) return [];
-  return readdirSync(base)
-    .filter((n) => statSync(join(base, n)).isDirectory())
-    .sort()
-    .map((n) => {
-      const dir = join(base, n);
-      const problems: string[] = [];
-      const readme = join(dir, 'README.md');
-      const bug = existsSync(readme) ? (readFileSync(readme, 'utf8').split('\n')[0] ?? '').trim() : '';
-      if (bug === '') problems.push('no README.md whose first line says what the bug is');
-      const others = listFiles(dir).filter((rel) => rel !== 'README.md' && rel !== 'mutant.patch');
-      if (others.length > 0) problems.push(`unexpected files (a mutant is README.md + mutant.patch): ${others.join(', ')}`);
-      const patch = join(dir, 'mutant.patch');
-      const files = existsSync(patch) ? applyMutantPatch(phase, patch, problems) : new Map<string, Buffer>();
-      if (!existsSync(patch)) problems.push('no mutant.patch');
-      else if (files.size === 0 && problems.length === 0) problems.push('mutant.patch changes no student file');
-      return { phase, name: `${phase.id}/${n}`, dir, bug, files, problems };
-    });
-}
-
-// Applies `patch` to the phase's reference files in a scratch folder; returns the files it changed.
-function applyMutantPatch(phase: PhaseInfo, patch: string, problems: string[]): Map<string, Buffer> {
-  const files = new Map<string, Buffer>();
-  const text = readFileSync(patch, 'utf8');
-  const touched = [...text.matchAll(/^\+\+\+ b\/(\S+)/gm)].map((m) => m[1] ?? '');
-  for (const rel of touched) {
-    if (!phase.studentFiles.includes(rel)) problems.push(`${rel} is not a student-editable file of ${phase.id}`);
-  }
-  if (problems.length > 0) return files;
-  const work = mkdtempSync(join(tmpdir(), 'miniray-mutant-'));
-  try {
-    for (const [rel, content] of referenceFiles(phase)) {
-      mkdirSync(dirname(join(work, rel)), { recursive: true });
-      writeFileSync(join(work, rel), content);
-    }
-    const r = spawnSync('git', ['apply', '--whitespace=nowarn', patch], { cwd: work, encoding: 'utf8' });
-    if (r.status !== 0) {
-      problems.push(`mutant.patch no longer applies to the reference: ${(r.stderr || r.stdout).trim()}`);
-      return files;
-    }
-    for (const rel of touched) files.set(rel, readFileSync(join(work, rel)));
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
-  return files;
-}
-
-// The reference version of each of the phase's student files: solutions/<path>.
-function referenceFiles(phase: PhaseInfo): Map<string, Buffer> {
-  const files = new Map<string, Buffer>();
-  for (const rel of phase.studentFiles) {
-    const ref = join(REPO_ROOT, 'solutions', rel);
-    if (!existsSync(ref)) throw new Error(`no reference for ${rel} (expected solutions/${rel})`);
-    files.set(rel, readFileSync(ref));
-  }
-  return files;
 }
 
 function skeletonFiles(phases: readonly PhaseInfo[]): Map<string, Buffer> {
@@ -206,96 +118,6 @@ async function checkSkeletons(phases: readonly PhaseInfo[], scratch: Scratch, fa
   if (tests.length === 0) failures.push('the skeleton run collected no graded test');
 }
 
-// ---- (c) mutants ----------------------------------------------------------------------------------
-
-async function runMutant(m: Mutant, scratch: Scratch, maxWorkers: number | undefined): Promise<MutantVerdict> {
-  const t0 = Date.now();
-  if (m.problems.length > 0) {
-    return { mutant: m, caught: false, hiddenFailures: [], publicFailures: [], problem: `invalid mutant: ${m.problems.join('; ')}`, seconds: 0 };
-  }
-  const files = referenceFiles(m.phase);
-  for (const [rel, content] of m.files) files.set(rel, content);
-  scratch.overlay(files);
-  const run = await runSuites({
-    root: scratch.root,
-    impl: 'student',
-    phases: [m.phase],
-    hidden: true,
-    hiddenOnly: true, // the verdict is about hidden tests; a public hang must not keep them from running
-    totalTimeoutMs: MUTANT_RUN_TIMEOUT_MS,
-    graceMs: 10_000,
-    ...(maxWorkers === undefined ? {} : { maxWorkers }),
-  });
-  const seconds = (Date.now() - t0) / 1000;
-  const build = run.builds[0];
-  if (build !== undefined && !build.ok) {
-    return {
-      mutant: m,
-      caught: false,
-      hiddenFailures: [],
-      publicFailures: [],
-      problem: `does not compile (a mutant must be a plausible bug that builds): ${build.diagnostics[0] ?? ''}`,
-      seconds,
-    };
-  }
-  // Only a test that ran and failed (or hung) catches a mutant; one the watchdog never let run does not.
-  const failed = graded(run).filter((t) => t.state === 'failed' || t.state === 'hung');
-  const hiddenFailures = failed.filter((t) => isHiddenFile(t.file));
-  return {
-    mutant: m,
-    caught: hiddenFailures.length > 0,
-    hiddenFailures,
-    publicFailures: failed.filter((t) => !isHiddenFile(t.file)),
-    problem: undefined,
-    seconds,
-  };
-}
-
-async function checkMutants(phases: readonly PhaseInfo[], scratches: readonly Scratch[], failures: string[]): Promise<MutantVerdict[]> {
-  const mutants = phases.flatMap((p) => loadMutants(p));
-  console.log(color.bold(`\n(c) every mutant fails at least one hidden test  (${mutants.length} mutants, ${scratches.length} at a time)`));
-  for (const p of phases) {
-    const n = mutants.filter((m) => m.phase.id === p.id).length;
-    const finished = hiddenSuitesPresent(REPO_ROOT, p);
-    if (finished && n < MIN_MUTANTS) failures.push(`${p.id} has ${n} mutants under solutions/mutants/${p.id}/, at least ${MIN_MUTANTS} expected`);
-  }
-  const verdicts: MutantVerdict[] = [];
-  const queue = [...mutants];
-  const maxWorkers = scratches.length > 1 ? 1 : undefined;
-  await Promise.all(
-    scratches.map(async (scratch) => {
-      for (let m = queue.shift(); m !== undefined; m = queue.shift()) {
-        const v = await runMutant(m, scratch, maxWorkers);
-        verdicts.push(v);
-        printVerdict(v);
-      }
-    }),
-  );
-  for (const v of verdicts) {
-    if (v.problem !== undefined) failures.push(`mutant ${v.mutant.name}: ${v.problem}`);
-    else if (!v.caught) failures.push(`mutant ${v.mutant.name} SURVIVED: no hidden test fails (${v.mutant.bug})`);
-  }
-  return verdicts.sort((a, b) => (a.mutant.name < b.mutant.name ? -1 : 1));
-}
-
-function printVerdict(v: MutantVerdict): void {
-  const head = `${v.mutant.name}`;
-  if (v.problem !== undefined) {
-    console.log(bad(`    ✗ ${head}: ${v.problem}`));
-    return;
-  }
-  const t = color.dim(`(${v.seconds.toFixed(0)} s)`);
-  if (!v.caught) {
-    console.log(bad(`    ✗ ${head} SURVIVED`) + ` ${t}: ${v.mutant.bug}`);
-    if (v.publicFailures.length > 0) console.log(`        only public tests fail: ${v.publicFailures.map((x) => x.name).join('; ')}`);
-    return;
-  }
-  console.log(`    ${ok('✓')} ${head} caught by ${v.hiddenFailures.length} hidden test${v.hiddenFailures.length === 1 ? '' : 's'} ${t}`);
-  console.log(color.dim(`        bug: ${v.mutant.bug}`));
-  for (const f of v.hiddenFailures) console.log(`        hidden ${f.name}${f.state === 'hung' ? ' (hung)' : ''}`);
-  for (const f of v.publicFailures) console.log(color.dim(`        public ${f.name}${f.state === 'hung' ? ' (hung)' : ''}`));
-}
-
 // ---- (d) the release -------------------------------------------------------------------------------
 
 async function checkRelease(failures: string[]): Promise<void> {
@@ -323,15 +145,14 @@ async function check(argv: readonly string[]): Promise<number> {
   console.log(color.bold(`course check: ${phases.map((p) => p.id).join(', ')}`));
   const failures: string[] = [];
   await checkSolutions(phases, failures);
-  const scratches: Scratch[] = [];
   let verdicts: MutantVerdict[] = [];
+  const pool = await ScratchPool.open(jobs, 'check');
   try {
-    for (let i = 0; i < jobs; i += 1) scratches.push(await makeScratch({ from: REPO_ROOT, reuseBuild: true, label: `check${i}` }));
-    const first = scratches[0];
-    if (first !== undefined) await checkSkeletons(phases, first, failures);
-    verdicts = await checkMutants(phases, scratches, failures);
+    const first = pool.slots[0];
+    if (first !== undefined) await checkSkeletons(phases, first.scratch, failures);
+    verdicts = await checkMutants(phases, pool, failures);
   } finally {
-    for (const s of scratches) s.dispose();
+    pool.dispose();
   }
   if (!argv.includes('--no-release')) await checkRelease(failures);
 
@@ -453,10 +274,12 @@ async function main(argv: readonly string[]): Promise<number> {
       return exportCommand(rest);
     case 'mutants':
       return mutantsCommand();
+    case 'mutate':
+      return mutateCommand(rest);
     case 'autograder':
       return autograderCommand(rest);
     default:
-      console.error('usage: npm run course -- check [phaseN ...] [--jobs N] [--no-release] | manifest [phaseN ...] | export OUT [--through phaseN] [--check] [--force] | autograder phaseN OUT.zip [--minutes N] | mutants');
+      console.error('usage: npm run course -- check [phaseN ...] [--jobs N] [--no-release] | manifest [phaseN ...] | export OUT [--through phaseN] [--check] [--force] | autograder phaseN OUT.zip [--minutes N] | mutants | mutate phaseN [--help]');
       return 2;
   }
 }

@@ -55,6 +55,7 @@ export interface RunOptions {
   readonly env?: Readonly<Record<string, string>>; // more environment for vitest
   readonly maxWorkers?: number;
   readonly files?: readonly string[]; // run these test files (course-relative) instead of the phases' suites
+  readonly bail?: number; // stop after this many failed tests; the rest are 'not-run'
   readonly onEvent?: (event: GradeEvent) => void;
 }
 
@@ -162,6 +163,7 @@ async function runOnce(
     '--passWithNoTests',
     ...(testNamePattern === undefined ? [] : ['--testNamePattern', testNamePattern]),
     ...(options.maxWorkers === undefined ? [] : ['--maxWorkers', String(options.maxWorkers)]),
+    ...(options.bail === undefined ? [] : ['--bail', String(options.bail)]),
   ];
   const child = spawn(process.execPath, args, {
     cwd: options.root,
@@ -282,6 +284,11 @@ function collect(
   const tests: TestOutcome[] = [];
   for (const [k, { file, test }] of collected) {
     const r = results.get(k);
+    if (r !== undefined && r.state === 'pending' && options.bail !== undefined) {
+      // vitest's --bail stopped the run before this test
+      tests.push({ file, fullName: test.fullName, name: test.name, graded: test.graded, state: 'not-run', errors: ['not run: the run stopped at the first failure (--bail)'], durationMs: undefined, killed: undefined });
+      continue;
+    }
     if (r !== undefined && r.state !== 'pending') {
       const errors = [...r.errors];
       if (r.state === 'failed' && errors.length === 0) {

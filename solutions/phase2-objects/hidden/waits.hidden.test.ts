@@ -1,0 +1,83 @@
+// Hidden suite, checklists 2.2 and 2.5: waits seen from another process. A get ends on time, a
+// close() wakes its own waiting get at once, and readers wait for the lock like writers.
+import { describe, expect } from 'vitest';
+
+import { expectBounded } from '../../../testkit/bounds.js';
+import { fixtures, spawnChild } from '../../../testkit/children.js';
+import { graded, Severity } from '../../../testkit/graded.js';
+import { useSandbox } from '../../../testkit/sandbox.js';
+import { checklist } from '../../../phase2-objects/checklist.js';
+import { ObjectStore, randomObjectId } from '../../../phase2-objects/index.js';
+
+const sandbox = useSandbox();
+const pub = fixtures<typeof import('../../../phase2-objects/test/fixtures.js')>(
+  new URL('../../../phase2-objects/test/fixtures.ts', import.meta.url),
+);
+const wfx = fixtures<typeof import('../../../phase2-objects/test/wait-fixtures.js')>(
+  new URL('../../../phase2-objects/test/wait-fixtures.ts', import.meta.url),
+);
+
+describe('phase 2 (hidden): waits from another process', () => {
+  graded(
+    checklist.lifecycle,
+    'gets in another process of an object never sealed end on time: 250 ms and 1200 ms, sync and Promise',
+    async () => {
+      const name = sandbox.segment('on-time');
+      const store = ObjectStore.create(name, { capacity: 1 << 16 });
+      const id = randomObjectId();
+      store.create(id, 10);
+      const child = await spawnChild({ label: 'getter' });
+      for (const [op, timeoutMs] of [
+        ['get', 250],
+        ['getAsync', 1200],
+        ['getMany', 250],
+      ] as const) {
+        const r = await child.run(wfx, 'timedOp', { name, lockTimeoutMs: 5000, op, id, timeoutMs });
+        expect(r.outcome, `${op} of an unsealed object`).toBe(op === 'getMany' ? 'ok' : 'ERR_TIMEOUT');
+        expectBounded(r.elapsedMs, timeoutMs, `${op}()`);
+      }
+      expect(store.stats().pinned).toBe(0);
+      store.close();
+    },
+    { weight: Severity.behaviour },
+  );
+
+  graded(
+    checklist.lifecycle,
+    'close() in another process rejects that handle\'s untimed getAsync with ERR_CLOSED within two seconds',
+    async () => {
+      const name = sandbox.segment('close-wakes');
+      const store = ObjectStore.create(name, { capacity: 1 << 16 });
+      const child = await spawnChild({ label: 'waiter' });
+      const r = await child.run(wfx, 'closeWhileWaiting', { name });
+      expect(r.outcome).toBe('ERR_CLOSED');
+      expect(r.elapsedMs, 'close() woke its waiting get itself, rather than leave it to a periodic re-check').toBeLessThan(2000);
+      store.close();
+    },
+    { weight: Severity.behaviour },
+  );
+
+  graded(
+    checklist.stress,
+    'contains(), stats(), get() and getMany() in another process wait for the lock: ERR_LOCK_TIMEOUT while it is held',
+    async () => {
+      const name = sandbox.segment('readers');
+      const store = ObjectStore.create(name, { capacity: 1 << 16 });
+      const id = store.put(Buffer.from('there'));
+      const holder = await spawnChild({ label: 'holder' });
+      const holding = holder.run(pub, 'holdLock', { name });
+      await holder.waitEvent('locked');
+      const reader = await spawnChild({ label: 'reader' });
+      for (const op of ['contains', 'stats', 'get', 'getMany'] as const) {
+        const r = await reader.run(wfx, 'timedOp', { name, lockTimeoutMs: 200, op, id });
+        expect(r.outcome, `${op}() while another process holds the lock`).toBe('ERR_LOCK_TIMEOUT');
+        expectBounded(r.elapsedMs, 200, `${op}()`);
+      }
+      holder.signal('release');
+      await holding;
+      expect(store.stats().pinned, 'no reader pinned anything').toBe(0);
+      store.close();
+    },
+    { weight: Severity.data },
+  );
+});
