@@ -51,10 +51,30 @@ export function traceAddon<T extends object>(label: string, addon: T): T {
       Object.defineProperty(value, key, { value: traced(t, `${key}() of a ${label} store`, fn as AnyFunction), writable: true, configurable: true });
     }
   };
+  // A class the addon exports (create/open as its static methods): its statics are read-only, so it
+  // is replaced by a stand-in that constructs the class and whose statics, traced, run on the class.
+  const tracedClass = (name: string, cls: AnyFunction): AnyFunction => {
+    const standIn = function (this: unknown, ...args: unknown[]): unknown {
+      return new.target === undefined ? cls.apply(this, args) : Reflect.construct(cls, args, new.target);
+    };
+    for (const prop of Object.getOwnPropertyNames(cls)) {
+      const value = (cls as unknown as Record<string, unknown>)[prop];
+      if (typeof value !== 'function') continue;
+      const method = value as AnyFunction;
+      const call = (...args: unknown[]): unknown => method.apply(cls, args);
+      Object.defineProperty(standIn, prop, { value: traced(t, `${name}.${prop}() of the ${label} addon`, call as AnyFunction, patchObject), writable: true, configurable: true });
+    }
+    Object.defineProperty(standIn, 'prototype', { value: cls.prototype });
+    Object.defineProperty(standIn, 'name', { value: cls.name });
+    return standIn as AnyFunction;
+  };
+  const isClass = (fn: AnyFunction): boolean =>
+    Object.getOwnPropertyNames(fn).some((k) => !['length', 'name', 'prototype', 'arguments', 'caller'].includes(k) && typeof (fn as unknown as Record<string, unknown>)[k] === 'function');
   const record = addon as Record<string, unknown>;
   for (const key of Object.keys(record)) {
     const fn = record[key];
-    if (typeof fn === 'function') record[key] = traced(t, `${key}() of the ${label} addon`, fn as AnyFunction, patchObject);
+    if (typeof fn !== 'function') continue;
+    record[key] = isClass(fn as AnyFunction) ? tracedClass(key, fn as AnyFunction) : traced(t, `${key}() of the ${label} addon`, fn as AnyFunction, patchObject);
   }
   return addon;
 }
