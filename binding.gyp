@@ -145,6 +145,36 @@
         'solutions/phase3-scheduler/src/worker_table.cc',
       ],
     },
+    # Phase 4: the student's src/ over the given layout/ (phase 2's allocator and journal among it).
+    {
+      'target_name': 'phase4_student',
+      'dependencies': ['native_given'],
+      'cflags_cc!': ['-Werror'],
+      'include_dirs': ['phase4-optimize/src', 'phase4-optimize/layout'],
+      'sources': [
+        'phase4-optimize/glue/addon.cc',
+        'phase4-optimize/layout/allocator.cc',
+        'phase4-optimize/layout/journal.cc',
+        'phase4-optimize/layout/lock_order.cc',
+        'phase4-optimize/src/lru_list.cc',
+        'phase4-optimize/src/object_store.cc',
+        'phase4-optimize/src/slab_pool.cc',
+      ],
+    },
+    {
+      'target_name': 'phase4_solution',
+      'dependencies': ['native_given'],
+      'include_dirs': ['solutions/phase4-optimize/src', 'phase4-optimize/layout'],
+      'sources': [
+        'phase4-optimize/glue/addon.cc',
+        'phase4-optimize/layout/allocator.cc',
+        'phase4-optimize/layout/journal.cc',
+        'phase4-optimize/layout/lock_order.cc',
+        'solutions/phase4-optimize/src/lru_list.cc',
+        'solutions/phase4-optimize/src/object_store.cc',
+        'solutions/phase4-optimize/src/slab_pool.cc',
+      ],
+    },
     # Benchmark baselines (memcpy, an empty N-API call): tools/bench/, built by `npm run bench`.
     {
       'target_name': 'bench_native',

@@ -57,6 +57,21 @@ export const COURSE_PHASES: readonly PhaseInfo[] = [
       'phase3-scheduler/src/scheduler.cc',
     ],
   },
+  {
+    id: 'phase4',
+    dir: 'phase4-optimize',
+    title: 'Optimisation: LRU eviction, striped locks and an object pool, each measured',
+    studentFiles: [
+      'phase4-optimize/src/lru_list.h',
+      'phase4-optimize/src/lru_list.cc',
+      'phase4-optimize/src/slab_pool.h',
+      'phase4-optimize/src/slab_pool.cc',
+      'phase4-optimize/src/object_store.h',
+      'phase4-optimize/src/object_store.cc',
+    ],
+    // Phase 2's answer (the free list and the journal) is in phase4-optimize/layout/, handed out
+    // with this phase's folder: nothing outside it is needed beyond what phase 2 already gives.
+  },
 ];
 
 export const PHASES: readonly PhaseInfo[] = COURSE_PHASES.filter((p) => existsSync(join(REPO_ROOT, p.dir)));

@@ -98,7 +98,7 @@ struct ObjectEntry {
   uint32_t in_lru;      // 1 while on the LRU list: sealed and pin_total == 0
   uint32_t reserved0;
   uint64_t slab;        // a small object: the payload offset of the slab that holds it; else 0
-  uint64_t reserved[6];
+  uint64_t reserved[5];
   uint16_t pins[kMaxClients];  // pins by client, as in phase 2 (the creator's included)
 };
 static_assert(sizeof(ObjectEntry) == 256, "ObjectEntry is part of the segment layout");
@@ -132,7 +132,7 @@ struct SlabHeader {
   uint64_t next;         // the class's partial list (payload offsets of slabs, 0 = none)
   uint64_t prev;
   uint64_t bitmap[16];   // bit i set: slot i in use (1024 bits >= kMaxSlabSlots)
-  uint64_t reserved[10];
+  uint64_t reserved[12];
 };
 static_assert(sizeof(SlabHeader) == kSlabHeaderBytes, "slots start kSlabHeaderBytes into a slab");
 

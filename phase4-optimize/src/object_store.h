@@ -166,8 +166,9 @@ class ObjectStore {
   StoreLayout layout() const;
 
  private:
-  ObjectStore(std::unique_ptr<Segment> segment, uint32_t lock_timeout_ms);
-  void Attach();  // copies the geometry into the fields below (after Init or the open checks)
+  // `stripes` and `slots_per_stripe`: the geometry, checked by the caller (Create, Open).
+  ObjectStore(std::unique_ptr<Segment> segment, uint32_t lock_timeout_ms, uint32_t stripes,
+              uint64_t slots_per_stripe);
 
   RankedLock StripeLock(uint32_t s);
   RankedLock AllocLock();
@@ -189,13 +190,18 @@ class ObjectStore {
   void DropLocked(uint32_t stripe, ObjectEntry* entry);
 
   void RegisterClient();
-  ReclaimStats ReleaseClient(uint32_t c);
+  // Gives back what client record `c` (taken with `serial`) holds: its pins, its unsealed objects,
+  // the record. Stops when the record was meanwhile freed and taken by someone else.
+  ReclaimStats ReleaseClient(uint32_t c, uint64_t serial);
   ReclaimStats ReclaimDead();
-  // Throws (after unlocking what it holds) when the segment needs RepairAll; the caller's retry
-  // loop runs it.
-  void NeedRepair();
+  // After taking a lock: records a dead holder in the header, and throws (an internal type the
+  // caller's WithRepair catches) when the segment needs RepairAll.
+  void CheckRepair(bool holder_died);
+  // Runs `f`, and after a RepairAll runs it again when it stopped because a repair was needed.
   template <typename F>
   auto WithRepair(F&& f) -> decltype(f());
+  // Holding every lock: the repair itself.
+  void RepairHeld();
   void CheckOpen() const;
 
   std::unique_ptr<Segment> segment_;
@@ -211,6 +217,7 @@ class ObjectStore {
   SlabPool pool_;
   LruList lru_;
   uint32_t client_ = kMaxClients;
+  uint64_t serial_ = 0;  // client_'s serial
   std::atomic<bool> closed_{false};
   std::vector<LockName> debug_held_;
 };
