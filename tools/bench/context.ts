@@ -70,6 +70,8 @@ export interface ChildGetRequest {
   readonly name: string;
   readonly objects: readonly ObjectRef[];
   readonly quick: boolean;
+  // What else a phase's childGet needs (phase 4: which store, which workload, when to start).
+  readonly params?: Readonly<Record<string, string | number>>;
 }
 
 export type ChildReply =

@@ -260,6 +260,36 @@ void ObjectStore::RepairHeld() {
     st.sealed = sealed;
   }
   MINIRAY_CRASH_POINT("phase4.repair.stripes");
+  // 2b. What dead clients held: their unsealed objects go (their space comes back in step 4),
+  //     their pins go, their records are freed.
+  for (uint32_t c = 0; c < kMaxClients; ++c) {
+    const ClientRecord r = header_->alloc.clients[c];
+    if (c == client_ || r.state != kClientOpen) continue;
+    bool alive = true;
+    try {
+      alive = IsAlive(r.owner);
+    } catch (const Error&) {
+    }
+    if (alive) continue;
+    for (uint32_t s = 0; s < stripes_; ++s) {
+      for (uint64_t i = 0; i < slots_per_stripe_; ++i) {
+        ObjectEntry* e = Slot(s, i);
+        if (!IsLive(e->state)) continue;
+        if (e->state == kUnsealed && e->creator == c) {
+          EraseSlot(s, e);
+          continue;
+        }
+        e->pin_total -= std::min<uint32_t>(e->pins[c], e->pin_total);
+        e->pins[c] = 0;
+      }
+    }
+    ClientRecord& rec = header_->alloc.clients[c];
+    Transaction tx(journal_);
+    journal_.Set(&rec.state, kClientFree);
+    journal_.Set(&rec.owner.pid, int32_t{0});
+    journal_.Set(&rec.owner.start_time, uint64_t{0});
+    tx.Commit();
+  }
   // 3. Slots whose space is not allocated (damage; no crash of this code makes one) are dropped;
   //    the others' space is remembered.
   std::unordered_set<uint64_t> referenced;
