@@ -82,6 +82,7 @@ describe('phase 4: LRU eviction', () => {
       store.put(checkedObject(9, BIG));
       expect(store.evictedSince(0).ids, 'only the one unpinned object').toEqual([ids[2]]);
       for (const id of [ids[0]!, ids[1]!, ids[3]!]) expect(store.contains(id)).toBe(true);
+      expect(store.stats().repairs, 'nobody died: no repair was needed').toBe(0);
       child.signal('release');
       store.close();
     },

@@ -90,6 +90,10 @@ describe('phase 4: the lifecycle', () => {
         store.release(id);
       }
       store.delete(ids[0]!);
+      for (const id of ids.slice(1, 8)) {
+        expect(store.contains(id), `object ${id} is still found past the deleted slot`).toBe(true);
+        expect(() => store.put(Buffer.from('again'), id), 'and cannot be stored twice').toThrowMiniRay('ERR_OBJECT_EXISTS');
+      }
       store.put(Buffer.from('fits again'), ids[8]);
       expect(store.stats().objectCount).toBe(9);
       store.close();
