@@ -175,6 +175,23 @@
         'solutions/phase4-optimize/src/slab_pool.cc',
       ],
     },
+    # The phase-4 reference with its crash points armed, for the crash-point suite. Instructor-only.
+    {
+      'target_name': 'phase4_crash',
+      'dependencies': ['native_given'],
+      'defines': ['MINIRAY_CRASH_POINTS'],
+      'include_dirs': ['solutions/phase4-optimize/src', 'phase4-optimize/layout'],
+      'sources': [
+        'native-common/src/crash_point.cc',
+        'phase4-optimize/glue/addon.cc',
+        'phase4-optimize/layout/allocator.cc',
+        'phase4-optimize/layout/journal.cc',
+        'phase4-optimize/layout/lock_order.cc',
+        'solutions/phase4-optimize/src/lru_list.cc',
+        'solutions/phase4-optimize/src/object_store.cc',
+        'solutions/phase4-optimize/src/slab_pool.cc',
+      ],
+    },
     # Benchmark baselines (memcpy, an empty N-API call): tools/bench/, built by `npm run bench`.
     {
       'target_name': 'bench_native',
