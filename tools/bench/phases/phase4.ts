@@ -10,6 +10,10 @@
 //   overflow_get                    a working set twice the store: get when present, put when not
 //                                   (phase 4 evicts; phase 2 fails with ERR_SHM_FULL and deletes
 //                                   the oldest object itself, as a user of phase 2 has to)
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { ObjectStore as Phase2Store } from '../../../phase2-objects/index.js';
 import { ObjectStore as Phase4Store, randomObjectId, type ObjectId } from '../../../phase4-optimize/index.js';
 import { MiniRayError } from '../../../lib/errors.js';
@@ -122,8 +126,8 @@ async function smallCreateDelete(ctx: BenchContext, design: Design): Promise<Row
   }
 }
 
-// `n` processes run `workload` for the same wall-clock window; the row is the window divided by
-// the operations all of them completed in it.
+// `n` processes run `workload` for the same wall-clock window (they start it together); the row
+// is the window divided by the operations all of them completed in it.
 async function churn(ctx: BenchContext, design: Design, workload: 'distinct' | 'shared', n: number): Promise<Row> {
   const name = segmentName();
   const store = make(design, name, 32 << 20, 4096);
@@ -133,13 +137,19 @@ async function churn(ctx: BenchContext, design: Design, workload: 'distinct' | '
     const rounds = ctx.quick ? 1 : 3;
     const samples: number[] = [];
     for (let r = 0; r < rounds; r += 1) {
-      const startAt = Date.now() + 1500; // every child is up and waiting by then
-      const params = { design, workload, startAt, windowMs, shared: shared.join(',') };
-      const request: ChildGetRequest = { kind: 'get', phase: 'phase4', name, objects: [], quick: ctx.quick, params };
-      const replies = await Promise.all(Array.from({ length: n }, () => ctx.otherProcess(request)));
-      const ops = replies.flat().reduce((sum, row) => sum + row.batch, 0);
-      if (ops === 0) throw new Error(`${design} churn_${workload}_${n}p: no operation completed`);
-      samples.push((windowMs * 1e6) / ops);
+      // A barrier in a directory: each child writes a file when it is ready and starts its window
+      // when all n files are there (children can take seconds to start on a loaded machine).
+      const barrier = mkdtempSync(join(tmpdir(), 'miniray-bench-'));
+      try {
+        const params = { design, workload, barrier, n, windowMs, shared: shared.join(',') };
+        const request: ChildGetRequest = { kind: 'get', phase: 'phase4', name, objects: [], quick: ctx.quick, params };
+        const replies = await Promise.all(Array.from({ length: n }, () => ctx.otherProcess(request)));
+        const ops = replies.flat().reduce((sum, row) => sum + row.batch, 0);
+        if (ops === 0) throw new Error(`${design} churn_${workload}_${n}p: no operation completed`);
+        samples.push((windowMs * 1e6) / ops);
+      } finally {
+        rmSync(barrier, { recursive: true, force: true });
+      }
     }
     return toRow(design, `churn_${workload}_${n}p`, 256, statsOf(samples, 1), false);
   } finally {
@@ -216,9 +226,14 @@ async function childGet(req: ChildGetRequest): Promise<Row[]> {
   const store = open(design, req.name);
   try {
     const shared = String(p.shared ?? '').split(',').filter((s) => s.length > 0) as ObjectId[];
-    const startAt = Number(p.startAt);
-    const end = startAt + Number(p.windowMs);
-    while (Date.now() < startAt) await new Promise((resolve) => setTimeout(resolve, 1));
+    const barrier = String(p.barrier);
+    writeFileSync(join(barrier, `ready-${process.pid}`), '');
+    const deadline = Date.now() + 120_000;
+    while (readdirSync(barrier).length < Number(p.n)) {
+      if (Date.now() > deadline) throw new Error('the other benchmark processes did not start within 120 s');
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    const end = Date.now() + Number(p.windowMs);
     let ops = 0;
     let k = 0;
     while (Date.now() < end) {
