@@ -5,8 +5,6 @@
 #include <pthread.h>
 #include <time.h>
 
-#include <bitset>
-
 #include "miniray/errors.h"
 #include "miniray/process_identity.h"
 
@@ -14,10 +12,17 @@ namespace miniray::phase4 {
 
 namespace {
 
-// Ranks this thread holds. One set per thread, whatever the store: a thread that nests locks of
-// two stores is not something this course does.
-thread_local std::bitset<kMaxStripes + 2> held;
-thread_local uint32_t held_count = 0;
+// Ranks this thread holds, as a bit set over two words. One set per thread, whatever the store: a
+// thread that nests locks of two stores is not something this course does. Reached once per call
+// (a thread-local in a shared object costs a function call per access).
+struct HeldRanks {
+  uint64_t bits[2];
+  uint32_t count;
+};
+thread_local HeldRanks held_ranks{{0, 0}, 0};
+static_assert(kLruRank < 128, "ranks fit two words");
+
+bool Test(const HeldRanks& h, uint32_t rank) { return (h.bits[rank / 64] >> (rank % 64)) & 1; }
 
 uint64_t NowNs() {
   timespec ts;
@@ -25,17 +30,17 @@ uint64_t NowNs() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-bool HoldsAtOrAbove(uint32_t rank) {
-  for (uint32_t r = rank; r < held.size(); ++r) {
-    if (held[r]) return true;
-  }
-  return false;
+// Whether `h` holds any rank >= `rank`.
+bool HoldsAtOrAbove(const HeldRanks& h, uint32_t rank) {
+  const uint64_t lo_mask = rank >= 64 ? 0 : ~uint64_t{0} << rank;
+  const uint64_t hi_mask = rank < 64 ? ~uint64_t{0} : ~uint64_t{0} << (rank - 64);
+  return (h.bits[0] & lo_mask) != 0 || (h.bits[1] & hi_mask) != 0;
 }
 
 }  // namespace
 
-bool RankedLock::Holds(uint32_t rank) { return rank < held.size() && held[rank]; }
-uint32_t RankedLock::HeldCount() { return held_count; }
+bool RankedLock::Holds(uint32_t rank) { return rank <= kLruRank && Test(held_ranks, rank); }
+uint32_t RankedLock::HeldCount() { return held_ranks.count; }
 
 void RankedLock::Took(bool contended, uint64_t wait_ns) {
   // Holding the lock: plain stores, read without it by stats().
@@ -44,8 +49,9 @@ void RankedLock::Took(bool contended, uint64_t wait_ns) {
     counters_.contended += 1;
     counters_.wait_ns += wait_ns;
   }
-  held[rank_] = true;
-  held_count += 1;
+  HeldRanks& h = held_ranks;
+  h.bits[rank_ / 64] |= uint64_t{1} << (rank_ % 64);
+  h.count += 1;
 }
 
 // One pthread_mutex_trylock, with the robust mutex's own bookkeeping; EBUSY when it is held.
@@ -65,8 +71,8 @@ int RankedLock::Try() {
 }
 
 Acquired RankedLock::Lock(uint32_t timeout_ms) {
-  if (rank_ >= held.size()) throw Error(ErrorCode::kSystem, "lock rank out of range");
-  if (HoldsAtOrAbove(rank_)) header_->order_violations.fetch_add(1, std::memory_order_relaxed);
+  if (rank_ > kLruRank) throw Error(ErrorCode::kSystem, "lock rank out of range");
+  if (HoldsAtOrAbove(held_ranks, rank_)) header_->order_violations.fetch_add(1, std::memory_order_relaxed);
   // First a try: an uncontended lock reads no clock.
   const int rc = Try();
   if (rc == 0 || rc == EOWNERDEAD) {
@@ -80,7 +86,7 @@ Acquired RankedLock::Lock(uint32_t timeout_ms) {
 }
 
 Acquired RankedLock::TryLock() {
-  if (rank_ >= held.size()) throw Error(ErrorCode::kSystem, "lock rank out of range");
+  if (rank_ > kLruRank) throw Error(ErrorCode::kSystem, "lock rank out of range");
   const int rc = Try();
   if (rc == EBUSY) {
     counters_.try_failures += 1;  // not holding it: a torn count at worst
@@ -96,8 +102,9 @@ Acquired RankedLock::TryLock() {
 }
 
 void RankedLock::Unlock() {
-  held[rank_] = false;
-  held_count -= 1;
+  HeldRanks& h = held_ranks;
+  h.bits[rank_ / 64] &= ~(uint64_t{1} << (rank_ % 64));
+  h.count -= 1;
   mutex_.Unlock();
 }
 
