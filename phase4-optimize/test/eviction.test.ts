@@ -71,8 +71,9 @@ describe('phase 4: LRU eviction', () => {
     async () => {
       const { name, store, ids } = fourBig('pins');
       const child = await spawnChild({ label: 'pinner' });
-      void child.run(fx, 'pinAndHold', { name, id: ids[0]! }).catch(() => undefined);
-      await child.waitEvent('pinned');
+      const pinning = child.run(fx, 'pinAndHold', { name, id: ids[0]! });
+      // Fails at once when the pin fails, rather than waiting for an event that never comes.
+      await Promise.race([child.waitEvent('pinned'), pinning.then(() => Promise.reject(new Error('pinAndHold returned before pinning')))]);
       store.get(ids[1]!);
       store.get(ids[2]!);
       store.get(ids[3]!);
@@ -84,6 +85,7 @@ describe('phase 4: LRU eviction', () => {
       for (const id of [ids[0]!, ids[1]!, ids[3]!]) expect(store.contains(id)).toBe(true);
       expect(store.stats().repairs, 'nobody died: no repair was needed').toBe(0);
       child.signal('release');
+      await pinning;
       store.close();
     },
     { weight: Severity.data },
