@@ -142,6 +142,7 @@ interface Phase4Addon {
   unlink(name: string): void;
   stripeOf(id: string, stripes: number): number;
   sizeClassOf(size: number): number;
+  homeSlotOf(id: string, slotsPerStripe: number): number;
 }
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 5000;
@@ -192,6 +193,11 @@ export class ObjectStore {
   // The stripe an id belongs to in a store of `stripes` stripes (the given hash).
   static stripeOf(id: ObjectId, stripes: number): number {
     return addon().stripeOf(id, stripes);
+  }
+
+  // The slot of its stripe where `id`'s probe starts (the given hash): for crafting ids that collide.
+  static homeSlotOf(id: ObjectId, slotsPerStripe: number): number {
+    return addon().homeSlotOf(id, slotsPerStripe);
   }
 
   // The pool's size class for `size` bytes (SIZE_CLASSES index), or 7 when the free list serves it.

@@ -462,6 +462,16 @@ Napi::Value StripeOfId(const Napi::CallbackInfo& info) {
   });
 }
 
+// homeSlotOf(id, slotsPerStripe): where `id`'s probe starts inside its stripe (given hash).
+Napi::Value HomeSlotOfId(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    auto id = miniray::napi::ArgObjectId(info, 0, "id");
+    auto slots = miniray::napi::ArgU64(info, 1, "slotsPerStripe", miniray::phase4::kMaxSlotsPerStripe);
+    if (slots == 0) throw Error(ErrorCode::kInvalidArgument, "slotsPerStripe must be positive");
+    return Napi::Number::New(info.Env(), static_cast<double>(miniray::phase4::HomeSlot(id, slots)));
+  });
+}
+
 // sizeClassOf(size): the pool's class for an object of `size` bytes (7 when too large for it).
 Napi::Value SizeClassOfSize(const Napi::CallbackInfo& info) {
   return Guard(info.Env(), [&]() -> Napi::Value {
@@ -478,6 +488,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unlink", Napi::Function::New(env, Unlink));
   exports.Set("stripeOf", Napi::Function::New(env, StripeOfId));
   exports.Set("sizeClassOf", Napi::Function::New(env, SizeClassOfSize));
+  exports.Set("homeSlotOf", Napi::Function::New(env, HomeSlotOfId));
 #if defined(MINIRAY_CRASH_POINTS)
   RegisterCrashTrials(env, exports);  // the fault-injection build's trial runner
 #endif

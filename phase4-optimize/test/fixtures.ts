@@ -17,6 +17,16 @@ export function idsOfStripe(n: number, stripes: number, stripe: number): ObjectI
   return out;
 }
 
+// `n` random ids of stripe `stripe` whose probes all start at slot `home` of that stripe.
+export function collidingIds(n: number, stripes: number, stripe: number, slotsPerStripe: number, home = 0): ObjectId[] {
+  const out: ObjectId[] = [];
+  while (out.length < n) {
+    const id = randomObjectId();
+    if (ObjectStore.stripeOf(id, stripes) === stripe && ObjectStore.homeSlotOf(id, slotsPerStripe) === home) out.push(id);
+  }
+  return out;
+}
+
 // A self-checking object: [seed u32][size u32][pattern(seed)...]; any process can verify it.
 export function checkedObject(seed: number, size: number): Buffer {
   const n = Math.max(size, 8);
@@ -181,5 +191,35 @@ export const churn: Fixture<
 export const putChecked: Fixture<{ name: string; id: ObjectId; seed: number; size: number }, void> = ({ name, id, seed, size }) => {
   const store = ObjectStore.open(name);
   store.put(checkedObject(seed, size), id);
+  store.close();
+};
+
+// Says 'waiting' with its pid, then waits in get() for `id` (sync: the process sleeps in the
+// kernel, which the test can see); stays open after the get returns, until told 'close'.
+export const waitGet: Fixture<{ name: string; id: ObjectId; timeoutMs: number }, TimedOutcome> = async (
+  { name, id, timeoutMs },
+  ctx,
+) => {
+  const store = ObjectStore.open(name, { lockTimeoutMs: 20_000 });
+  await ctx.emit('waiting', process.pid);
+  const t0 = performance.now();
+  const result = outcome(() => {
+    if (!verifyChecked(store.get(id, { timeoutMs }))) throw new Error('damaged');
+  });
+  const elapsedMs = performance.now() - t0;
+  await ctx.emit('returned');
+  await ctx.waitFor('close', 30_000);
+  store.close();
+  return { outcome: result, elapsedMs };
+};
+
+// Pins `id`, then takes `lock` and says 'locked': a process to be killed holding both.
+export const pinThenHoldLock: Fixture<{ name: string; id: ObjectId; lock: LockRef }, void> = async ({ name, id, lock }, ctx) => {
+  const store = ObjectStore.open(name);
+  store.get(id);
+  store.debug.lock(lock);
+  await ctx.emit('locked', process.pid);
+  await ctx.waitFor('release', 60_000);
+  store.debug.unlock(lock);
   store.close();
 };

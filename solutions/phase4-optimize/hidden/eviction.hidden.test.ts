@@ -18,6 +18,41 @@ const BIG = 60_000;
 describe('phase 4 (hidden): eviction', () => {
   graded(
     checklist.lru,
+    'with small objects too: a create larger than free plus evictable space evicts nothing at all',
+    () => {
+      const store = ObjectStore.create(sandbox.segment('toobig'), { capacity: 1 << 18, stripes: 4 });
+      const ids: ObjectId[] = [];
+      for (let i = 0; i < 40; i += 1) ids.push(store.put(checkedObject(i, 200 + i * 50)));
+      ids.push(store.put(checkedObject(99, 100_000)));
+      const s = store.stats();
+      expect(() => store.put(checkedObject(5, s.freeBytes + s.evictableBytes + 64))).toThrowMiniRay('ERR_SHM_FULL');
+      expect(store.stats().evictions, 'nothing evicted for a create that could never fit').toBe(0);
+      for (const id of ids) expect(store.contains(id), `object ${id}`).toBe(true);
+      store.close();
+    },
+    { weight: Severity.data },
+  );
+
+  graded(
+    checklist.lru,
+    'an object that was read and released is evictable again, in the order of the releases',
+    () => {
+      const store = ObjectStore.create(sandbox.segment('again'), { capacity: 4 * (BIG + 64) + 1000, stripes: 4 });
+      const ids = [0, 1, 2, 3].map((i) => store.put(checkedObject(i, BIG)));
+      for (const i of [2, 0, 3, 1]) {
+        store.get(ids[i]!);
+        store.release(ids[i]!);
+      }
+      store.put(checkedObject(8, BIG));
+      store.put(checkedObject(9, BIG));
+      expect(store.evictedSince(0).ids, 'the two released first').toEqual([ids[2], ids[0]]);
+      store.close();
+    },
+    { weight: Severity.data },
+  );
+
+  graded(
+    checklist.lru,
     'small objects are evicted in recency order too: the least recently released slot goes, the rest stay',
     () => {
       // One slab of the 4096 class (15 slots) fits, a second does not: the 16th small object

@@ -14,6 +14,31 @@ const fx = fixtures<typeof import('../../../phase4-optimize/test/fixtures.js')>(
 );
 
 describe('phase 4 (hidden): repair', () => {
+  for (const lock of [{ stripe: 1 }, 'allocator', 'lru'] as const) {
+    graded(
+      checklist.repair,
+      `a process killed holding ${typeof lock === 'string' ? `the ${lock} lock` : 'a stripe lock'} and a pin: the repair itself gives the pin back`,
+      async () => {
+        const name = sandbox.segment('deadpin');
+        const store = ObjectStore.create(name, { capacity: 1 << 18, stripes: 2 });
+        const ids = [0, 1, 2, 3].map((i) => store.put(checkedObject(i, 500 + i * 3000)));
+        const [child] = await spawnChildren(1);
+        void child!.run(fx, 'pinThenHoldLock', { name, id: ids[1]!, lock }).catch(() => undefined);
+        await child!.waitEvent('locked');
+        await child!.kill('SIGKILL');
+        store.stats(); // takes every lock in turn: the first that the dead process held repairs
+        expect(store.stats().repairs, 'one repair').toBe(1);
+        expect(store.stats().clients, 'the dead handle is gone without reclaim()').toBe(1);
+        expect(store.stats().pinned, 'and so is its pin').toBe(0);
+        store.delete(ids[1]!);
+        for (const id of [ids[0]!, ids[2]!, ids[3]!]) expect(verifyChecked(store.get(id))).toBe(true);
+        store.close();
+      },
+      { weight: Severity.data },
+    );
+  }
+
+
   graded(
     checklist.repair,
     'two of four churning processes SIGKILLed mid-run: survivors finish, every object is intact or gone, and no byte leaks',
