@@ -14,7 +14,7 @@ namespace miniray::phase4 {
 
 namespace {
 
-[[noreturn]] void Corrupt(const std::string& what) {
+[[noreturn, maybe_unused]] void Corrupt(const std::string& what) {
   throw Error(ErrorCode::kSegmentCorrupt, "LRU list: " + what);
 }
 

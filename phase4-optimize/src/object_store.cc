@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "miniray/crash_point.h"
@@ -280,6 +281,11 @@ void ObjectStore::FreeLocked(uint64_t slab, uint64_t offset) {
 uint64_t ObjectStore::AllocateEvicting(uint32_t own, uint64_t size, uint64_t* slab) {
   // TODO(student): try to allocate; when full, decide once whether evicting could ever make room, then evict from the LRU head one object at a time. A victim in another stripe: TryLock only.
   MINIRAY_TODO("phase4 ObjectStore::AllocateEvicting");
+}
+
+bool ObjectStore::EvictionCouldFit(uint64_t size) const {
+  // TODO(student): walk the LRU list and the allocator's blocks: would evicting every evictable object leave a long enough run of free blocks (or a slot of this size class)?
+  MINIRAY_TODO("phase4 ObjectStore::EvictionCouldFit");
 }
 
 // ---- the lifecycle -----------------------------------------------------------------------------------

@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "miniray/crash_point.h"
@@ -438,9 +439,8 @@ uint64_t ObjectStore::AllocateEvicting(uint32_t own, uint64_t size, uint64_t* sl
     CheckRepair(l.holder_died());
     if (!checked) {
       // Could evicting everything evictable make room at all? If not, evict nothing.
-      const uint64_t need = SizeClassOf(size) < kSizeClasses ? ClassBytes(SizeClassOf(size)) : size;
       const uint64_t free = allocator_.capacity() - std::min(allocator_.used_bytes(), allocator_.capacity());
-      if (size > allocator_.capacity() || free + lru_.bytes() < need) {
+      if (size > allocator_.capacity() || !EvictionCouldFit(size)) {
         throw Error(ErrorCode::kShmFull,
                     "no room for " + std::to_string(size) + " bytes: " + std::to_string(free) +
                         " bytes free and " + std::to_string(lru_.bytes()) +
@@ -493,6 +493,35 @@ uint64_t ObjectStore::AllocateEvicting(uint32_t own, uint64_t size, uint64_t* sl
     // lock this thread holds: let go of everything and start again (CreateObject).
     throw EvictionBusy{};
   }
+}
+
+bool ObjectStore::EvictionCouldFit(uint64_t size) const {
+  const uint32_t cls = SizeClassOf(size);
+  std::unordered_set<uint64_t> large;                   // evictable objects' blocks
+  std::unordered_map<uint64_t, uint64_t> slab_victims;  // slab -> its evictable slots
+  for (const ObjectEntry* e = lru_.Oldest(); e != nullptr; e = lru_.Newer(e)) {
+    if (e->slab == 0) {
+      large.insert(e->offset);
+      continue;
+    }
+    slab_victims[e->slab] += 1;
+    if (cls < kSizeClasses && SizeClassOf(e->size) == cls) return true;  // its slot would do
+  }
+  // A run of blocks that are free, or would be once every evictable object is gone, long enough
+  // for the object (or, for a small one, for a new slab).
+  const uint64_t need = sizeof(BlockHeader) + AlignUp(cls < kSizeClasses ? kSlabBytes : size, kAlignment);
+  uint64_t run = 0;
+  for (const BlockInfo& b : allocator_.Blocks()) {
+    bool would_be_free = b.free || (b.kind == BlockKind::kObject && large.count(b.payload) != 0);
+    if (!b.free && b.kind == BlockKind::kSlab && b.size >= sizeof(BlockHeader) + kSlabBytes) {
+      const auto* h = reinterpret_cast<const SlabHeader*>(segment_->base() + b.payload);
+      const auto it = slab_victims.find(b.payload);
+      would_be_free = it != slab_victims.end() && it->second == h->used;
+    }
+    run = would_be_free ? run + b.size : 0;
+    if (run >= need) return true;
+  }
+  return false;
 }
 
 // ---- the lifecycle -----------------------------------------------------------------------------------

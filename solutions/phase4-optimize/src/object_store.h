@@ -186,6 +186,10 @@ class ObjectStore {
   void FreeLocked(uint64_t slab, uint64_t offset);
   // Holding stripe `own` and the allocator lock: evicts until `size` fits, or throws ERR_SHM_FULL.
   uint64_t AllocateEvicting(uint32_t own, uint64_t size, uint64_t* slab);
+  // Holding the allocator and LRU locks: whether evicting every evictable object would leave room
+  // for `size` bytes (a free run long enough, or a slot of its class), so that a create that can
+  // never fit evicts nothing.
+  bool EvictionCouldFit(uint64_t size) const;
   // Holding the stripe (and nothing after it in the order): frees what `entry` holds and erases it.
   void DropLocked(uint32_t stripe, ObjectEntry* entry);
 
