@@ -113,7 +113,8 @@ export function checkReport(report: Json, expectOk: boolean): string[] {
       spreadErrors(at, r, 'median', '');
       const t = r.target;
       if ((t.cmp !== 'le' && t.cmp !== 'ge') || !isNum(t.value)) return fail(`${at}.target is malformed`);
-      if (isNum(r.min) && isNum(r.max) && r.verdict !== verdictOf(r.min, r.max, { cmp: t.cmp, value: t.value })) {
+      if (r.noisy !== undefined && (r.noisy !== true || r.verdict !== 'unstable')) fail(`${at}: noisy but not unstable`);
+      if (r.noisy === undefined && isNum(r.min) && isNum(r.max) && r.verdict !== verdictOf(r.min, r.max, { cmp: t.cmp, value: t.value })) {
         fail(`${at}.verdict ${r.verdict} does not follow from its spread and target`);
       }
     });

@@ -34,13 +34,16 @@ export interface RoundsOptions {
 
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 
-export function summarize(values: readonly number[]): Spread {
-  const sorted = [...values].sort((a, b) => a - b);
+// Median, lowest and highest of per-round values, each rounded by `round` first (so that every
+// round lies within [min, max] as printed).
+export function summarize(values: readonly number[], round: (x: number) => number = round1): Spread {
+  const rounded = values.map(round);
+  const sorted = [...rounded].sort((a, b) => a - b);
   return {
-    median: round1(quantile(sorted, 0.5)),
-    min: round1(sorted[0] ?? Number.NaN),
-    max: round1(sorted[sorted.length - 1] ?? Number.NaN),
-    rounds: values.map(round1),
+    median: round(quantile(sorted, 0.5)),
+    min: sorted[0] ?? Number.NaN,
+    max: sorted[sorted.length - 1] ?? Number.NaN,
+    rounds: rounded,
   };
 }
 

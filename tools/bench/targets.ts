@@ -44,11 +44,10 @@ export function setQuiet(quiet: boolean): void {
 
 function ratio(phase: PhaseId, name: RatioName, bytes: number, values: number[]): Ratio {
   const digits = name === 'put_vs_memcpy_bandwidth' ? 1000 : 10;
-  const s = summarize(values);
-  const r = (x: number): number => Math.round(x * digits) / digits;
+  const s = summarize(values, (x) => Math.round(x * digits) / digits);
   const target = TARGETS[name];
   const verdict = quietRun ? verdictOf(s.min, s.max, target) : 'unstable';
-  return { phase, name, bytes, median: r(s.median), min: r(s.min), max: r(s.max), rounds: values.map(r), target, verdict, ...(quietRun ? {} : { noisy: true }) };
+  return { phase, name, bytes, ...s, target, verdict, ...(quietRun ? {} : { noisy: true as const }) };
 }
 
 export function ratiosFor(phase: PhaseId, rows: readonly Row[], sizes: readonly number[]): Ratio[] {
