@@ -106,3 +106,18 @@ describe('bench method', () => {
     expect(out.missing).toEqual(['row:phase9:x:1']);
   });
 });
+
+describe('ids as 20 bytes (lib/ids.ts)', () => {
+  it('idBytes and idHex round-trip, and reject what is not an id', async () => {
+    const { idBytes, idHex, objectId, randomObjectId } = await import('../../lib/ids.js');
+    const id = randomObjectId();
+    const bytes = idBytes(id);
+    expect(bytes).toBeInstanceOf(Uint8Array);
+    expect(bytes.length).toBe(20);
+    expect(idHex(bytes)).toBe(id);
+    expect(idBytes(bytes)).toBe(bytes);
+    expect(idHex(idBytes(objectId('AB'.repeat(20))))).toBe('ab'.repeat(20));
+    expect(() => idBytes('xyz' as never)).toThrow(/40 hex digits/);
+    expect(() => idHex(new Uint8Array(19) as never)).toThrow(/20 bytes/);
+  });
+});
