@@ -47,7 +47,7 @@ export function renderDoc(report: Report, text: string): { text: string; missing
   const withBlocks = text.replace(BLOCK, (_all, spec: string) => {
     blocks += 1;
     const phases = spec.trim() === '' ? undefined : (spec.trim().split(/\s+/) as RowPhase[]);
-    return `<!-- bench:begin${spec} -->\n${renderMarkdown(report, phases)}\n<!-- bench:end -->`;
+    return `<!-- bench:begin${spec.trimEnd()} -->\n${renderMarkdown(report, phases)}\n<!-- bench:end -->`;
   });
   const out = withBlocks.replace(FIG, (all, key: string) => {
     const value = figure(report, key);

@@ -143,7 +143,8 @@ export function fmtNsSpread(median: number, min: number, max: number): string {
   const scale = { ns: 1, us: 1e3, ms: 1e6, s: 1e9 }[unit] ?? 1;
   const digits = (m.split(' ')[0] ?? '').split('.')[1]?.length ?? 0;
   const f = (x: number): string => (x / scale).toFixed(digits);
-  return min === max ? m : `${m} (${f(min)}-${f(max)})`;
+  if (min === max) return m;
+  return min < 0 ? `${m} (${f(min)} to ${f(max)})` : `${m} (${f(min)}-${f(max)})`;
 }
 
 export function fmtBandwidth(gbps: number): string {
