@@ -123,14 +123,18 @@ async function prepare(ctx: BenchContext): Promise<MeterSet> {
 }
 
 // The second process: a worker that completes every task with its first argument, until 'stop'.
-// It waits between rounds (while other rows are measured) for as long as it takes.
+// It waits between rounds (while other rows are measured) for as long as it takes, but not longer
+// than the benchmark lives: its fetch blocks the event loop, so it cannot hear the IPC channel
+// close, and checks instead that its parent is still its parent.
 async function serve(req: ChildOpenRequest): Promise<void> {
+  const parent = process.ppid;
   const sched = Scheduler.open(req.name);
   try {
     const me = sched.registerWorker();
     for (;;) {
-      const task = sched.fetch(me, { timeoutMs: WAIT_MS });
+      const task = sched.fetch(me, { timeoutMs: 1000 });
       if (task === null) {
+        if (process.ppid !== parent) return; // the benchmark died (a crash, SIGKILL): never linger
         sched.heartbeat(me);
         continue;
       }
