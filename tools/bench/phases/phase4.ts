@@ -10,7 +10,7 @@
 //   overflow_get                    a working set twice the store: get when present, put when not
 //                                   (phase 4 evicts; phase 2 fails with ERR_SHM_FULL and deletes
 //                                   the oldest object itself, as a user of phase 2 has to)
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -18,9 +18,8 @@ import { ObjectStore as Phase2Store } from '../../../phase2-objects/index.js';
 import { ObjectStore as Phase4Store, randomObjectId, type ObjectId } from '../../../phase4-optimize/index.js';
 import { MiniRayError } from '../../../lib/errors.js';
 import { removeSegment, segmentName } from '../cleanup.js';
-import { budgetFor, toRow, type BenchContext, type ChildGetRequest, type PhaseBench } from '../context.js';
-import { measureBatched, type Stats } from '../harness.js';
-import type { Row } from '../report.js';
+import { meter, type BenchContext, type ChildOpenRequest, type Meter, type MeterSet, type PhaseBench } from '../context.js';
+import { measureBatched, quantile, type Budget, type Stats } from '../harness.js';
 
 type Design = 'phase2' | 'phase4';
 
@@ -49,8 +48,8 @@ function open(design: Design, name: string): AnyStore {
 function statsOf(samples: number[], batch: number): Stats {
   samples.sort((a, b) => a - b);
   return {
-    median_ns: samples[Math.floor(samples.length / 2)] ?? Number.NaN,
-    p90_ns: samples[Math.min(samples.length - 1, Math.ceil(samples.length * 0.9) - 1)] ?? Number.NaN,
+    median_ns: quantile(samples, 0.5),
+    p90_ns: quantile(samples, 0.9),
     min_ns: samples[0] ?? Number.NaN,
     max_ns: samples[samples.length - 1] ?? Number.NaN,
     samples: samples.length,
@@ -69,158 +68,172 @@ function life(store: AnyStore, size: number): void {
   store.delete(id);
 }
 
-async function getRows(ctx: BenchContext): Promise<Row[]> {
-  const name = segmentName();
-  const store = Phase4Store.create(name, { capacity: 4 << 20 });
-  try {
-    const rows: Row[] = [];
-    for (const bytes of [64, 1 << 20]) {
-      const id = store.put(Buffer.alloc(bytes, 7));
-      let sink = 0;
-      const get = await measureBatched(`phase4 get ${bytes}`, () => (sink += store.get(id).length), budgetFor(bytes, ctx.quick), {
-        finish: (batch) => {
-          for (let i = 0; i < batch; i += 1) store.release(id);
-        },
-      });
-      const pair = await measureBatched(
-        `phase4 get_release ${bytes}`,
-        () => {
-          sink += store.get(id).length;
-          store.release(id);
-        },
-        budgetFor(bytes, ctx.quick),
-      );
-      if (sink === 0) throw new Error('get returned empty views');
-      rows.push(toRow('phase4', 'get', bytes, get, false), toRow('phase4', 'get_release', bytes, pair, false));
-    }
-    return rows;
-  } finally {
-    store.close();
-    removeSegment(name);
-  }
+interface Opened {
+  readonly store: AnyStore;
+  readonly name: string;
 }
 
-// A free list of many pieces: objects of mixed sizes, every other one deleted.
-async function smallCreateDelete(ctx: BenchContext, design: Design): Promise<Row> {
+function opened(design: Design, capacity: number, objects: number): Opened {
   const name = segmentName();
-  const store = make(design, name, 16 << 20, 4096);
-  try {
-    const ids: ObjectId[] = [];
-    for (let i = 0; i < 1500; i += 1) ids.push(store.put(Buffer.alloc(300 + ((i * 7919) % 5000), 1)));
-    for (let i = 0; i < ids.length; i += 2) store.delete(ids[i]!);
-    const s = await measureBatched(
+  return { store: make(design, name, capacity, objects), name };
+}
+
+function getMeters(o: Opened, sizes: readonly number[]): Meter[] {
+  const store = o.store;
+  const meters: Meter[] = [];
+  for (const bytes of sizes) {
+    const id = store.put(Buffer.alloc(bytes, 7));
+    let sink = 0;
+    meters.push(
+      meter('phase4', 'get', bytes, false, (budget) =>
+        measureBatched(`phase4 get ${bytes}`, () => (sink += store.get(id).length), budget, {
+          finish: (batch) => {
+            for (let i = 0; i < batch; i += 1) store.release(id);
+          },
+        }),
+      ),
+      meter('phase4', 'get_release', bytes, false, (budget) =>
+        measureBatched(
+          `phase4 get_release ${bytes}`,
+          () => {
+            sink += store.get(id).length;
+            store.release(id);
+          },
+          budget,
+        ),
+      ),
+    );
+  }
+  return meters;
+}
+
+// A free list of many pieces: objects of mixed sizes, every other one deleted; then the life of a
+// 256-byte object, timed.
+function smallMeter(o: Opened, design: Design): Meter {
+  const ids: ObjectId[] = [];
+  for (let i = 0; i < 1500; i += 1) ids.push(o.store.put(Buffer.alloc(300 + ((i * 7919) % 5000), 1)));
+  for (let i = 0; i < ids.length; i += 2) o.store.delete(ids[i]!);
+  return meter(design, 'small_create_delete', 256, false, (budget) =>
+    measureBatched(
       `${design} small_create_delete`,
       () => {
         const id = randomObjectId();
-        store.create(id, 256);
-        store.seal(id);
-        store.release(id);
-        store.delete(id);
+        o.store.create(id, 256);
+        o.store.seal(id);
+        o.store.release(id);
+        o.store.delete(id);
       },
-      budgetFor(256, ctx.quick),
-    );
-    return toRow(design, 'small_create_delete', 256, s, false);
-  } finally {
-    store.close();
-    removeSegment(name);
-  }
+      budget,
+    ),
+  );
 }
 
-// `n` processes run `workload` for the same wall-clock window (they start it together); the row
-// is the window divided by the operations all of them completed in it.
-async function churn(ctx: BenchContext, design: Design, workload: 'distinct' | 'shared', n: number): Promise<Row> {
-  const name = segmentName();
-  const store = make(design, name, 32 << 20, 4096);
-  try {
-    const shared = [0, 1, 2, 3].map((i) => store.put(Buffer.alloc(256, i)));
-    const windowMs = ctx.quick ? 150 : 800;
-    const rounds = ctx.quick ? 1 : 3;
-    const samples: number[] = [];
-    for (let r = 0; r < rounds; r += 1) {
-      // A barrier in a directory: each child writes a file when it is ready and starts its window
-      // when all n files are there (children can take seconds to start on a loaded machine).
-      const barrier = mkdtempSync(join(tmpdir(), 'miniray-bench-'));
-      try {
-        const params = { design, workload, barrier, n, windowMs, shared: shared.join(',') };
-        const request: ChildGetRequest = { kind: 'get', phase: 'phase4', name, objects: [], quick: ctx.quick, params };
-        const replies = await Promise.all(Array.from({ length: n }, () => ctx.otherProcess(request)));
-        const ops = replies.flat().reduce((sum, row) => sum + row.batch, 0);
-        if (ops === 0) throw new Error(`${design} churn_${workload}_${n}p: no operation completed`);
-        samples.push((windowMs * 1e6) / ops);
-      } finally {
-        rmSync(barrier, { recursive: true, force: true });
-      }
+// `n` processes run `workload` for the same window (they start it together, through a directory
+// barrier); a sample is the window divided by the operations all of them completed in it.
+function churnMeter(ctx: BenchContext, o: Opened, design: Design, workload: 'distinct' | 'shared', n: number, shared: readonly ObjectId[]): Meter {
+  const windowMs = ctx.quick ? 150 : 500;
+  return meter(design, `churn_${workload}_${n}p`, 256, false, async () => {
+    const barrier = mkdtempSync(join(tmpdir(), 'miniray-bench-'));
+    try {
+      const params = { design, workload, barrier, n, windowMs, shared: shared.join(',') };
+      const request: ChildOpenRequest = { kind: 'open', phase: 'phase4', name: o.name, objects: [], quick: ctx.quick, params };
+      await Promise.all(Array.from({ length: n }, () => ctx.serve(request)));
+      let ops = 0;
+      for (const f of readdirSync(barrier)) if (f.startsWith('ops-')) ops += Number(readFileSync(join(barrier, f), 'utf8'));
+      if (ops === 0) throw new Error(`${design} churn_${workload}_${n}p: no operation completed`);
+      return statsOf([(windowMs * 1e6) / ops], ops);
+    } finally {
+      rmSync(barrier, { recursive: true, force: true });
     }
-    return toRow(design, `churn_${workload}_${n}p`, 256, statsOf(samples, 1), false);
-  } finally {
-    store.close();
-    removeSegment(name);
-  }
+  });
 }
 
-// A get-heavy workload whose working set is twice the store.
-async function overflow(ctx: BenchContext, design: Design): Promise<Row> {
-  const name = segmentName();
+// A get-heavy workload whose working set is twice the store: get when present, put when not.
+function overflowMeter(ctx: BenchContext, o: Opened, design: Design, capacity: number): Meter {
   const size = 16 * 1024;
-  const capacity = 4 << 20;
-  const store = make(design, name, capacity, 1024);
   const keys = Array.from({ length: Math.floor((2 * capacity) / size) }, () => randomObjectId());
   const payload = Buffer.alloc(size, 3);
   const resident: ObjectId[] = []; // phase 2 only: what it must delete itself
-  let hits = 0;
-  let misses = 0;
   let state = 12345;
-  try {
-    const step = (): void => {
-      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-      // Skewed: half the requests go to an eighth of the keys.
-      const k = state % 2 === 0 ? (state >>> 1) % (keys.length >> 3) : (state >>> 1) % keys.length;
-      const id = keys[k]!;
-      if (store.contains(id)) {
-        store.get(id);
-        store.release(id);
-        hits += 1;
-        return;
-      }
-      misses += 1;
-      for (;;) {
-        try {
-          store.put(payload, id);
-          if (design === 'phase2') resident.push(id);
-          return;
-        } catch (e) {
-          if (!(e instanceof MiniRayError && e.code === 'ERR_SHM_FULL') || design === 'phase4') throw e;
-          store.delete(resident.shift()!); // FIFO by hand: all phase 2 can do
-        }
-      }
-    };
-    const s = await measureBatched(`${design} overflow_get`, step, budgetFor(size, ctx.quick));
-    ctx.log(`${design} overflow_get: hit rate ${((100 * hits) / Math.max(1, hits + misses)).toFixed(1)}%`);
-    return toRow(design, 'overflow_get', size, s, false);
-  } finally {
-    store.close();
-    removeSegment(name);
-  }
-}
-
-async function run(ctx: BenchContext): Promise<Row[]> {
-  const rows: Row[] = [...(await getRows(ctx))];
-  ctx.log('phase4 get done');
-  for (const design of ['phase4', 'phase2'] as const) rows.push(await smallCreateDelete(ctx, design));
-  ctx.log('phase4 small_create_delete done');
-  for (const workload of ['distinct', 'shared'] as const) {
-    for (const n of [1, 2, 4]) {
-      for (const design of ['phase4', 'phase2'] as const) rows.push(await churn(ctx, design, workload, n));
-      ctx.log(`phase4 churn_${workload}_${n}p done`);
+  const step = (): boolean => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    // Skewed: half the requests go to an eighth of the keys.
+    const k = state % 2 === 0 ? (state >>> 1) % (keys.length >> 3) : (state >>> 1) % keys.length;
+    const id = keys[k]!;
+    if (o.store.contains(id)) {
+      o.store.get(id);
+      o.store.release(id);
+      return true;
     }
-  }
-  for (const design of ['phase4', 'phase2'] as const) rows.push(await overflow(ctx, design));
-  return rows;
+    for (;;) {
+      try {
+        o.store.put(payload, id);
+        if (design === 'phase2') resident.push(id);
+        return false;
+      } catch (e) {
+        if (!(e instanceof MiniRayError && e.code === 'ERR_SHM_FULL') || design === 'phase4') throw e;
+        o.store.delete(resident.shift()!); // FIFO by hand: all phase 2 can do
+      }
+    }
+  };
+  return meter(design, 'overflow_get', size, false, async (budget: Budget) => {
+    let hits = 0;
+    let all = 0;
+    const s = await measureBatched(
+      `${design} overflow_get`,
+      () => {
+        all += 1;
+        if (step()) hits += 1;
+      },
+      budget,
+    );
+    ctx.log(`${design} overflow_get: hit rate ${((100 * hits) / Math.max(1, all)).toFixed(1)}%`);
+    return s;
+  });
 }
 
-// The second process: runs the workload from startAt for windowMs and reports how many operations
-// it completed (as the row's batch).
-async function childGet(req: ChildGetRequest): Promise<Row[]> {
+async function prepare(ctx: BenchContext): Promise<MeterSet> {
+  const stores: Opened[] = [];
+  const close = async (): Promise<void> => {
+    for (const o of stores) {
+      o.store.close();
+      removeSegment(o.name);
+    }
+  };
+  try {
+    const meters: Meter[] = [];
+    const gets = opened('phase4', 4 << 20, 64);
+    stores.push(gets);
+    meters.push(...getMeters(gets, [64, 1 << 20]));
+    for (const design of ['phase4', 'phase2'] as const) {
+      const o = opened(design, 16 << 20, 4096);
+      stores.push(o);
+      meters.push(smallMeter(o, design));
+    }
+    for (const design of ['phase4', 'phase2'] as const) {
+      const o = opened(design, 32 << 20, 4096);
+      stores.push(o);
+      const shared = [0, 1, 2, 3].map((i) => o.store.put(Buffer.alloc(256, i)));
+      for (const workload of ['distinct', 'shared'] as const) {
+        for (const n of [1, 2, 4]) meters.push(churnMeter(ctx, o, design, workload, n, shared));
+      }
+    }
+    for (const design of ['phase4', 'phase2'] as const) {
+      const capacity = 4 << 20;
+      const o = opened(design, capacity, 1024);
+      stores.push(o);
+      meters.push(overflowMeter(ctx, o, design, capacity));
+    }
+    return { meters, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+// The second process: runs the workload for the window once all n have started, and writes how
+// many operations it completed into the barrier directory.
+async function serve(req: ChildOpenRequest): Promise<void> {
   const p = req.params ?? {};
   const design = p.design === 'phase2' ? 'phase2' : 'phase4';
   const store = open(design, req.name);
@@ -229,7 +242,7 @@ async function childGet(req: ChildGetRequest): Promise<Row[]> {
     const barrier = String(p.barrier);
     writeFileSync(join(barrier, `ready-${process.pid}`), '');
     const deadline = Date.now() + 120_000;
-    while (readdirSync(barrier).length < Number(p.n)) {
+    while (readdirSync(barrier).filter((f) => f.startsWith('ready-')).length < Number(p.n)) {
       if (Date.now() > deadline) throw new Error('the other benchmark processes did not start within 120 s');
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
@@ -248,11 +261,10 @@ async function childGet(req: ChildGetRequest): Promise<Row[]> {
         ops += 1;
       }
     }
-    const s = statsOf([Number(p.windowMs) * 1e6 / Math.max(ops, 1)], ops);
-    return [toRow(design, 'child', 256, s, false)];
+    writeFileSync(join(barrier, `ops-${process.pid}`), String(ops));
   } finally {
     store.close();
   }
 }
 
-export const phase4Bench: PhaseBench = { phase: 'phase4', run, childGet };
+export const phase4Bench: PhaseBench = { phase: 'phase4', prepare, serve };
