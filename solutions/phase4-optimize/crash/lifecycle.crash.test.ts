@@ -7,10 +7,9 @@
 //   MINIRAY_IMPL=solution MINIRAY_CRASH_SUITES=1 npx vitest run solutions/phase4-optimize/crash
 import { fileURLToPath } from 'node:url';
 
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 
 import { useSandbox } from '../../../testkit/sandbox.js';
-import { buildTarget } from '../../../tools/build.js';
 import { ObjectStore, randomObjectId, type ObjectId } from '../../../phase4-optimize/index.js';
 import { checkedObject, verifyChecked } from '../../../phase4-optimize/test/fixtures.js';
 import { crashAt, crashPointsOf, killRunning } from '../../phase3-scheduler/crash/runner.js';
@@ -70,11 +69,7 @@ function checkAfter(p: Prepared, what: string): void {
 }
 
 describe('phase 4 crash points: a process killed between any two writes of shared state', () => {
-  afterAll(killRunning);
-  beforeAll(() => {
-    const status = buildTarget('phase4_crash');
-    if (!status.ok) throw new Error(`phase4_crash does not build:\n${status.diagnostics.join('\n')}`);
-  }, 300_000);
+  afterAll(killRunning); // phase4_crash itself is built by vitest's global setup
 
   for (const op of ['put-small', 'put-large', 'delete', 'get-release', 'close-holding']) {
     test(`${op}: killed at each of its crash points, the store repairs itself and keeps every sealed object`, async () => {
