@@ -19,10 +19,6 @@
 #include "miniray/napi_util.h"
 #include "object_store.h"
 
-#if defined(MINIRAY_CRASH_POINTS)
-// Defined by the fault-injection build (the phase4_crash target) only.
-void RegisterCrashTrials(Napi::Env env, Napi::Object exports);
-#endif
 
 namespace {
 
@@ -489,9 +485,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("stripeOf", Napi::Function::New(env, StripeOfId));
   exports.Set("sizeClassOf", Napi::Function::New(env, SizeClassOfSize));
   exports.Set("homeSlotOf", Napi::Function::New(env, HomeSlotOfId));
-#if defined(MINIRAY_CRASH_POINTS)
-  RegisterCrashTrials(env, exports);  // the fault-injection build's trial runner
-#endif
   return exports;
 }
 
