@@ -38,7 +38,7 @@ switch (op) {
     break;
   case 'close-holding': {
     // An unsealed object and a pin, given back by close().
-    store.create('c'.repeat(40), 5000);
+    store.create('c'.repeat(40), 300); // a slot of a slab that has room: no eviction
     store.locate(id, 0);
     break;
   }
