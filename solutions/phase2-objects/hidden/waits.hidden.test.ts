@@ -60,6 +60,32 @@ describe('phase 2 (hidden): waits from another process', () => {
 
   graded(
     checklist.stress,
+    'close() while another process holds the lock changes nothing unlocked: it gives up after lockTimeoutMs and its pin stays',
+    async () => {
+      const name = sandbox.segment('close-unlocked');
+      const store = ObjectStore.create(name, { capacity: 1 << 16 });
+      const id = store.put(Buffer.from('pinned by the closing handle'));
+      const pinsBefore = store.stats().pinned;
+      const closing = ObjectStore.open(name, { lockTimeoutMs: 200 });
+      closing.get(id);
+      const holder = await spawnChild({ label: 'holder' });
+      const holding = holder.run(pub, 'holdLock', { name });
+      await holder.waitEvent('locked');
+      const t0 = performance.now();
+      closing.close();
+      expect(performance.now() - t0, 'close() waited for the lock, then gave up').toBeGreaterThanOrEqual(199);
+      holder.signal('release');
+      await holding;
+      // Giving the pin back needs the lock; a close() that could not take it leaves the pin for
+      // reclaim() to find once this process is gone.
+      expect(store.stats().pinned, 'the pin is still counted: close() did not touch the table without the lock').toBe(pinsBefore + 1);
+      store.close();
+    },
+    { weight: Severity.data },
+  );
+
+  graded(
+    checklist.stress,
     'contains(), stats(), get() and getMany() in another process wait for the lock: ERR_LOCK_TIMEOUT while it is held',
     async () => {
       const name = sandbox.segment('readers');
