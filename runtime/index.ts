@@ -52,6 +52,7 @@ export { MiniRayError } from '../lib/errors.js';
 const WORKER_MAIN = fileURLToPath(new URL('./worker.ts', import.meta.url));
 const POLL_MS = 20; // the longest the driver sleeps before it looks at the scheduler again
 const REAP_EVERY_MS = 1000;
+const MAX_FAILED_STARTS = 5;
 
 export interface InitOptions {
   readonly workers?: number; // worker processes (default: one per core)
@@ -201,6 +202,7 @@ export class Runtime {
   private collecting = false;
   private wake: () => void = () => undefined;
   private closed = false;
+  private started = false; // every first worker is up: from now on a dead one is replaced
   private broken: Error | null = null;
   private lastReap = 0;
   private readonly exitHook = (): void => this.killNow();
@@ -249,6 +251,7 @@ export class Runtime {
     const rt = new Runtime(store, sched, o);
     try {
       await bounded(Promise.all(Array.from({ length: o.workers }, (_, lane) => rt.spawn(lane))), o.startTimeoutMs, 'the workers did not start');
+      rt.started = true;
     } catch (e) {
       await rt.shutdown();
       throw e;
@@ -260,9 +263,9 @@ export class Runtime {
     return this.options.workers;
   }
 
-  // Pids of the worker processes running now.
+  // Pids of the worker processes that are up and fetching tasks now.
   workerPids(): number[] {
-    return [...this.procs.keys()];
+    return [...this.procs].filter(([, w]) => w.ready).map(([pid]) => pid);
   }
 
   // Names a function every worker can import. `moduleUrl`: the module's file URL (or path).
@@ -613,7 +616,7 @@ export class Runtime {
     for (const s of this.states.values()) this.settle(s, 'error', e);
   }
 
-  private spawn(lane: number): Promise<void> {
+  private spawn(lane: number, failedStarts = 0): Promise<void> {
     const proc = fork(WORKER_MAIN, [], {
       cwd: REPO_ROOT,
       execArgv: ['--import', 'tsx'],
@@ -665,7 +668,7 @@ export class Runtime {
           this.running.delete(pid);
         }
         if (!w.ready) reject(new MiniRayError('ERR_SYSTEM', `worker ${pid} exited while starting (code ${code}, signal ${signal})`));
-        if (this.closed || this.broken !== null) return;
+        if (this.closed || this.broken !== null || !this.started) return;
         this.workerDeaths.count += 1;
         this.events.emit('worker-died', { pid, lane, code, signal });
         try {
@@ -674,9 +677,22 @@ export class Runtime {
           this.fail(e instanceof Error ? e : new Error(String(e)));
           return;
         }
-        if (w.ready) this.spawn(lane).catch((e: unknown) => this.fail(e instanceof Error ? e : new Error(String(e))));
+        this.respawn(lane, w.ready ? 0 : failedStarts + 1);
         this.collect();
       });
+    });
+  }
+
+  // A replacement for the worker of `lane`. One that dies while starting is replaced again, up to
+  // MAX_FAILED_STARTS times in a row; a phase that is not finished stops the runtime.
+  private respawn(lane: number, failedStarts: number): void {
+    if (failedStarts >= MAX_FAILED_STARTS) {
+      this.fail(new MiniRayError('ERR_SYSTEM', `worker ${lane} died while starting ${failedStarts} times in a row`));
+      return;
+    }
+    this.spawn(lane, failedStarts).catch((e: unknown) => {
+      if (e instanceof MiniRayError && (e.code === 'ERR_NOT_IMPLEMENTED' || e.code === 'ERR_BUILD_FAILED')) this.fail(e);
+      // otherwise it died while starting: its exit handler has replaced it
     });
   }
 
