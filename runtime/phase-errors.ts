@@ -1,12 +1,14 @@
 // A phase the runtime stands on that is unfinished or broken fails with a message naming it.
 import { MiniRayError } from '../lib/errors.js';
+import { hasSolutions } from '../lib/phases.js';
 
 export type RuntimePhase = 'phase 2' | 'phase 3';
 
 export function namePhase(phase: RuntimePhase, e: unknown): unknown {
   if (!(e instanceof MiniRayError)) return e;
   if (e.code === 'ERR_NOT_IMPLEMENTED') {
-    return new MiniRayError(e.code, `${phase} is not finished: ${e.message} (mini-Ray runs on your phase 2 and phase 3; npm run demo -- --solution runs it on the references)`);
+    const hint = hasSolutions() ? '; npm run demo -- --solution runs it on the references' : '';
+    return new MiniRayError(e.code, `${phase} is not finished: ${e.message} (mini-Ray runs on your phase 2 and phase 3${hint})`);
   }
   if (e.code === 'ERR_BUILD_FAILED') return new MiniRayError(e.code, `${phase} cannot be loaded: ${e.message}`);
   return e;

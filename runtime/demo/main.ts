@@ -22,7 +22,7 @@ import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
-import { REPO_ROOT, currentImpl } from '../../lib/phases.js';
+import { REPO_ROOT, currentImpl, hasSolutions } from '../../lib/phases.js';
 import { init, type ObjectRef, type Runtime } from '../index.js';
 import { IpcPool } from './ipc-pool.js';
 import { writePng, writeTimeline } from './output.js';
@@ -217,6 +217,7 @@ const fmt = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` 
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.solution && !hasSolutions()) throw new Error('--solution runs the references in solutions/, which this copy of the course does not have');
   if (args.solution) process.env.MINIRAY_IMPL = 'solution';
   const impl = currentImpl();
   if (process.env.MINIRAY_SKIP_BUILD !== '1') {
