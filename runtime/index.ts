@@ -196,8 +196,8 @@ export class Runtime {
   private readonly running = new Map<number, TimelineEntry>(); // by worker pid
   private readonly entries: TimelineEntry[] = [];
   private readonly undeleted = new Set<RefState>();
-  private readonly refRegistry = new FinalizationRegistry<RefState>((s) => this.release(s));
-  private readonly viewRegistry = new FinalizationRegistry<RefState>((s) => this.unpin(s));
+  private readonly refRegistry = new FinalizationRegistry<RefState>((s) => this.quietly(() => this.release(s)));
+  private readonly viewRegistry = new FinalizationRegistry<RefState>((s) => this.quietly(() => this.unpin(s)));
   // (a RefState is also the unregister token of its views)
   private collecting = false;
   private wake: () => void = () => undefined;
@@ -205,7 +205,7 @@ export class Runtime {
   private started = false; // every first worker is up: from now on a dead one is replaced
   private broken: Error | null = null;
   private lastReap = 0;
-  private readonly exitHook = (): void => this.killNow();
+  private readonly exitHook = (): void => this.onExit();
   readonly workerDeaths = { count: 0 };
 
   private constructor(
@@ -402,10 +402,21 @@ export class Runtime {
         // gone
       }
     }
-    if (process.exitCode !== undefined || this.closed) {
-      // on process exit: leave no segment behind either
-      rmSync(`/dev/shm${this.options.segments.store}`, { force: true });
-      rmSync(`/dev/shm${this.options.segments.scheduler}`, { force: true });
+  }
+
+  // The driver exits without shutdown(): leave no worker and no segment behind.
+  private onExit(): void {
+    this.killNow();
+    rmSync(`/dev/shm${this.options.segments.store}`, { force: true });
+    rmSync(`/dev/shm${this.options.segments.scheduler}`, { force: true });
+  }
+
+  // A finalizer must not throw (it would end the process): a failure there breaks the runtime.
+  private quietly(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.fail(e instanceof Error ? e : new Error(String(e)));
     }
   }
 
@@ -697,7 +708,7 @@ export class Runtime {
   }
 
   private timelineStart(pid: number, lane: number, task: number, attempt: number, at: number): TimelineEntry {
-    const fn = [...this.inflight].find(([id]) => id === task)?.[1].fn ?? '?';
+    const fn = this.inflight.get(task as TaskId)?.fn ?? '?';
     const entry: TimelineEntry = { lane, pid, task, fn, attempt, start: at, end: null, outcome: 'running' };
     this.entries.push(entry);
     this.running.set(pid, entry);

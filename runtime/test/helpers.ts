@@ -15,7 +15,7 @@ export function testSegments(tag: string): NonNullable<InitOptions['segments']> 
 export const shmExists = (name: string): boolean => existsSync(`/dev/shm${name}`);
 
 // The next start of a task running `fn` (any attempt), within `ms`.
-export function nextStart(rt: Runtime, fn: string, ms = 30_000): Promise<TimelineEntry> {
+export function nextStart(rt: Runtime, fn: string, ms = 90_000): Promise<TimelineEntry> {
   return withTimeout(
     new Promise<TimelineEntry>((resolve) => {
       const on = (e: TimelineEntry): void => {
@@ -30,7 +30,7 @@ export function nextStart(rt: Runtime, fn: string, ms = 30_000): Promise<Timelin
   );
 }
 
-export function nextWorkerStarted(rt: Runtime, ms = 30_000): Promise<{ pid: number; lane: number }> {
+export function nextWorkerStarted(rt: Runtime, ms = 90_000): Promise<{ pid: number; lane: number }> {
   return withTimeout(
     new Promise((resolve) => rt.events.once('worker-started', resolve)),
     ms,

@@ -14,6 +14,9 @@ import { checksum, pattern } from './tasks.js';
 
 useSandbox();
 
+// Worker processes take seconds to start on a loaded machine: every test allows for it.
+const SLOW = { timeout: 120_000 };
+
 async function withRuntime(tag: string, options: { maxAttempts?: number }, body: (rt: Runtime) => Promise<void>): Promise<void> {
   const rt = await init({ workers: 2, memory: 16 << 20, maxObjects: 256, segments: testSegments(tag), ...options });
   try {
@@ -31,7 +34,7 @@ async function waitUntilGone(pid: number, ms = 10_000): Promise<void> {
   }
 }
 
-describe('worker death', () => {
+describe('worker death', SLOW, () => {
   it('a worker SIGKILLed mid-task is replaced, the task re-runs on another lease, and the result is exact', async () => {
     await withRuntime('kill', {}, async (rt) => {
       const fn = rt.remote<typeof Tasks.hangOnFirstAttempt>(TASKS, 'hangOnFirstAttempt');
@@ -41,7 +44,7 @@ describe('worker death', () => {
       expect(first.attempt).toBe(1);
       const replaced = nextWorkerStarted(rt);
       process.kill(first.pid, 'SIGKILL');
-      const result = await rt.get(ref, { timeoutMs: 60_000 });
+      const result = await rt.get(ref, { timeoutMs: 90_000 });
       expect(result).toEqual({ attempt: 2, sum: checksum(pattern(1 << 20, 99)) });
       const fresh = await replaced;
       expect(fresh.lane).toBe(first.lane);
@@ -55,7 +58,7 @@ describe('worker death', () => {
         [2, 'ok'],
       ]);
       // Both workers run tasks again, the new one included.
-      const who = await rt.get(Array.from({ length: 8 }, () => rt.remote<typeof Tasks.whoAmI>(TASKS, 'whoAmI').remote()), { timeoutMs: 30_000 });
+      const who = await rt.get(Array.from({ length: 8 }, () => rt.remote<typeof Tasks.whoAmI>(TASKS, 'whoAmI').remote()), { timeoutMs: 90_000 });
       for (const w of who) expect(rt.workerPids()).toContain(w.pid);
     });
   });
@@ -70,7 +73,7 @@ describe('worker death', () => {
         process.kill(e.pid, 'SIGKILL');
       });
       const ref = fn.remote();
-      const err = await rt.get(ref, { timeoutMs: 60_000 }).then(
+      const err = await rt.get(ref, { timeoutMs: 90_000 }).then(
         () => null,
         (e: unknown) => e,
       );
@@ -79,12 +82,12 @@ describe('worker death', () => {
       expect((err as RemoteTaskError).message).toContain('after 2 attempts');
       expect(killed).toHaveLength(2);
       // The runtime goes on with fresh workers.
-      expect(await rt.get(rt.remote<typeof Tasks.square>(TASKS, 'square').remote(12), { timeoutMs: 30_000 })).toBe(144);
+      expect(await rt.get(rt.remote<typeof Tasks.square>(TASKS, 'square').remote(12), { timeoutMs: 90_000 })).toBe(144);
     });
   });
 });
 
-describe('start and shutdown', () => {
+describe('start and shutdown', SLOW, () => {
   it('shutdown() ends every worker process and unlinks both segments; the runtime then refuses calls', async () => {
     const segments = testSegments('down');
     const rt = await init({ workers: 2, memory: 4 << 20, segments });
