@@ -653,7 +653,7 @@ export class Runtime {
             break;
           }
           case 'start': {
-            const entry = this.timelineStart(pid, lane, m.task, m.attempt, m.at);
+            const entry = this.timelineStart(pid, lane, m.task, m.fn, m.attempt, m.at);
             this.events.emit('task-start', entry);
             break;
           }
@@ -707,8 +707,7 @@ export class Runtime {
     });
   }
 
-  private timelineStart(pid: number, lane: number, task: number, attempt: number, at: number): TimelineEntry {
-    const fn = this.inflight.get(task as TaskId)?.fn ?? '?';
+  private timelineStart(pid: number, lane: number, task: number, fn: string, attempt: number, at: number): TimelineEntry {
     const entry: TimelineEntry = { lane, pid, task, fn, attempt, start: at, end: null, outcome: 'running' };
     this.entries.push(entry);
     this.running.set(pid, entry);

@@ -15,7 +15,7 @@ export type EncodedArg = { readonly ref: ObjectId } | { readonly value: unknown 
 export type WorkerMessage =
   | { readonly type: 'ready'; readonly worker: number }
   | { readonly type: 'fatal'; readonly message: string; readonly code?: string }
-  | { readonly type: 'start'; readonly task: number; readonly attempt: number; readonly at: number }
+  | { readonly type: 'start'; readonly task: number; readonly fn: string; readonly attempt: number; readonly at: number }
   | { readonly type: 'end'; readonly task: number; readonly ok: boolean; readonly at: number };
 
 export type DriverMessage = { readonly type: 'stop' };

@@ -80,7 +80,7 @@ class Worker {
   }
 
   private async run(task: Task): Promise<void> {
-    send({ type: 'start', task: task.id, attempt: task.attempt, at: now() });
+    send({ type: 'start', task: task.id, fn: task.fn, attempt: task.attempt, at: now() });
     const callId = task.args[0];
     if (callId === undefined) throw new Error(`task ${task.id} has no call object`);
     const callView = inPhase('phase 2', () => this.store.get(callId));

@@ -276,7 +276,8 @@ async function main(): Promise<number> {
     const pngPath = join(args.out, 'mandelbrot.png');
     const timelinePath = join(args.out, 'timeline.html');
     writePng(pngPath, job.width, job.height, ray.value);
-    writeTimeline(timelinePath, `mini-Ray task timeline (${args.workers} workers)`, rt.timeline(), runStart, runEnd);
+    const first = Math.min(runStart, ...rt.timeline().map((e) => e.start)); // the warm-up included
+    writeTimeline(timelinePath, `mini-Ray task timeline (${args.workers} workers)`, 'From the warm-up to the end of the run: the long gaps are the one-process and Node-IPC runs of each job.', rt.timeline(), first, runEnd);
 
     const rows = [
       { job: `image ${job.width}x${job.height}, ${job.tiles.length} tiles`, one: one.ms, ray: ray.ms, ipc: ipc.ms, sums: imageSums },

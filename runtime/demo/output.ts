@@ -36,7 +36,7 @@ const escape = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;
 const COLOURS = ['#4e79a7', '#59a14f', '#edc948', '#b07aa1', '#76b7b2', '#ff9da7'];
 
 // One lane per worker slot, one bar per task attempt; a killed attempt is red, a retry outlined.
-export function writeTimeline(path: string, title: string, entries: readonly TimelineEntry[], startedAt: number, endedAt: number): void {
+export function writeTimeline(path: string, title: string, note: string, entries: readonly TimelineEntry[], startedAt: number, endedAt: number): void {
   const lanes = [...new Set(entries.map((e) => e.lane))].sort((a, b) => a - b);
   const fns = [...new Set(entries.map((e) => e.fn))];
   const total = Math.max(1, endedAt - startedAt);
@@ -69,7 +69,7 @@ body{font:14px system-ui,sans-serif;margin:24px;color:#222}
 .legend span{margin-right:16px}.legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px}
 </style></head><body>
 <h1>${escape(title)}</h1>
-<p>${entries.length} task attempts over ${(total / 1000).toFixed(2)} s on ${lanes.length} workers${killed > 0 ? `; ${killed} killed (red, striped) and retried (outlined)` : ''}. Hover a bar for its task.</p>
+<p>${entries.length} task attempts over ${(total / 1000).toFixed(2)} s on ${lanes.length} workers${killed > 0 ? `; ${killed} killed (red, striped) and retried (outlined)` : ''}. Hover a bar for its task. ${escape(note)}</p>
 <p class="legend">${legend}<span><i style="background:#e15759"></i>killed</span></p>
 ${lanes.map((l) => `<div class="lane"><div class="name">worker ${l}</div><div class="track">${bars(l)}</div></div>`).join('\n')}
 </body></html>
