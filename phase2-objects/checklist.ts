@@ -33,7 +33,7 @@ export const checklist = defineChecklist('phase2', {
     title: "Plasma's lifecycle: create, seal, abort, contains, and get that waits across processes",
     points: 20,
     todo:
-      'ObjectStore::RegisterClient first (every handle records itself), then CreateObject, Put, Seal, Abort, Contains, Get, GetMany and Close in phase2-objects/src/object_store.cc',
+      'ObjectStore::RegisterClient first (every handle records itself), then CreateObject, Put, Seal, Abort, Contains, Get, GetMany, Stats and Close in phase2-objects/src/object_store.cc',
     question:
       'A get() in another process is waiting for an object that is not sealed yet: what does it sleep on, what ' +
       'wakes it, and what if the seal happens between its last look and its sleep?',
@@ -46,7 +46,7 @@ export const checklist = defineChecklist('phase2', {
     id: '2.4',
     title: 'Reference counts and deletion: get and create pin, release unpins, delete refused while pinned, deleted slots and space reused',
     points: 20,
-    todo: 'ObjectStore::PinLocked, Get, Release, Delete, Stats and Close in phase2-objects/src/object_store.cc',
+    todo: 'ObjectStore::PinLocked, Get, Release, Delete and Close in phase2-objects/src/object_store.cc',
     question:
       'A process deletes an object while another still reads it through a view: what stops the space from ' +
       'being handed out again, and how does a handle know which pins are its own?',
