@@ -10,6 +10,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
+import { hintLevel, wrap, type HintState } from './grading/hints.js';
+
 import type { ChecklistItem } from '../testkit/checklist.js';
 import { BUILD_DIR, PHASES, REPO_ROOT, type PhaseInfo } from '../lib/phases.js';
 import { gradablePhases, gradeTree } from './grading/grade-tree.js';
@@ -24,31 +26,7 @@ function bar(done: number, total: number, width = 30): string {
   return `[${color.green('#'.repeat(filled))}${filled < width ? '>' : ''}${'-'.repeat(Math.max(0, width - filled - 1))}]`;
 }
 
-// Long text broken into lines of at most `width` characters, the later ones indented.
-function wrap(text: string, width: number, indent: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(/\s+/).filter((w) => w !== '')) {
-    if (line !== '' && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = ' '.repeat(indent) + word;
-    } else {
-      line = line === '' ? word : `${line} ${word}`;
-    }
-  }
-  if (line !== '') lines.push(line);
-  return lines;
-}
-
 const HINTS_FILE = join(BUILD_DIR, 'start-hints.json');
-const POINTER_AFTER_MS = 20 * 60_000;
-
-interface HintState {
-  readonly item: string; // 'phase1 1.2'
-  readonly passed: number; // the item's passing tests when the hint was first shown at this level
-  readonly since: number; // when this item was first shown (ms)
-  readonly runs: number; // runs of npm start on this item without a new test passing
-}
 
 function readHintState(): HintState | undefined {
   try {
@@ -56,24 +34,6 @@ function readHintState(): HintState | undefined {
   } catch {
     return undefined;
   }
-}
-
-// Which hints to show for `item` now, and the state to remember for the next run.
-function hintLevel(
-  previous: HintState | undefined,
-  key: string,
-  passed: number,
-  now: number,
-  more: boolean,
-): { level: 1 | 2; state: HintState } {
-  const state: HintState =
-    previous === undefined || previous.item !== key
-      ? { item: key, passed, since: now, runs: 0 }
-      : passed > previous.passed
-        ? { item: key, passed, since: previous.since, runs: 0 }
-        : { ...previous, runs: previous.runs + 1 };
-  const level = more || state.runs >= 1 || now - state.since >= POINTER_AFTER_MS ? 2 : 1;
-  return { level, state };
 }
 
 function hintLines(item: ChecklistItem, level: 1 | 2): string[] {
