@@ -155,5 +155,10 @@
       'dependencies': ['native_common'],
       'sources': ['tools/bench/native/bench_native.cc'],
     },
+    {
+      'target_name': 'bench_lock',
+      'dependencies': ['native_given'],
+      'sources': ['tools/bench/native/bench_lock.cc'],
+    },
   ],
 }

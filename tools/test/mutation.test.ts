@@ -74,7 +74,7 @@ describe("the references' mutants", () => {
           const reference = readFileSync(join(REPO_ROOT, 'solutions', rel), 'utf8');
           const all = mutantsOf(rel, reference);
           // A source file has plenty to mutate; a header may be declarations only.
-          if (rel.endsWith('.cc')) expect(all.length, `${rel} yields mutants`).toBeGreaterThan(50);
+          if (rel.endsWith('.cc')) expect(all.length, `${rel} yields mutants`).toBeGreaterThan(20);
           for (const m of all) {
             mkdirSync(dirname(join(work, rel)), { recursive: true });
             writeFileSync(join(work, rel), reference);
