@@ -1,14 +1,13 @@
 // The crash-point scenarios of phase 3 (see the test files beside this one): the reference built
-// with crash points (binding.gyp's phase3_crash) is killed at every crash point of every operation
-// that writes shared state, and each time the next process must find a consistent scheduler (the
-// segment checker says so), nothing that had been submitted lost or doubled, and a scheduler that
-// works.
+// with crash points (binding.gyp's phase3_crash, built by vitest's global setup) is killed at every
+// crash point of every operation that writes shared state, and each time the next process must
+// find a consistent scheduler (the segment checker says so), nothing that had been submitted lost
+// or doubled, and a scheduler that works.
 import { fileURLToPath } from 'node:url';
 
 import { afterAll, describe, expect, test } from 'vitest';
 
 import { useSandbox } from '../../../testkit/sandbox.js';
-import { buildTarget } from '../../../tools/build.js';
 import { Scheduler, type TaskId, type TaskState } from '../../../phase3-scheduler/index.js';
 import { resultOf } from '../../../phase3-scheduler/test/fixtures.js';
 import { SegmentBytes, TASK, slotOf } from '../hidden/segment-bytes.js';
@@ -129,18 +128,6 @@ const stateOf = (sched: Scheduler, id: TaskId): TaskState | 'absent' => {
   }
 };
 
-// The crash-point build, made once per test process. It is built inside the first test rather than
-// in beforeAll: waiting for the build lock (another build of this tree) or compiling on a busy
-// machine can take minutes, and the watchdog allows a file's loading (imports, beforeAll) one.
-const BUILD_ALLOWANCE_MS = 300_000;
-let built = false;
-function ensureCrashBuild(): void {
-  if (built) return;
-  const status = buildTarget('phase3_crash');
-  if (!status.ok) throw new Error(`phase3_crash does not build:\n${status.diagnostics.join('\n')}`);
-  built = true;
-}
-
 // Defines one test per scenario named in `ops`.
 export function crashPointTests(ops: readonly string[]): void {
   const sandbox = useSandbox();
@@ -148,7 +135,6 @@ export function crashPointTests(ops: readonly string[]): void {
   describe('phase 3 crash points: a process killed between any two writes of shared state', () => {
     for (const scenario of SCENARIOS.filter((s) => ops.includes(s.op))) {
       test(`${scenario.op}: killed at each of its crash points, the scheduler is repaired and keeps every task`, async () => {
-        ensureCrashBuild();
         // Which points does the operation pass?
         const probe = await prepared(sandbox, scenario, `${scenario.op}-probe`);
         const points = await crashPointsOf(CHILD, [scenario.op, probe.name, probe.setup.arg ?? '']);
@@ -186,7 +172,7 @@ export function crashPointTests(ops: readonly string[]): void {
           expect(Scheduler.check(name).problems).toEqual([]);
           sched.close();
         }
-      }, 120_000 + BUILD_ALLOWANCE_MS); // whichever test runs first may build
+      }, 120_000);
     }
   });
 }
