@@ -199,6 +199,52 @@ ByteSpan ArgBytes(const Napi::CallbackInfo& info, size_t i, const char* name) {
   return {base == nullptr ? nullptr : base + ta.ByteOffset(), ta.ByteLength()};
 }
 
+PromiseWorker::PromiseWorker(Napi::Env env, const char* resource_name)
+    : Napi::AsyncWorker(env, resource_name), deferred_(Napi::Promise::Deferred::New(env)) {}
+
+Napi::Promise PromiseWorker::Start() {
+  Napi::Promise promise = deferred_.Promise();
+  Queue();
+  return promise;
+}
+
+void PromiseWorker::Execute() {
+  try {
+    Run();
+  } catch (const Error& e) {
+    error_.emplace(e);
+  } catch (const std::bad_alloc&) {
+    error_.emplace(ErrorCode::kSystem, "out of memory");
+  } catch (const std::exception& e) {
+    error_.emplace(ErrorCode::kSystem, e.what());
+  }
+}
+
+void PromiseWorker::Settle(Napi::Env env) {
+  try {
+    if (error_.has_value()) throw *error_;
+    deferred_.Resolve(Result(env));
+  } catch (const Error& e) {
+    deferred_.Reject(MakeError(env, e.code(), e.what()).Value());
+  } catch (const Napi::Error& e) {
+    deferred_.Reject(e.Value());
+  }
+}
+
+// Replaces node-addon-api's completion, whose error path builds a Napi::Error (which can abort in
+// an environment being torn down) and rethrows into the runtime.
+void PromiseWorker::OnWorkComplete(Napi::Env env, napi_status status) {
+  if (status != napi_cancelled) {
+    try {
+      Napi::HandleScope scope(env);
+      Settle(env);
+    } catch (...) {
+      // The environment is gone (see napi_util.h): there is nobody left to tell.
+    }
+  }
+  Destroy();
+}
+
 namespace {
 
 [[noreturn]] void OutsideRegion(uint64_t offset, uint64_t length, const Region& region) {

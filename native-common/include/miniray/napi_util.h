@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -134,6 +135,39 @@ class HeldLock {
 
  private:
   bool held_ = false;
+};
+
+// ---- Promises settled by work on the libuv pool ------------------------------------------------
+// A blocking call's async form: Run() waits on the libuv pool, never on the event loop, then
+// Result() turns what it got into the promise's value on the JavaScript thread. Subclasses hold
+// what Run() needs (a share of the store, so its mapping outlives the wait); the worker deletes
+// itself once the promise is settled.
+//   auto* w = new FetchWorker(env, shared, ...);
+//   return w->Start();
+// Settling never throws and never reaches node-addon-api's error paths: work still running when
+// the worker thread that started it exits (or is terminated) completes into an environment that can
+// no longer run JavaScript. Every N-API call fails there, and an exception escaping the completion
+// would terminate the whole process (and a Napi::Error made there can abort it). Nobody awaits
+// the promise then.
+class PromiseWorker : public Napi::AsyncWorker {
+ public:
+  // Queues the work; returns its promise.
+  Napi::Promise Start();
+  void OnWorkComplete(Napi::Env env, napi_status status) final;
+
+ protected:
+  PromiseWorker(Napi::Env env, const char* resource_name);
+  // On the pool. A miniray::Error keeps its code; any other exception rejects with ERR_SYSTEM.
+  virtual void Run() = 0;
+  // On the JavaScript thread, after Run() returned. May throw miniray::Error: the promise rejects.
+  virtual Napi::Value Result(Napi::Env env) = 0;
+
+ private:
+  void Execute() final;
+  void Settle(Napi::Env env);
+
+  Napi::Promise::Deferred deferred_;
+  std::optional<Error> error_;  // what Run() threw
 };
 
 struct ByteSpan {
