@@ -28,6 +28,9 @@ struct AddonData {
   // safe either way, where a heap pointer deleted by both would be a double free.
   uint64_t next_key = 1;
   std::unordered_map<uint64_t, Keep> keeps;
+  // The store NewStoreObject is handing to its wrapper's constructor, and its type (napi_util.h).
+  std::shared_ptr<void> parked;
+  const void* parked_type = nullptr;
 };
 
 AddonData* Data(Napi::Env env) {
@@ -63,11 +66,36 @@ const char* TypeName(const Napi::Value& v) {
 
 void SetStoreClass(Napi::Env env, Napi::Function ctor) { Data(env)->store_class = Napi::Persistent(ctor); }
 
-Napi::Object NewStoreObject(Napi::Env env, napi_value external) {
+Napi::Function StoreClass(Napi::Env env) {
   AddonData* data = Data(env);
   if (data->store_class.IsEmpty()) throw Error(ErrorCode::kSystem, "the addon did not register its store class");
-  return data->store_class.New({external});
+  return data->store_class.Value();
 }
+
+namespace detail {
+
+void ParkStore(Napi::Env env, std::shared_ptr<void> store, const void* type) {
+  AddonData* data = Data(env);
+  data->parked = std::move(store);
+  data->parked_type = type;
+}
+
+std::shared_ptr<void> UnparkStore(Napi::Env env, const void* type) {
+  AddonData* data = Data(env);
+  if (!data->parked || data->parked_type != type) return nullptr;
+  data->parked_type = nullptr;
+  return std::move(data->parked);
+}
+
+void ClearParkedStore(Napi::Env env) noexcept {
+  void* raw = nullptr;  // not env.GetInstanceData(), which may throw: this runs in a destructor
+  if (napi_get_instance_data(env, &raw) != napi_ok || raw == nullptr) return;
+  auto* data = static_cast<AddonData*>(raw);
+  data->parked.reset();
+  data->parked_type = nullptr;
+}
+
+}  // namespace detail
 
 uint64_t MaxViewBytes(Napi::Env env) {
   AddonData* data = Data(env);

@@ -186,8 +186,7 @@ class SchedulerWrap : public Napi::ObjectWrap<SchedulerWrap> {
   }
 
   static Napi::Value Wrap(const Napi::CallbackInfo& info, std::unique_ptr<p3::Scheduler> s) {
-    std::shared_ptr<p3::Scheduler> shared(std::move(s));
-    return Self(info).New({Napi::External<std::shared_ptr<p3::Scheduler>>::New(info.Env(), &shared)});
+    return miniray::napi::NewStoreObject(info.Env(), Self(info), std::move(s));
   }
 
   // create(name, queueCapacity, maxTasks, maxWorkers, lockTimeoutMs, leaseMs, maxAttempts)
