@@ -21,6 +21,7 @@
       'sources': [
         'native-common/src/crash_point.cc',
         'native-common/src/errors.cc',
+        'native-common/src/mutex_kind.cc',
         'native-common/src/napi_util.cc',
         'native-common/src/object_id.cc',
         'native-common/src/process_identity.cc',
@@ -48,7 +49,7 @@
     },
     {
       'target_name': 'phase1_solution',
-      'dependencies': ['native_given'],
+      'dependencies': ['native_common'],
       'include_dirs': ['solutions/phase1-shm/src'],
       'sources': ['phase1-shm/glue/addon.cc', 'solutions/phase1-shm/src/shm_store.cc'],
     },
