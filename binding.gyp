@@ -21,6 +21,7 @@
       'sources': [
         'native-common/src/crash_point.cc',
         'native-common/src/errors.cc',
+        'native-common/src/mutex_kind.cc',
         'native-common/src/napi_util.cc',
         'native-common/src/object_id.cc',
         'native-common/src/process_identity.cc',
@@ -48,7 +49,7 @@
     },
     {
       'target_name': 'phase1_solution',
-      'dependencies': ['native_given'],
+      'dependencies': ['native_common'],
       'include_dirs': ['solutions/phase1-shm/src'],
       'sources': ['phase1-shm/glue/addon.cc', 'solutions/phase1-shm/src/shm_store.cc'],
     },
@@ -59,6 +60,7 @@
       'include_dirs': ['phase2-objects/src', 'phase2-objects/layout'],
       'sources': [
         'phase2-objects/glue/addon.cc',
+        'phase2-objects/glue/components.cc',
         'phase2-objects/layout/checker.cc',
         'phase2-objects/layout/journal.cc',
         'phase2-objects/src/allocator.cc',
@@ -72,6 +74,7 @@
       'include_dirs': ['solutions/phase2-objects/src', 'phase2-objects/layout'],
       'sources': [
         'phase2-objects/glue/addon.cc',
+        'phase2-objects/glue/components.cc',
         'phase2-objects/layout/checker.cc',
         'phase2-objects/layout/journal.cc',
         'solutions/phase2-objects/src/allocator.cc',
@@ -90,6 +93,7 @@
         'native-common/src/crash_point.cc',
         'native-common/src/crash_trial.cc',
         'phase2-objects/glue/addon.cc',
+        'phase2-objects/glue/components.cc',
         'phase2-objects/layout/checker.cc',
         'phase2-objects/layout/journal.cc',
         'solutions/phase2-objects/crash/trials.cc',
@@ -150,6 +154,11 @@
       'target_name': 'bench_native',
       'dependencies': ['native_common'],
       'sources': ['tools/bench/native/bench_native.cc'],
+    },
+    {
+      'target_name': 'bench_lock',
+      'dependencies': ['native_given'],
+      'sources': ['tools/bench/native/bench_lock.cc'],
     },
   ],
 }

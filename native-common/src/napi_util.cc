@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <iterator>
 #include <unordered_map>
 
@@ -164,25 +165,56 @@ uint32_t ArgLockTimeout(const Napi::CallbackInfo& info, size_t i) {
   return static_cast<uint32_t>(ArgU64(info, i, "lockTimeoutMs", 3'600'000));
 }
 
-ObjectId ArgObjectId(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  // On every get and release: read the 40 characters into a stack buffer, no std::string.
-  // UTF-16 rather than latin1, which would silently fold characters above U+00FF into hex digits.
-  if (info.Length() > i && info[i].IsString()) {
-    char16_t wide[2 * ObjectId::kSize + 2];
-    size_t length = 0;
-    napi_status status =
-        napi_get_value_string_utf16(info.Env(), info[i], wide, std::size(wide), &length);
-    if (status == napi_ok && length == 2 * ObjectId::kSize) {
-      char narrow[2 * ObjectId::kSize];
-      bool ascii = true;
-      for (size_t k = 0; k < length; ++k) {
-        ascii = ascii && wide[k] < 0x80;
-        narrow[k] = static_cast<char>(wide[k]);
-      }
-      if (ascii) return ObjectId::FromHex(narrow, length);
-    }
+namespace {
+
+// 20 bytes in a Uint8Array: true and `id` set; false when `value` is not a typed array at all.
+bool IdFromBytes(napi_env env, napi_value value, const std::string& name, ObjectId& id) {
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr) != napi_ok) return false;
+  if (type != napi_uint8_array || length != ObjectId::kSize || data == nullptr) {
+    Bad(name + " must be an object id: 20 bytes in a Uint8Array or 40 hex digits, got a typed array of " +
+        std::to_string(length) + " elements" + (data == nullptr && length == 0 ? " (detached?)" : ""));
   }
-  return ObjectId::FromHex(ArgString(info, i, name));
+  std::memcpy(id.bytes, data, ObjectId::kSize);
+  return true;
+}
+
+ObjectId IdFromHex(napi_env env, napi_value value, const std::string& name) {
+  // Read the 40 characters into a stack buffer, no std::string. UTF-16 rather than latin1, which
+  // would silently fold characters above U+00FF into hex digits.
+  napi_valuetype kind;
+  if (napi_typeof(env, value, &kind) != napi_ok || kind != napi_string) {
+    Bad(name + " must be an object id: 20 bytes in a Uint8Array or 40 hex digits, got " +
+        TypeName(Napi::Value(env, value)));
+  }
+  char16_t wide[2 * ObjectId::kSize + 2];
+  size_t length = 0;
+  napi_status status = napi_get_value_string_utf16(env, value, wide, std::size(wide), &length);
+  if (status == napi_ok && length == 2 * ObjectId::kSize) {
+    char narrow[2 * ObjectId::kSize];
+    bool ascii = true;
+    for (size_t k = 0; k < length; ++k) {
+      ascii = ascii && wide[k] < 0x80;
+      narrow[k] = static_cast<char>(wide[k]);
+    }
+    if (ascii) return ObjectId::FromHex(narrow, length);
+  }
+  return ObjectId::FromHex(Napi::Value(env, value).As<Napi::String>().Utf8Value());
+}
+
+}  // namespace
+
+ObjectId ValueObjectId(Napi::Env env, napi_value value, const std::string& name) {
+  ObjectId id;
+  if (IdFromBytes(env, value, name, id)) return id;
+  return IdFromHex(env, value, name);
+}
+
+ObjectId ArgObjectId(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (info.Length() <= i) Bad(std::string(name) + " must be an object id, got nothing");
+  return ValueObjectId(info.Env(), info[i], name);
 }
 
 ByteSpan ArgBytes(const Napi::CallbackInfo& info, size_t i, const char* name) {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "miniray/errors.h"
+#include "miniray/mutex_kind.h"
 
 namespace miniray {
 
@@ -32,21 +33,8 @@ void InitRobust(pthread_mutex_t* mutex) {
 }  // namespace
 
 bool HasRobustKind(const pthread_mutex_t& mutex) {
-#if defined(__GLIBC__)
-  // The kind of a mutex made here, as glibc encodes it (read from one made for the purpose).
-  static const int expected = [] {
-    pthread_mutex_t probe;
-    InitRobust(&probe);
-    int kind = probe.__data.__kind;
-    pthread_mutex_destroy(&probe);
-    return kind;
-  }();
-  int kind = std::atomic_ref<int>(const_cast<int&>(mutex.__data.__kind)).load(std::memory_order_relaxed);
-  return kind == expected;
-#else
-  (void)mutex;
-  return true;
-#endif
+  static const int expected = MutexKindFrom(InitRobust);
+  return MutexKindOf(mutex) == expected;
 }
 
 void RobustMutex::Init() {

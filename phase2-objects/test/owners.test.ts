@@ -1,4 +1,4 @@
-// Checklist 2.6: owners. Every handle is a client recorded in the segment (pid and start time);
+// Checklist 2.5: owners. Every handle is a client recorded in the segment (pid and start time);
 // what a client of a dead process held, any process gives back.
 import { describe, expect } from 'vitest';
 

@@ -1,4 +1,4 @@
-// Checklist 2.3: reference counts.
+// Checklist 2.4: reference counts.
 import { describe, expect } from 'vitest';
 
 import { Severity, graded } from '../../testkit/graded.js';

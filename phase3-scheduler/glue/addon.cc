@@ -52,9 +52,7 @@ std::vector<ObjectId> ArgObjectIds(const Napi::CallbackInfo& info, size_t i) {
   std::vector<ObjectId> ids;
   ids.reserve(arr.Length());
   for (uint32_t k = 0; k < arr.Length(); ++k) {
-    Napi::Value v = arr.Get(k);
-    if (!v.IsString()) throw Error(ErrorCode::kInvalidArgument, "args[" + std::to_string(k) + "] must be an object id string");
-    ids.push_back(ObjectId::FromHex(v.As<Napi::String>().Utf8Value()));
+    ids.push_back(miniray::napi::ValueObjectId(info.Env(), arr.Get(k), "args[" + std::to_string(k) + "]"));
   }
   return ids;
 }

@@ -20,8 +20,8 @@ export interface Fault {
 
 // A SIGSEGV in Get, for 1 MiB objects only: the first test of putget.test.ts reads one back.
 export const SEGFAULT_IN_GET: Fault = {
-  anchor: /return \{h->data_offset \+ t\[i\]\.offset, t\[i\]\.size\};/,
-  replace: (m) => `if (t[i].size == (1u << 20)) *static_cast<volatile int*>(nullptr) = 1;\n      ${m}`,
+  anchor: /return \{g\.data_offset \+ offset, size\};/,
+  replace: (m) => `if (size == (1u << 20)) *static_cast<volatile int*>(nullptr) = 1;\n      ${m}`,
 };
 
 // A lock that waits without a deadline: a put while another process holds the lock never returns.

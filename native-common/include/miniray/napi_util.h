@@ -52,7 +52,13 @@ uint64_t ArgU64(const Napi::CallbackInfo& info, size_t i, const char* name, uint
 // An integer in [min, max], e.g. a timeout where -1 means "forever". A double of 2^63 or more (or
 // below -2^63) is refused before it is converted: that conversion is undefined behaviour.
 int64_t ArgI64(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min, int64_t max);
+// An object id, given either as its 20 bytes in a Uint8Array (the fast path: the harnesses pass
+// idBytes(id) from lib/ids.ts, about 10 ns to read) or as 40 hex digits (about 60 ns: the string is
+// copied out of V8 and parsed). Anything else, a Uint8Array of another length or a detached one,
+// is ERR_INVALID_ARGUMENT naming the parameter.
 ObjectId ArgObjectId(const Napi::CallbackInfo& info, size_t i, const char* name);
+// The same for a value that is not an argument (an element of an array of ids).
+ObjectId ValueObjectId(Napi::Env env, napi_value value, const std::string& name);
 
 // lockTimeoutMs: 0 to one hour.
 uint32_t ArgLockTimeout(const Napi::CallbackInfo& info, size_t i);

@@ -19,7 +19,8 @@
 #include <cstring>
 
 #include "miniray/errors.h"
-#include "miniray/robust_mutex.h"
+#include "miniray/mutex_kind.h"
+#include "miniray/process_identity.h"
 
 namespace miniray::phase1 {
 
@@ -54,6 +55,25 @@ struct FdCloser {
 
 void CheckRc(int rc, const char* what) {
   if (rc != 0) ThrowErrno(ErrorCode::kSystem, what, rc);
+}
+
+// Process-shared (every process maps the same mutex), robust (a holder's death is reported to the
+// next locker instead of wedging it) and error-checking (an unlock by a non-holder is an error).
+void InitMutex(pthread_mutex_t* mutex) {
+  pthread_mutexattr_t attr;
+  CheckRc(pthread_mutexattr_init(&attr), "pthread_mutexattr_init");
+  CheckRc(pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED), "setpshared");
+  CheckRc(pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST), "setrobust");
+  CheckRc(pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK), "settype");
+  int rc = pthread_mutex_init(mutex, &attr);
+  pthread_mutexattr_destroy(&attr);
+  CheckRc(rc, "pthread_mutex_init");
+}
+
+// True while the mutex still has the kind InitMutex gave it (see miniray/mutex_kind.h).
+bool HasOwnKind(const pthread_mutex_t& mutex) {
+  static const int expected = MutexKindFrom(InitMutex);
+  return MutexKindOf(mutex) == expected;
 }
 
 // One load of a field of the segment. A plain read may legally be made twice by the compiler (it
@@ -135,14 +155,7 @@ std::unique_ptr<ShmStore> ShmStore::Create(const std::string& name, const ShmOpt
     h->holder_pid.store(0);
     h->recoveries.store(0);
 
-    pthread_mutexattr_t attr;
-    CheckRc(pthread_mutexattr_init(&attr), "pthread_mutexattr_init");
-    CheckRc(pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED), "setpshared");
-    CheckRc(pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST), "setrobust");
-    CheckRc(pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK), "settype");
-    int rc = pthread_mutex_init(&h->mutex, &attr);
-    pthread_mutexattr_destroy(&attr);
-    CheckRc(rc, "pthread_mutex_init");
+    InitMutex(&h->mutex);
 
     h->magic = kMagic;
     h->state.store(kReady, std::memory_order_release);
@@ -254,7 +267,7 @@ ObjectEntry* ShmStore::table() const {
 void ShmStore::Lock() {
   Header* h = header();
   // A kind word overwritten by another process can steer glibc into a path that aborts.
-  if (!HasRobustKind(h->mutex)) Corrupt(name_, "its lock is not the robust mutex it was made as");
+  if (!HasOwnKind(h->mutex)) Corrupt(name_, "its lock is not the robust mutex it was made as");
   // Uncontended fast path: no clock read.
   int rc = pthread_mutex_trylock(&h->mutex);
   if (rc == 0) {

@@ -1,4 +1,4 @@
-// Hidden suite, checklist 2.6: owners. Client records with pid and start time; what a dead (or
+// Hidden suite, checklist 2.5: owners. Client records with pid and start time; what a dead (or
 // forgetful) client held comes back by itself: at open, before "full", when a handle is collected.
 import { describe, expect } from 'vitest';
 
