@@ -31,6 +31,7 @@ describe('phase 2: owners', () => {
         pins: 0,
         objects: 1,
       });
+      expect(ObjectStore.check(name).problems, 'the segment checker finds nothing wrong').toEqual([]);
       const after = store.stats();
       expect(after.objectCount).toBe(before.objectCount);
       expect(after.usedBytes, 'its space came back').toBe(before.usedBytes);
@@ -56,6 +57,7 @@ describe('phase 2: owners', () => {
       expect(() => store.delete(id), 'pinned by the child').toThrowMiniRay('ERR_OBJECT_IN_USE');
       await child.kill('SIGKILL');
       expect(store.reclaim()).toEqual({ clients: 1, pins: 1, objects: 0 });
+      expect(ObjectStore.check(name).problems, 'the segment checker finds nothing wrong').toEqual([]);
       expect(store.stats().pinned).toBe(0);
       store.delete(id);
       expect(store.stats().objectCount).toBe(0);
