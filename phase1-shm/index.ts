@@ -4,12 +4,13 @@
 //   const id = store.put(Buffer.from('hello'));
 //   store.get(id).toString();   // 'hello', read in place from shared memory
 import { MiniRayError } from '../lib/errors.js';
-import type { ObjectId } from '../lib/ids.js';
+import type { IdLike, ObjectId } from '../lib/ids.js';
 import { loadAddon } from '../lib/native.js';
 import { optionsOf } from '../lib/options.js';
 import { SegmentViews, type ViewSource } from '../lib/views.js';
 
-export type { ObjectId } from '../lib/ids.js';
+export type { IdLike, ObjectId, ObjectIdBytes } from '../lib/ids.js';
+export { idBytes, idHex } from '../lib/ids.js';
 export { MiniRayError } from '../lib/errors.js';
 
 export interface CreateOptions {
@@ -37,7 +38,7 @@ export interface ShmStats {
 
 interface NativeStore extends ViewSource {
   put(data: Uint8Array): string;
-  locate(id: string): void;
+  locate(id: IdLike): void;
   stats(): ShmStats;
   close(): void;
   debugLock(): void;
@@ -92,8 +93,9 @@ export class ShmStore {
     return this.native.put(data) as ObjectId;
   }
 
-  // The object's bytes as a Buffer that views shared memory directly (no copy).
-  get(id: ObjectId): Buffer {
+  // The object's bytes as a Buffer that views shared memory directly (no copy). The id may be
+  // given as its 20 bytes (idBytes(id)), which skips parsing 40 hex digits on every call.
+  get(id: IdLike): Buffer {
     this.native.locate(id);
     return this.views.located();
   }

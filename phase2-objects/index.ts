@@ -10,6 +10,9 @@
 //   store.release(id);
 //   store.delete(id);                   // its space is reused by later creates
 //
+// Every method that takes an id takes it as 40 hex digits (ObjectId) or as its 20 bytes
+// (idBytes(id)); the bytes skip parsing the digits on every call (about 50 ns).
+//
 // Semantics worth knowing (the lesson explains why):
 // - Every view this handle holds is pinned: create() pins the new object for its creator (as
 //   Plasma does), get() pins what it returns. release(id) gives back one pin; the creator releases
@@ -32,17 +35,19 @@
 //   back: reclaim() does it now, and the store does it by itself when it opens, when a lock's
 //   holder died, and before it reports ERR_SHM_FULL or ERR_TABLE_FULL.
 import { MiniRayError } from '../lib/errors.js';
-import { randomObjectId, type ObjectId } from '../lib/ids.js';
+import { randomObjectId, type IdLike, type ObjectId, type ObjectIdBytes } from '../lib/ids.js';
 import { loadAddon } from '../lib/native.js';
 import { optionsOf } from '../lib/options.js';
 import { SegmentViews, type ViewSource } from '../lib/views.js';
 
-export type { ObjectId } from '../lib/ids.js';
-export { objectId, randomObjectId } from '../lib/ids.js';
+export type { IdLike, ObjectId, ObjectIdBytes } from '../lib/ids.js';
+export { idBytes, idHex, objectId, randomObjectId } from '../lib/ids.js';
 export { MiniRayError } from '../lib/errors.js';
 
 export interface CreateOptions {
-  // Bytes in the data region (block headers included; rounded up to whole pages).
+  // Bytes in the data region (block headers included; rounded up to whole pages). At most the
+  // runtime's largest ArrayBuffer (buffer.constants.MAX_LENGTH, 2^32 on Node 20), since every view
+  // is a window on one buffer over the data region: ERR_INVALID_ARGUMENT beyond.
   readonly capacity: number;
   // Slots in the object table: at most this many objects at once (default 1024).
   readonly tableSize?: number;
@@ -132,17 +137,17 @@ export interface StoreLayout {
 export type LayoutInfo = Readonly<Record<string, number>>;
 
 interface NativeStore extends ViewSource {
-  create(id: string, size: number): Uint8Array;
-  seal(id: string): void;
-  abort(id: string): void;
-  put(id: string, data: Uint8Array): void;
-  locate(id: string, timeoutMs: number): void;
-  getMany(ids: readonly string[], timeoutMs: number): Array<Uint8Array | null>;
-  getAsync(ids: readonly string[], timeoutMs: number, single: true): Promise<Uint8Array>;
-  getAsync(ids: readonly string[], timeoutMs: number, single: false): Promise<Array<Uint8Array | null>>;
-  release(id: string): void;
-  contains(id: string): boolean;
-  delete(id: string): void;
+  create(id: IdLike, size: number): Uint8Array;
+  seal(id: IdLike): void;
+  abort(id: IdLike): void;
+  put(id: IdLike, data: Uint8Array): void;
+  locate(id: IdLike, timeoutMs: number): void;
+  getMany(ids: readonly IdLike[], timeoutMs: number): Array<Uint8Array | null>;
+  getAsync(ids: readonly IdLike[], timeoutMs: number, single: true): Promise<Uint8Array>;
+  getAsync(ids: readonly IdLike[], timeoutMs: number, single: false): Promise<Array<Uint8Array | null>>;
+  release(id: IdLike): void;
+  contains(id: IdLike): boolean;
+  delete(id: IdLike): void;
   stats(): ObjectStoreStats;
   reclaim(): ReclaimReport;
   close(): void;
@@ -155,7 +160,7 @@ interface Phase2Addon {
   create(name: string, capacity: number, tableSize: number, lockTimeoutMs: number): NativeStore;
   open(name: string, lockTimeoutMs: number): NativeStore;
   unlink(name: string): void;
-  bucketOf(id: string, tableSize: number): number;
+  bucketOf(id: IdLike, tableSize: number): number;
   check(name: string, lockTimeoutMs: number): CheckReport;
   layoutInfo(): LayoutInfo;
 }
@@ -191,6 +196,9 @@ export class ObjectStore {
   }
 
   // Attaches to an existing segment; ERR_SEGMENT_NOT_FOUND or ERR_LAYOUT_MISMATCH when it cannot.
+  // Takes the lock (ERR_LOCK_TIMEOUT while another process holds it) to register the handle as a
+  // client, giving back first what clients of dead processes held; ERR_TABLE_FULL when 64 handles
+  // are open.
   static open(name: string, options: OpenOptions = {}): ObjectStore {
     return new ObjectStore(addon().open(name, optionsOf(options).lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS), name);
   }
@@ -202,7 +210,7 @@ export class ObjectStore {
 
   // The slot an id's probe path starts at in a table of `tableSize` slots (the given hash): for
   // crafting ids that collide.
-  static bucketOf(id: ObjectId, tableSize: number): number {
+  static bucketOf(id: IdLike, tableSize: number): number {
     return addon().bucketOf(id, tableSize);
   }
 
@@ -220,61 +228,63 @@ export class ObjectStore {
   // A new unsealed object of `size` bytes, pinned by this handle; write its contents through the
   // returned view, seal(id), and release(id) once you no longer read the view.
   // ERR_OBJECT_EXISTS, ERR_SHM_FULL, ERR_TABLE_FULL.
-  create(id: ObjectId, size: number): Buffer {
+  create(id: IdLike, size: number): Buffer {
     return asBuffer(this.native.create(id, size));
   }
 
   // Makes an unsealed object immutable and visible. ERR_OBJECT_NOT_FOUND, ERR_OBJECT_SEALED.
-  seal(id: ObjectId): void {
+  seal(id: IdLike): void {
     this.native.seal(id);
   }
 
   // Drops an unsealed object this handle created. ERR_OBJECT_NOT_FOUND, ERR_OBJECT_SEALED,
   // ERR_OBJECT_IN_USE (another handle created it).
-  abort(id: ObjectId): void {
+  abort(id: IdLike): void {
     this.native.abort(id);
   }
 
   // create + copy + seal + release, all or nothing: when it throws, nothing was stored. Returns
-  // the id (a fresh random one unless given).
-  put(data: Uint8Array, id: ObjectId = randomObjectId()): ObjectId {
+  // the id (a fresh random one unless given), in the form it was given.
+  put(data: Uint8Array, id?: ObjectId): ObjectId;
+  put(data: Uint8Array, id: ObjectIdBytes): ObjectIdBytes;
+  put(data: Uint8Array, id: IdLike = randomObjectId()): IdLike {
     this.native.put(id, data);
     return id;
   }
 
   // A pinned, zero-copy view of a sealed object, waiting for it as described above.
-  get(id: ObjectId, options: GetOptions = {}): Buffer {
+  get(id: IdLike, options: GetOptions = {}): Buffer {
     this.native.locate(id, optionsOf(options).timeoutMs ?? 0);
     return this.views.located();
   }
 
-  getMany(ids: readonly ObjectId[], options: GetOptions = {}): Array<Buffer | null> {
+  getMany(ids: readonly IdLike[], options: GetOptions = {}): Array<Buffer | null> {
     return this.native.getMany(ids, optionsOf(options).timeoutMs ?? 0).map((v) => (v === null ? null : asBuffer(v)));
   }
 
-  async getAsync(id: ObjectId, options: GetOptions = {}): Promise<Buffer> {
+  async getAsync(id: IdLike, options: GetOptions = {}): Promise<Buffer> {
     return asBuffer(await this.native.getAsync([id], optionsOf(options).timeoutMs ?? 0, true));
   }
 
-  async getManyAsync(ids: readonly ObjectId[], options: GetOptions = {}): Promise<Array<Buffer | null>> {
+  async getManyAsync(ids: readonly IdLike[], options: GetOptions = {}): Promise<Array<Buffer | null>> {
     const views = await this.native.getAsync(ids, optionsOf(options).timeoutMs ?? 0, false);
     return views.map((v) => (v === null ? null : asBuffer(v)));
   }
 
   // Unpins one get() of this handle, or the creator's pin after seal(). ERR_INVALID_ARGUMENT when
   // this handle holds no pin on `id`, ERR_OBJECT_NOT_SEALED before seal().
-  release(id: ObjectId): void {
+  release(id: IdLike): void {
     this.native.release(id);
   }
 
   // True when the object exists and is sealed.
-  contains(id: ObjectId): boolean {
+  contains(id: IdLike): boolean {
     return this.native.contains(id);
   }
 
   // Removes a sealed object. ERR_OBJECT_IN_USE while pinned (refused, not deferred),
   // ERR_OBJECT_NOT_SEALED, ERR_OBJECT_NOT_FOUND.
-  delete(id: ObjectId): void {
+  delete(id: IdLike): void {
     this.native.delete(id);
   }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <iterator>
 #include <unordered_map>
 
@@ -28,6 +29,9 @@ struct AddonData {
   // safe either way, where a heap pointer deleted by both would be a double free.
   uint64_t next_key = 1;
   std::unordered_map<uint64_t, Keep> keeps;
+  // The store NewStoreObject is handing to its wrapper's constructor, and its type (napi_util.h).
+  std::shared_ptr<void> parked;
+  const void* parked_type = nullptr;
 };
 
 AddonData* Data(Napi::Env env) {
@@ -63,11 +67,36 @@ const char* TypeName(const Napi::Value& v) {
 
 void SetStoreClass(Napi::Env env, Napi::Function ctor) { Data(env)->store_class = Napi::Persistent(ctor); }
 
-Napi::Object NewStoreObject(Napi::Env env, napi_value external) {
+Napi::Function StoreClass(Napi::Env env) {
   AddonData* data = Data(env);
   if (data->store_class.IsEmpty()) throw Error(ErrorCode::kSystem, "the addon did not register its store class");
-  return data->store_class.New({external});
+  return data->store_class.Value();
 }
+
+namespace detail {
+
+void ParkStore(Napi::Env env, std::shared_ptr<void> store, const void* type) {
+  AddonData* data = Data(env);
+  data->parked = std::move(store);
+  data->parked_type = type;
+}
+
+std::shared_ptr<void> UnparkStore(Napi::Env env, const void* type) {
+  AddonData* data = Data(env);
+  if (!data->parked || data->parked_type != type) return nullptr;
+  data->parked_type = nullptr;
+  return std::move(data->parked);
+}
+
+void ClearParkedStore(Napi::Env env) noexcept {
+  void* raw = nullptr;  // not env.GetInstanceData(), which may throw: this runs in a destructor
+  if (napi_get_instance_data(env, &raw) != napi_ok || raw == nullptr) return;
+  auto* data = static_cast<AddonData*>(raw);
+  data->parked.reset();
+  data->parked_type = nullptr;
+}
+
+}  // namespace detail
 
 uint64_t MaxViewBytes(Napi::Env env) {
   AddonData* data = Data(env);
@@ -164,25 +193,56 @@ uint32_t ArgLockTimeout(const Napi::CallbackInfo& info, size_t i) {
   return static_cast<uint32_t>(ArgU64(info, i, "lockTimeoutMs", 3'600'000));
 }
 
-ObjectId ArgObjectId(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  // On every get and release: read the 40 characters into a stack buffer, no std::string.
-  // UTF-16 rather than latin1, which would silently fold characters above U+00FF into hex digits.
-  if (info.Length() > i && info[i].IsString()) {
-    char16_t wide[2 * ObjectId::kSize + 2];
-    size_t length = 0;
-    napi_status status =
-        napi_get_value_string_utf16(info.Env(), info[i], wide, std::size(wide), &length);
-    if (status == napi_ok && length == 2 * ObjectId::kSize) {
-      char narrow[2 * ObjectId::kSize];
-      bool ascii = true;
-      for (size_t k = 0; k < length; ++k) {
-        ascii = ascii && wide[k] < 0x80;
-        narrow[k] = static_cast<char>(wide[k]);
-      }
-      if (ascii) return ObjectId::FromHex(narrow, length);
-    }
+namespace {
+
+// 20 bytes in a Uint8Array: true and `id` set; false when `value` is not a typed array at all.
+bool IdFromBytes(napi_env env, napi_value value, const std::string& name, ObjectId& id) {
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr) != napi_ok) return false;
+  if (type != napi_uint8_array || length != ObjectId::kSize || data == nullptr) {
+    Bad(name + " must be an object id: 20 bytes in a Uint8Array or 40 hex digits, got a typed array of " +
+        std::to_string(length) + " elements" + (data == nullptr && length == 0 ? " (detached?)" : ""));
   }
-  return ObjectId::FromHex(ArgString(info, i, name));
+  std::memcpy(id.bytes, data, ObjectId::kSize);
+  return true;
+}
+
+ObjectId IdFromHex(napi_env env, napi_value value, const std::string& name) {
+  // Read the 40 characters into a stack buffer, no std::string. UTF-16 rather than latin1, which
+  // would silently fold characters above U+00FF into hex digits.
+  napi_valuetype kind;
+  if (napi_typeof(env, value, &kind) != napi_ok || kind != napi_string) {
+    Bad(name + " must be an object id: 20 bytes in a Uint8Array or 40 hex digits, got " +
+        TypeName(Napi::Value(env, value)));
+  }
+  char16_t wide[2 * ObjectId::kSize + 2];
+  size_t length = 0;
+  napi_status status = napi_get_value_string_utf16(env, value, wide, std::size(wide), &length);
+  if (status == napi_ok && length == 2 * ObjectId::kSize) {
+    char narrow[2 * ObjectId::kSize];
+    bool ascii = true;
+    for (size_t k = 0; k < length; ++k) {
+      ascii = ascii && wide[k] < 0x80;
+      narrow[k] = static_cast<char>(wide[k]);
+    }
+    if (ascii) return ObjectId::FromHex(narrow, length);
+  }
+  return ObjectId::FromHex(Napi::Value(env, value).As<Napi::String>().Utf8Value());
+}
+
+}  // namespace
+
+ObjectId ValueObjectId(Napi::Env env, napi_value value, const std::string& name) {
+  ObjectId id;
+  if (IdFromBytes(env, value, name, id)) return id;
+  return IdFromHex(env, value, name);
+}
+
+ObjectId ArgObjectId(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (info.Length() <= i) Bad(std::string(name) + " must be an object id, got nothing");
+  return ValueObjectId(info.Env(), info[i], name);
 }
 
 ByteSpan ArgBytes(const Napi::CallbackInfo& info, size_t i, const char* name) {
@@ -197,6 +257,52 @@ ByteSpan ArgBytes(const Napi::CallbackInfo& info, size_t i, const char* name) {
   Napi::TypedArray ta = info[i].As<Napi::TypedArray>();
   const uint8_t* base = static_cast<const uint8_t*>(ta.ArrayBuffer().Data());
   return {base == nullptr ? nullptr : base + ta.ByteOffset(), ta.ByteLength()};
+}
+
+PromiseWorker::PromiseWorker(Napi::Env env, const char* resource_name)
+    : Napi::AsyncWorker(env, resource_name), deferred_(Napi::Promise::Deferred::New(env)) {}
+
+Napi::Promise PromiseWorker::Start() {
+  Napi::Promise promise = deferred_.Promise();
+  Queue();
+  return promise;
+}
+
+void PromiseWorker::Execute() {
+  try {
+    Run();
+  } catch (const Error& e) {
+    error_.emplace(e);
+  } catch (const std::bad_alloc&) {
+    error_.emplace(ErrorCode::kSystem, "out of memory");
+  } catch (const std::exception& e) {
+    error_.emplace(ErrorCode::kSystem, e.what());
+  }
+}
+
+void PromiseWorker::Settle(Napi::Env env) {
+  try {
+    if (error_.has_value()) throw *error_;
+    deferred_.Resolve(Result(env));
+  } catch (const Error& e) {
+    deferred_.Reject(MakeError(env, e.code(), e.what()).Value());
+  } catch (const Napi::Error& e) {
+    deferred_.Reject(e.Value());
+  }
+}
+
+// Replaces node-addon-api's completion, whose error path builds a Napi::Error (which can abort in
+// an environment being torn down) and rethrows into the runtime.
+void PromiseWorker::OnWorkComplete(Napi::Env env, napi_status status) {
+  if (status != napi_cancelled) {
+    try {
+      Napi::HandleScope scope(env);
+      Settle(env);
+    } catch (...) {
+      // The environment is gone (see napi_util.h): there is nobody left to tell.
+    }
+  }
+  Destroy();
 }
 
 namespace {

@@ -1,4 +1,4 @@
-// Checklists 2.2 and 2.5: every wait bounded on both sides, one seal waking every process asleep on
+// Checklists 2.3 and 2.6: every wait bounded on both sides, one seal waking every process asleep on
 // it, close() cancelling at once, every operation waiting for the lock, and an opener that meets a
 // creator still initialising.
 import { describe, expect } from 'vitest';

@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 
 import { REPO_ROOT } from '../../lib/phases.js';
 import { REPORT_SCHEMA } from './report.js';
+import { verdictOf } from './targets.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Obj = { [key: string]: Json };
@@ -39,6 +40,21 @@ export function checkReport(report: Json, expectOk: boolean): string[] {
   const sizes = report.sizes;
   if (!Array.isArray(sizes) || sizes.length === 0 || !sizes.every((s) => isNum(s) && s > 0)) fail('sizes is not a list of sizes');
 
+  const rounds = report.rounds;
+  if (!isNum(rounds) || rounds < 1 || !Number.isInteger(rounds)) fail('rounds is not a count');
+  if (isObj(m) && (!Array.isArray(m.loadavg_rounds) || m.loadavg_rounds.length !== rounds || !m.loadavg_rounds.every(isNum))) {
+    fail('machine.loadavg_rounds does not give one load per round');
+  }
+  const spreadErrors = (at: string, o: Obj, key: string, suffix: string): void => {
+    const med = o[`${key}${suffix}`];
+    const lo = o[`min${suffix}`];
+    const hi = o[`max${suffix}`];
+    const list = o[suffix === '' ? 'rounds' : 'rounds_ns'];
+    if (!isNum(med) || !isNum(lo) || !isNum(hi) || lo > med || med > hi) fail(`${at}: not min <= median <= max`);
+    if (!Array.isArray(list) || list.length !== rounds || !list.every(isNum)) fail(`${at}: not one value per round`);
+    else if (isNum(lo) && isNum(hi) && list.some((x) => (x as number) < lo || (x as number) > hi)) fail(`${at}: a round lies outside min-max`);
+  };
+
   const rows = report.rows;
   if (!Array.isArray(rows) || rows.length === 0) return [...errors, 'rows is empty'];
   rows.forEach((r, i) => {
@@ -47,6 +63,7 @@ export function checkReport(report: Json, expectOk: boolean): string[] {
     if (!isStr(r.phase) || !isStr(r.op)) fail(`${at} lacks phase or op`);
     if (!isNum(r.bytes) || r.bytes < 0 || !Number.isInteger(r.bytes)) fail(`${at}.bytes is not a byte count`);
     if (!isNum(r.median_ns) || r.median_ns <= 0) fail(`${at}.median_ns is not a positive number`);
+    spreadErrors(at, r, 'median', '_ns');
     if (!isNum(r.p90_ns) || !isNum(r.median_ns) || r.p90_ns < r.median_ns) fail(`${at}.p90_ns is missing or below the median`);
     if (!isNum(r.samples) || r.samples < 1 || !Number.isInteger(r.samples)) fail(`${at}.samples is not a count`);
     if (!isNum(r.batch) || r.batch < 1) fail(`${at}.batch is not a count`);
@@ -58,6 +75,7 @@ export function checkReport(report: Json, expectOk: boolean): string[] {
   for (const bytes of sizeList) {
     for (const op of ['memcpy', 'ipc_roundtrip']) if (!has('baseline', op, bytes)) fail(`no baseline ${op} row for ${bytes} bytes`);
   }
+  for (const op of ['napi_noop', 'napi_id_bytes', 'napi_id_hex']) if (!has('baseline', op, 0)) fail(`no baseline ${op} row`);
 
   const phases = report.phases;
   if (!Array.isArray(phases)) fail('phases is missing');
@@ -77,8 +95,12 @@ export function checkReport(report: Json, expectOk: boolean): string[] {
         }
         continue;
       }
-      const ops = ['put', 'get', 'get_other_process', ...(p.phase === 'phase1' ? [] : ['create_seal'])];
+      const ops = ['put', 'get', 'get_other_process', ...(p.phase === 'phase1' ? [] : ['create_seal', 'get_release'])];
       for (const bytes of sizeList) for (const op of ops) if (!has(p.phase, op, bytes)) fail(`${p.phase}: no ${op} row for ${bytes} bytes`);
+      const stepOps = ['step_locate', ...(p.phase === 'phase1' ? [] : ['step_contains'])];
+      for (const op of stepOps) if (!has(p.phase, op, 0)) fail(`${p.phase}: no ${op} row`);
+      const steps = report.steps;
+      if (!Array.isArray(steps) || !steps.some((x) => isObj(x) && x.phase === p.phase)) fail(`${p.phase}: no steps`);
     }
   }
 
@@ -86,11 +108,25 @@ export function checkReport(report: Json, expectOk: boolean): string[] {
   if (!Array.isArray(ratios)) fail('ratios is missing');
   else {
     ratios.forEach((r, i) => {
-      if (!isObj(r) || !isStr(r.name) || !isStr(r.phase) || !isNum(r.value) || typeof r.pass !== 'boolean' || !isStr(r.target)) {
-        fail(`ratios[${i}] is malformed`);
+      const at = `ratios[${i}]`;
+      if (!isObj(r) || !isStr(r.name) || !isStr(r.phase) || !isObj(r.target) || !isStr(r.verdict)) return fail(`${at} is malformed`);
+      spreadErrors(at, r, 'median', '');
+      const t = r.target;
+      if ((t.cmp !== 'le' && t.cmp !== 'ge') || !isNum(t.value)) return fail(`${at}.target is malformed`);
+      if (r.noisy !== undefined && (r.noisy !== true || r.verdict !== 'unstable')) fail(`${at}: noisy but not unstable`);
+      if (r.noisy === undefined && isNum(r.min) && isNum(r.max) && r.verdict !== verdictOf(r.min, r.max, { cmp: t.cmp, value: t.value })) {
+        fail(`${at}.verdict ${r.verdict} does not follow from its spread and target`);
       }
     });
     if (Array.isArray(phases) && phases.some((p) => isObj(p) && p.status === 'ok') && ratios.length === 0) fail('no ratios although a phase ran');
+  }
+  const steps = report.steps;
+  if (!Array.isArray(steps)) fail('steps is missing');
+  else {
+    steps.forEach((x, i) => {
+      if (!isObj(x) || !isStr(x.phase) || !isStr(x.step) || !isStr(x.from)) return fail(`steps[${i}] is malformed`);
+      spreadErrors(`steps[${i}]`, x, 'median', '');
+    });
   }
   return errors;
 }

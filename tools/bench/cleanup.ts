@@ -27,6 +27,11 @@ export function trackChild(child: ChildProcess): ChildProcess {
   return child;
 }
 
+// The pids of the children still running (for noise.ts).
+export function childPids(): number[] {
+  return [...children].map((c) => c.pid).filter((pid): pid is number => pid !== undefined);
+}
+
 export function cleanupAll(): void {
   for (const child of children) {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -1,19 +1,26 @@
-// What a phase's benchmark gets to work with, and the budgets every row is measured under.
+// What a phase's benchmark gets to work with, what it hands back (meters), and the budgets every
+// measurement runs under.
+//
+// A benchmark is a list of meters. A meter measures one row (an op at one size) once; the run
+// calls every meter once per round, in the same order, for several rounds (see rounds.ts), so that
+// the baselines and the store rows of one round are measured minutes apart at most and every ratio
+// is taken within a round.
 import { randomFillSync } from 'node:crypto';
 
 import type { ErrorCode } from '../../lib/errors.js';
 import type { PhaseId } from '../../lib/phases.js';
 import type { Budget, Stats } from './harness.js';
 import type { BenchNative } from './native.js';
-import { MiB, type Row, type RowPhase } from './report.js';
+import { MiB, type RowPhase } from './report.js';
 
+// One round's budget for a row of `bytes`. A run of R rounds gives each row R times this.
 export function budgetFor(bytes: number, quick: boolean): Budget {
-  if (quick) return { timeMs: 40, warmupMs: 10, warmupIterations: 2, minSamples: 5, targetBatchNs: 10_000 };
+  if (quick) return { timeMs: 20, warmupMs: 5, warmupIterations: 2, minSamples: 3, targetBatchNs: 10_000 };
   if (bytes >= 16 * MiB) {
-    // A 64 MiB sample takes 10 ms (a copy) to 0.5 s (an IPC round trip): few samples, said so.
-    return { timeMs: 400, warmupMs: 0, warmupIterations: 2, minSamples: 12, targetBatchNs: 25_000 };
+    // A 64 MiB sample takes 5 ms (a copy) to 0.3 s (an IPC round trip): few samples per round.
+    return { timeMs: 150, warmupMs: 0, warmupIterations: 1, minSamples: 4, targetBatchNs: 25_000 };
   }
-  return { timeMs: 600, warmupMs: 100, warmupIterations: 10, minSamples: 30, targetBatchNs: 25_000 };
+  return { timeMs: 150, warmupMs: 30, warmupIterations: 5, minSamples: 15, targetBatchNs: 25_000 };
 }
 
 // Puts (and the memcpy baseline) write into this many bytes of pre-faulted memory before reusing
@@ -21,7 +28,8 @@ export function budgetFor(bytes: number, quick: boolean): Budget {
 // writes into cache-hot lines the previous sample left behind.
 export const poolBytes = (quick: boolean): number => (quick ? 64 : 256) * MiB;
 
-// From this size on, a phase re-measures memcpy right before its put (see BenchContext.memcpy).
+// From this size on, a phase re-measures memcpy right before its put: the put/memcpy ratio then
+// compares two numbers taken seconds apart.
 export const PAIRED_MEMCPY_FROM = MiB;
 
 // Room for `bytes` rounded up to 64, the stores' alignment.
@@ -38,23 +46,30 @@ export function testBytes(bytes: number): Buffer {
 
 export { sha1 } from '../../testkit/data.js';
 
-export function toRow(phase: RowPhase, op: string, bytes: number, s: Stats, movesBytes: boolean): Row {
-  const row: Row = {
-    phase,
-    op,
-    bytes,
-    median_ns: round(s.median_ns),
-    p90_ns: round(s.p90_ns),
-    min_ns: round(s.min_ns),
-    samples: s.samples,
-    batch: s.batch,
-  };
-  return movesBytes && bytes > 0 ? { ...row, bandwidth_gbps: Number((bytes / s.median_ns).toPrecision(4)) } : row;
+// One row, measured once per round.
+export interface Meter {
+  readonly phase: RowPhase;
+  readonly op: string;
+  readonly bytes: number;
+  // Bytes move (a copy, an IPC message): the row gets a bandwidth.
+  readonly movesBytes: boolean;
+  measure(budget: Budget): Promise<Stats>;
 }
 
-function round(x: number, digits = 1): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
+export function meter(
+  phase: RowPhase,
+  op: string,
+  bytes: number,
+  movesBytes: boolean,
+  measure: (budget: Budget) => Promise<Stats>,
+): Meter {
+  return { phase, op, bytes, movesBytes, measure };
+}
+
+// What a phase sets up once (segments, second processes) and the meters that use it.
+export interface MeterSet {
+  readonly meters: readonly Meter[];
+  close(): Promise<void>;
 }
 
 // One object of the get segment, as the second process needs to find and check it.
@@ -64,34 +79,47 @@ export interface ObjectRef {
   readonly sha1: string;
 }
 
-export interface ChildGetRequest {
-  readonly kind: 'get';
+// What the second process is asked to open.
+export interface ChildOpenRequest {
+  readonly kind: 'open';
   readonly phase: PhaseId;
   readonly name: string;
   readonly objects: readonly ObjectRef[];
   readonly quick: boolean;
 }
 
+// The messages the parent sends a second process after 'open' (see procs.ts and child.ts).
+export type ChildRequest =
+  | ChildOpenRequest
+  | { readonly kind: 'measure'; readonly index: number; readonly budget: Budget }
+  | { readonly kind: 'close' };
+
 export type ChildReply =
-  | { readonly kind: 'rows'; readonly rows: readonly Row[] }
+  | { readonly kind: 'opened'; readonly meters: readonly { readonly op: string; readonly bytes: number }[] }
+  | { readonly kind: 'stats'; readonly stats: Stats }
+  | { readonly kind: 'closed' }
   | { readonly kind: 'error'; readonly message: string; readonly code?: ErrorCode };
 
 export interface BenchContext {
   readonly sizes: readonly number[];
   readonly quick: boolean;
   readonly native: BenchNative;
-  // memcpy of `bytes` measured now, as the baseline is: a phase measures it right before its put
-  // of 1 MiB and more, so that the put/memcpy ratio compares two numbers taken under the same load.
-  memcpy(bytes: number): Promise<Stats>;
-  // Runs the phase's childGet in a second process that opens the segment.
-  otherProcess(request: ChildGetRequest): Promise<readonly Row[]>;
+  // memcpy of `bytes` to fresh pre-faulted shared memory, as the baseline measures it: a phase
+  // measures it right before its put of 1 MiB and more (PAIRED_MEMCPY_FROM).
+  memcpy(bytes: number, budget: Budget): Promise<Stats>;
+  // Opens the segment in a second process (childMeters there); its meters run in that process.
+  otherProcess(request: ChildOpenRequest): Promise<MeterSet>;
+  // Runs a phase's serve() in a second process until it returns (phase 3's workers).
+  serve(request: ChildOpenRequest): Promise<void>;
   log(message: string): void;
 }
 
 export interface PhaseBench {
   readonly phase: PhaseId;
-  // Measured in this process: put (and create_seal), get, then get from a second process.
-  run(ctx: BenchContext): Promise<Row[]>;
-  // Runs in the second process: opens the segment, checks every object's bytes, times get.
-  childGet(request: ChildGetRequest): Promise<Row[]>;
+  // Sets up the phase's segments and second processes, and returns its meters.
+  prepare(ctx: BenchContext): Promise<MeterSet>;
+  // In the second process: opens the segment, checks every object's bytes, returns its meters.
+  childMeters?(request: ChildOpenRequest, native: BenchNative): Promise<MeterSet>;
+  // In a second process: serves the phase (phase 3: a worker) until told to stop.
+  serve?(request: ChildOpenRequest): Promise<void>;
 }

@@ -3,7 +3,7 @@ import { cpus, loadavg, release, totalmem, type, arch } from 'node:os';
 
 import type { Machine } from './report.js';
 
-export function describeMachine(loadStart: readonly number[]): Machine {
+export function describeMachine(loadStart: readonly number[], rounds: readonly number[], foreign: readonly (number | null)[]): Machine {
   const cpu = cpus();
   return {
     cpu: (cpu[0]?.model ?? 'unknown cpu').replace(/\s+/g, ' ').trim(),
@@ -14,5 +14,7 @@ export function describeMachine(loadStart: readonly number[]): Machine {
     kernel: release(),
     loadavg_start: loadStart.map((x) => Math.round(x * 100) / 100),
     loadavg_end: loadavg().map((x) => Math.round(x * 100) / 100),
+    loadavg_rounds: [...rounds],
+    foreign_cpu_rounds: [...foreign],
   };
 }

@@ -11,7 +11,11 @@ export interface BenchNative {
   noop(): void;
   hold(view: Uint8Array): void;
   view(offset: number, n: number): Uint8Array;
-  idArg(hex: string): number;
+  // Reads an id as every glue does: 20 bytes (Uint8Array) or 40 hex digits.
+  idArg(id: string | Uint8Array): number;
+  // Locks and unlocks a robust mutex in shared memory (native-common's RobustMutex); absent where
+  // the release has no robust mutex yet (phase 1).
+  lockUnlock?: () => void;
   getpid(): number;
   // n bytes of MAP_SHARED memory, the kind a segment is, already populated.
   sharedRegion(n: number): Uint8Array;
@@ -29,5 +33,12 @@ export function loadBenchNative(skipBuild: boolean): BenchNative {
       throw new Error(`bench_native (tools/bench/native) does not compile:\n  ${status.diagnostics.join('\n  ')}`);
     }
   }
-  return require(file) as BenchNative;
+  const native = require(file) as BenchNative;
+  const lockFile = join(BUILD_DIR, 'Release', 'bench_lock.node');
+  if (!skipBuild || !existsSync(lockFile)) buildTarget('bench_lock'); // optional: see bench_lock.cc
+  if (existsSync(lockFile)) {
+    const lock = require(lockFile) as Required<Pick<BenchNative, 'lockUnlock'>>;
+    return { ...native, lockUnlock: lock.lockUnlock };
+  }
+  return native;
 }

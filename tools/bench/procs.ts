@@ -5,10 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { MiniRayError } from '../../lib/errors.js';
 import { REPO_ROOT } from '../../lib/phases.js';
 import { trackChild } from './cleanup.js';
-import type { ChildGetRequest, ChildReply } from './context.js';
-import { budgetFor, testBytes, toRow } from './context.js';
+import { meter, testBytes, type ChildOpenRequest, type ChildReply, type ChildRequest, type MeterSet } from './context.js';
 import { measureAsync } from './harness.js';
-import { fmtBytes, type Row } from './report.js';
+import { fmtBytes } from './report.js';
 
 const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
 
@@ -31,7 +30,7 @@ class Peer {
     });
   }
 
-  static async start(mode: 'echo' | 'get', env: NodeJS.ProcessEnv): Promise<Peer> {
+  static async start(mode: 'echo' | 'meters' | 'serve', env: NodeJS.ProcessEnv): Promise<Peer> {
     const child = trackChild(
       fork(CHILD, [mode], {
         cwd: REPO_ROOT,
@@ -80,42 +79,75 @@ class Peer {
 }
 
 // Node's own IPC: child_process.fork with serialization 'advanced' (structured clone), the same
-// bytes sent to a child and sent back. One sample is one round trip.
-export async function ipcRows(sizes: readonly number[], quick: boolean): Promise<Row[]> {
+// bytes sent to a child and sent back. One sample is one round trip. The child lives for the run.
+export async function ipcMeters(sizes: readonly number[]): Promise<MeterSet> {
   const peer = await Peer.start('echo', process.env);
-  try {
-    const rows: Row[] = [];
-    for (const bytes of sizes) {
-      const payload = testBytes(bytes);
-      const back = await peer.request(payload, 60_000);
-      if (!(back instanceof Uint8Array) || Buffer.compare(Buffer.from(back.buffer, back.byteOffset, back.byteLength), payload) !== 0) {
-        throw new Error(`IPC echo of ${fmtBytes(bytes)} came back different`);
+  const meters = sizes.map((bytes) => {
+    const payload = testBytes(bytes);
+    let checked = false;
+    return meter('baseline', 'ipc_roundtrip', bytes, true, async (budget) => {
+      if (!checked) {
+        const back = await peer.request(payload, 60_000);
+        if (!(back instanceof Uint8Array) || Buffer.compare(Buffer.from(back.buffer, back.byteOffset, back.byteLength), payload) !== 0) {
+          throw new Error(`IPC echo of ${fmtBytes(bytes)} came back different`);
+        }
+        checked = true;
       }
-      const s = await measureAsync(
+      return measureAsync(
         `ipc ${bytes}`,
         async () => {
           await peer.request(payload, 60_000);
         },
-        budgetFor(bytes, quick),
+        budget,
       );
-      rows.push(toRow('baseline', 'ipc_roundtrip', bytes, s, true));
-    }
-    return rows;
-  } finally {
+    });
+  });
+  return { meters, close: async () => peer.stop() };
+}
+
+async function ask(peer: Peer, request: ChildRequest, timeoutMs: number): Promise<ChildReply> {
+  const reply = (await peer.request(request, timeoutMs)) as ChildReply;
+  if (reply.kind === 'error') {
+    const message = `second process: ${reply.message}`;
+    throw reply.code === undefined ? new Error(message) : new MiniRayError(reply.code, message);
+  }
+  return reply;
+}
+
+// Forks a second process that opens the segment; its meters are measured there, round by round.
+export async function otherProcessMeters(request: ChildOpenRequest): Promise<MeterSet> {
+  const peer = await Peer.start('meters', process.env);
+  try {
+    const opened = await ask(peer, request, 10 * 60_000);
+    if (opened.kind !== 'opened') throw new Error(`second process answered ${opened.kind} to open`);
+    const meters = opened.meters.map((m, index) =>
+      meter(request.phase, m.op, m.bytes, false, async (budget) => {
+        const reply = await ask(peer, { kind: 'measure', index, budget }, 10 * 60_000);
+        if (reply.kind !== 'stats') throw new Error(`second process answered ${reply.kind} to measure`);
+        return reply.stats;
+      }),
+    );
+    return {
+      meters,
+      close: async () => {
+        try {
+          await ask(peer, { kind: 'close' }, 60_000);
+        } finally {
+          peer.stop();
+        }
+      },
+    };
+  } catch (e) {
     peer.stop();
+    throw e;
   }
 }
 
-// Forks a second process that opens the segment and times get there.
-export async function otherProcessRows(request: ChildGetRequest): Promise<Row[]> {
-  const peer = await Peer.start('get', process.env);
+// Forks a second process that runs the phase's serve() (phase 3: a worker) until it returns.
+export async function serveInOtherProcess(request: ChildOpenRequest): Promise<void> {
+  const peer = await Peer.start('serve', process.env);
   try {
-    const reply = (await peer.request(request, 10 * 60_000)) as ChildReply;
-    if (reply.kind === 'error') {
-      const message = `second process: ${reply.message}`;
-      throw reply.code === undefined ? new Error(message) : new MiniRayError(reply.code, message);
-    }
-    return [...reply.rows];
+    await ask(peer, request, 24 * 3600_000);
   } finally {
     peer.stop();
   }

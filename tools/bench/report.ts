@@ -1,18 +1,40 @@
 // The shape of bench-report.json, and its rendering as a terminal table and as Markdown.
-import type { PhaseId, Impl } from '../../lib/phases.js';
+//
+// Every number is measured once per round (see rounds.ts); a row gives the median over the rounds
+// and the spread (the lowest and highest round), and every ratio is taken within a round, then
+// summarised the same way. A ratio whose spread lies on both sides of its target is "unstable":
+// the machine was too noisy to tell.
+import type { Impl, PhaseId } from '../../lib/phases.js';
 
-export const REPORT_SCHEMA = 'miniray-bench/1';
+export const REPORT_SCHEMA = 'miniray-bench/2';
 
 export type RowPhase = PhaseId | 'baseline';
 
+// A number measured once per round, summarised.
+export interface Spread {
+  // The median over the rounds.
+  readonly median: number;
+  // The lowest and the highest round.
+  readonly min: number;
+  readonly max: number;
+  // Each round's value, in the order of the rounds.
+  readonly rounds: readonly number[];
+}
+
 export interface Row {
   readonly phase: RowPhase;
-  // put, create_seal, get, get_other_process, memcpy, ipc_roundtrip, napi_noop, ...
+  // put, create_seal, get, get_other_process, memcpy, ipc_roundtrip, napi_noop, step_*, ...
   readonly op: string;
   readonly bytes: number;
+  // The median over rounds of each round's median, and the lowest / highest round median.
   readonly median_ns: number;
-  readonly p90_ns: number;
   readonly min_ns: number;
+  readonly max_ns: number;
+  // The median over rounds of each round's 90th percentile.
+  readonly p90_ns: number;
+  // Each round's median, in round order.
+  readonly rounds_ns: readonly number[];
+  // Samples over all rounds.
   readonly samples: number;
   // Calls per sample: each sample is the mean of `batch` back-to-back calls.
   readonly batch: number;
@@ -20,13 +42,41 @@ export interface Row {
   readonly bandwidth_gbps?: number;
 }
 
-export interface Ratio {
-  readonly phase: PhaseId;
-  readonly name: 'put_vs_memcpy_bandwidth' | 'get_median_ns' | 'ipc_vs_get' | 'ipc_vs_task_roundtrip';
-  readonly bytes: number;
+export type RatioName =
+  | 'get_vs_noop'
+  | 'get_release_vs_noop'
+  | 'put_vs_memcpy_bandwidth'
+  | 'ipc_vs_get'
+  | 'ipc_vs_task_roundtrip';
+
+export interface Target {
+  // 'le': the ratio must be at most `value`; 'ge': at least.
+  readonly cmp: 'le' | 'ge';
   readonly value: number;
-  readonly target: string;
-  readonly pass: boolean;
+}
+
+export type Verdict = 'pass' | 'fail' | 'unstable';
+
+export interface Ratio extends Spread {
+  readonly phase: PhaseId;
+  readonly name: RatioName;
+  readonly bytes: number;
+  readonly target: Target;
+  // pass / fail when every round lies on one side of the target, unstable when they straddle it
+  // or when other processes used much of the machine during a round (`noisy`).
+  readonly verdict: Verdict;
+  readonly noisy?: true;
+}
+
+// One step of a get, in ns: the difference between two rows that differ by that step, taken
+// within each round (see steps.ts).
+export interface Step extends Spread {
+  readonly phase: PhaseId;
+  // A short name (call, id_bytes, id_hex, lock, lookup, pin, view, release, hex_id) and a label.
+  readonly step: string;
+  readonly label: string;
+  // What it is the difference of, e.g. "napi_id_bytes - napi_noop".
+  readonly from: string;
 }
 
 export type PhaseStatus = 'ok' | 'compile-error' | 'not-implemented' | 'error' | 'no-harness';
@@ -46,6 +96,10 @@ export interface Machine {
   readonly kernel: string;
   readonly loadavg_start: readonly number[];
   readonly loadavg_end: readonly number[];
+  // The 1-minute load average as each round started.
+  readonly loadavg_rounds: readonly number[];
+  // The share of the machine (0-1) that other processes used during each round; null if unknown.
+  readonly foreign_cpu_rounds: readonly (number | null)[];
 }
 
 export interface Report {
@@ -53,11 +107,13 @@ export interface Report {
   readonly created_at: string;
   readonly quick: boolean;
   readonly impl: Impl;
+  readonly rounds: number;
   readonly machine: Machine;
   readonly sizes: readonly number[];
   readonly phases: readonly PhaseResult[];
   readonly rows: readonly Row[];
   readonly ratios: readonly Ratio[];
+  readonly steps: readonly Step[];
   readonly notes: readonly string[];
   readonly duration_s: number;
 }
@@ -74,34 +130,59 @@ export function fmtBytes(n: number): string {
 
 export function fmtNs(ns: number): string {
   if (!Number.isFinite(ns)) return 'n/a';
-  if (ns < 1_000) return `${ns.toFixed(ns < 10 ? 1 : 0)} ns`;
-  if (ns < 1_000_000) return `${(ns / 1_000).toFixed(ns < 10_000 ? 2 : 1)} us`;
-  if (ns < 1_000_000_000) return `${(ns / 1_000_000).toFixed(ns < 10_000_000 ? 2 : 1)} ms`;
+  if (Math.abs(ns) < 1_000) return `${ns.toFixed(Math.abs(ns) < 10 ? 1 : 0)} ns`;
+  if (Math.abs(ns) < 1_000_000) return `${(ns / 1_000).toFixed(Math.abs(ns) < 10_000 ? 2 : 1)} us`;
+  if (Math.abs(ns) < 1_000_000_000) return `${(ns / 1_000_000).toFixed(Math.abs(ns) < 10_000_000 ? 2 : 1)} ms`;
   return `${(ns / 1e9).toFixed(2)} s`;
+}
+
+// "272 ns (265-281)": the median and the spread over rounds, in the median's unit.
+export function fmtNsSpread(median: number, min: number, max: number): string {
+  const m = fmtNs(median);
+  const unit = m.split(' ')[1] ?? 'ns';
+  const scale = { ns: 1, us: 1e3, ms: 1e6, s: 1e9 }[unit] ?? 1;
+  const digits = (m.split(' ')[0] ?? '').split('.')[1]?.length ?? 0;
+  const f = (x: number): string => (x / scale).toFixed(digits);
+  if (min === max) return m;
+  return min < 0 ? `${m} (${f(min)} to ${f(max)})` : `${m} (${f(min)}-${f(max)})`;
 }
 
 export function fmtBandwidth(gbps: number): string {
   return gbps >= 1 ? `${gbps.toFixed(2)} GB/s` : `${(gbps * 1000).toPrecision(3)} MB/s`;
 }
 
-function fmtRatio(r: Ratio): string {
-  if (r.name === 'get_median_ns') return fmtNs(r.value);
-  if (r.name === 'put_vs_memcpy_bandwidth') return `${(r.value * 100).toFixed(0)}%`;
-  return `${r.value >= 100 ? Math.round(r.value).toLocaleString('en-US') : r.value.toFixed(1)}x`;
+function fmtRatioValue(name: RatioName, v: number): string {
+  if (name === 'put_vs_memcpy_bandwidth') return `${(v * 100).toFixed(0)}%`;
+  if (v >= 100) return `${Math.round(v).toLocaleString('en-US')}x`;
+  return `${v.toFixed(1)}x`;
+}
+
+export function fmtRatio(r: Ratio): string {
+  const v = fmtRatioValue(r.name, r.median);
+  if (r.min === r.max) return v;
+  return `${v} (${fmtRatioValue(r.name, r.min)}-${fmtRatioValue(r.name, r.max)})`;
+}
+
+export function fmtTarget(r: Ratio): string {
+  return `${r.target.cmp === 'le' ? '<=' : '>='} ${fmtRatioValue(r.name, r.target.value)}`;
 }
 
 export function ratioLabel(r: Ratio): string {
   switch (r.name) {
+    case 'get_vs_noop':
+      return `get / N-API no-op call @ ${fmtBytes(r.bytes)}`;
+    case 'get_release_vs_noop':
+      return `get + release / N-API no-op call @ ${fmtBytes(r.bytes)}`;
     case 'put_vs_memcpy_bandwidth':
       return `put bandwidth / memcpy bandwidth @ ${fmtBytes(r.bytes)}`;
-    case 'get_median_ns':
-      return `get median @ ${fmtBytes(r.bytes)}`;
     case 'ipc_vs_get':
       return `IPC round trip / get @ ${fmtBytes(r.bytes)}`;
     case 'ipc_vs_task_roundtrip':
       return `IPC round trip @ ${fmtBytes(r.bytes)} / task round trip`;
   }
 }
+
+const VERDICT_WORD: Record<Verdict, string> = { pass: 'PASS', fail: 'MISS', unstable: 'UNSTABLE' };
 
 function table(header: readonly string[], body: readonly (readonly string[])[], right: ReadonlySet<number>): string {
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)));
@@ -117,27 +198,53 @@ export function rowLabel(row: Row): string {
   return row.phase === 'baseline' ? row.op : `${row.phase} ${row.op}`;
 }
 
+// How far the rounds spread around the median, in percent of it.
+export function spreadPct(s: { readonly median: number; readonly min: number; readonly max: number }): number {
+  return s.median === 0 ? 0 : (Math.max(s.max - s.median, s.median - s.min) / Math.abs(s.median)) * 100;
+}
+
+const rowSpread = (r: Row): Spread => ({ median: r.median_ns, min: r.min_ns, max: r.max_ns, rounds: r.rounds_ns });
+
 export function machineLine(m: Machine): string {
-  return `${m.cpu}, ${m.cores} cores, ${m.memory_gib} GiB, ${m.os} ${m.kernel}, Node ${m.node}, load ${m.loadavg_start
-    .map((x) => x.toFixed(2))
-    .join(' ')}`;
+  return `${m.cpu}, ${m.cores} cores, ${m.memory_gib} GiB, ${m.os} ${m.kernel}, Node ${m.node}`;
+}
+
+export function loadLine(report: Report): string {
+  const m = report.machine;
+  const rounds = m.loadavg_rounds.map((x) => x.toFixed(2)).join(', ');
+  const foreign = m.foreign_cpu_rounds.map((x) => (x === null ? '?' : `${(x * 100).toFixed(0)}%`)).join(', ');
+  return (
+    `load average ${m.loadavg_start[0]?.toFixed(2) ?? '?'} at the start, ${rounds} as each round began, ` +
+    `${m.loadavg_end[0]?.toFixed(2) ?? '?'} at the end; other processes used ${foreign} of the machine in each round`
+  );
 }
 
 export function renderTerminal(report: Report): string {
   const out: string[] = [];
   out.push(`machine: ${machineLine(report.machine)}`);
-  out.push(`impl: ${report.impl}${report.quick ? ' (--quick: few samples, sizes up to 1 MiB)' : ''}`);
+  out.push(`${loadLine(report)}`);
+  out.push(
+    `impl: ${report.impl}, ${report.rounds} round${report.rounds === 1 ? '' : 's'}${report.quick ? ' (--quick: few samples, sizes up to 1 MiB)' : ''}`,
+  );
   out.push('');
   const body = report.rows.map((r) => [
     r.phase,
     r.op,
     fmtBytes(r.bytes),
     fmtNs(r.median_ns),
+    `${fmtNs(r.min_ns)} - ${fmtNs(r.max_ns)}`,
+    `${spreadPct(rowSpread(r)).toFixed(0)}%`,
     fmtNs(r.p90_ns),
     r.bandwidth_gbps === undefined ? '-' : fmtBandwidth(r.bandwidth_gbps),
     `${r.samples} x ${r.batch}`,
   ]);
-  out.push(table(['phase', 'op', 'size', 'median', 'p90', 'bandwidth', 'samples x batch'], body, new Set([2, 3, 4, 5, 6])));
+  out.push(
+    table(
+      ['phase', 'op', 'size', 'median', 'rounds min - max', '+-', 'p90', 'bandwidth', 'samples x batch'],
+      body,
+      new Set([2, 3, 4, 5, 6, 7, 8]),
+    ),
+  );
   out.push('');
   const why: Record<PhaseStatus, string> = {
     ok: '',
@@ -150,42 +257,67 @@ export function renderTerminal(report: Report): string {
     if (p.status !== 'ok') out.push(`${p.phase} (${report.impl}) ${why[p.status]}${p.message === undefined ? '' : `: ${p.message}`}`);
   }
   if (report.impl === 'student' && report.phases.some((p) => p.status === 'not-implemented' || p.status === 'compile-error')) {
-    out.push('(the reference solution\'s numbers: npm run bench -- --solution)');
+    out.push("(the reference solution's numbers: npm run bench -- --solution)");
+  }
+  if (report.steps.length > 0) {
+    out.push('the steps of one get (differences of rows, taken within each round; median (lowest-highest round)):');
+    for (const s of report.steps) {
+      out.push(`  ${s.phase} ${s.label.padEnd(36)} ${fmtNsSpread(s.median, s.min, s.max).padStart(22)}   ${s.from}`);
+    }
   }
   if (report.ratios.length > 0) {
-    out.push('the ratios that matter (targets are for the reference solution):');
+    out.push('the ratios that matter, taken within each round (targets are for the reference solution):');
     for (const r of report.ratios) {
-      out.push(`  [${r.pass ? 'PASS' : 'MISS'}] ${r.phase} ${ratioLabel(r).padEnd(46)} ${fmtRatio(r).padStart(10)}   target ${r.target}`);
+      out.push(
+        `  [${VERDICT_WORD[r.verdict]}] ${r.phase} ${ratioLabel(r).padEnd(46)} ${fmtRatio(r).padStart(22)}   target ${fmtTarget(r)}`,
+      );
+    }
+    if (report.ratios.some((r) => r.noisy === true)) {
+      out.push('  (UNSTABLE: other processes used much of the machine during a round: no verdict; run again when it is quiet)');
+    } else if (report.ratios.some((r) => r.verdict === 'unstable')) {
+      out.push('  (UNSTABLE: the rounds lie on both sides of the target; run again on a quieter machine)');
     }
   }
   for (const n of report.notes) out.push(`note: ${n}`);
   return out.join('\n');
 }
 
-// A compact Markdown table for the README and the phase-2 lesson: one line per op, one column per size.
-export function renderMarkdown(report: Report): string {
+// The Markdown block for the README and the lessons: one line per op, one column per size, each
+// cell the median over rounds with the lowest and highest round; then the steps and the ratios.
+export function renderMarkdown(report: Report, phases?: readonly RowPhase[]): string {
   const sizes = report.sizes;
+  const rows = report.rows.filter((r) => phases === undefined || phases.includes(r.phase));
   const keys: string[] = [];
-  for (const r of report.rows) if (!keys.includes(rowLabel(r))) keys.push(rowLabel(r));
+  for (const r of rows) if (!keys.includes(rowLabel(r))) keys.push(rowLabel(r));
   const lines: string[] = [];
-  lines.push(`| median (p90) | ${sizes.map(fmtBytes).join(' | ')} |`);
+  lines.push(`| median (lowest-highest round) | ${sizes.map(fmtBytes).join(' | ')} |`);
   lines.push(`|---|${sizes.map(() => '---:').join('|')}|`);
   for (const key of keys) {
     const cells = sizes.map((s) => {
-      const r = report.rows.find((x) => rowLabel(x) === key && (x.bytes === s || x.bytes === 0));
+      const r = rows.find((x) => rowLabel(x) === key && (x.bytes === s || x.bytes === 0));
       if (r === undefined) return '';
       if (r.bytes === 0 && s !== sizes[0]) return '';
-      return `${fmtNs(r.median_ns)} (${fmtNs(r.p90_ns)})`;
+      return fmtNsSpread(r.median_ns, r.min_ns, r.max_ns);
     });
     lines.push(`| ${key} | ${cells.join(' | ')} |`);
   }
-  lines.push('');
-  for (const r of report.ratios) {
-    lines.push(`- ${r.pass ? 'met' : '**not met**'}: ${r.phase} ${ratioLabel(r)} = ${fmtRatio(r)} (target ${r.target})`);
+  const steps = report.steps.filter((s) => phases === undefined || phases.includes(s.phase));
+  if (steps.length > 0) {
+    lines.push('');
+    lines.push('| step of one get | ns | measured as |');
+    lines.push('|---|---:|---|');
+    for (const s of steps) lines.push(`| ${s.phase} ${s.label} | ${fmtNsSpread(s.median, s.min, s.max)} | ${s.from} |`);
   }
   lines.push('');
+  const ratios = report.ratios.filter((r) => phases === undefined || phases.includes(r.phase));
+  const word: Record<Verdict, string> = { pass: 'met', fail: '**not met**', unstable: '**unstable**' };
+  for (const r of ratios) {
+    lines.push(`- ${word[r.verdict]}: ${r.phase} ${ratioLabel(r)} = ${fmtRatio(r)} (target ${fmtTarget(r)})`);
+  }
+  if (ratios.length > 0) lines.push('');
   lines.push(
-    `Measured ${report.created_at.slice(0, 10)} with \`npm run bench${report.impl === 'solution' ? ' -- --solution' : ''}\` on ${machineLine(report.machine)}.`,
+    `Measured ${report.created_at.slice(0, 10)} with \`npm run bench${report.impl === 'solution' ? ' -- --solution' : ''}\` ` +
+      `in ${report.rounds} rounds on ${machineLine(report.machine)}; ${loadLine(report)}.`,
   );
   return lines.join('\n');
 }

@@ -1,4 +1,4 @@
-// Hidden suite, checklist 2.5: recovery after a process dies holding the lock. A recovery with
+// Hidden suite, checklist 2.6: recovery after a process dies holding the lock. A recovery with
 // nothing to repair changes nothing, and spares what live processes are doing.
 import { describe, expect } from 'vitest';
 

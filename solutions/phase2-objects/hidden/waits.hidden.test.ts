@@ -1,4 +1,4 @@
-// Hidden suite, checklists 2.2 and 2.5: waits seen from another process. A get ends on time, a
+// Hidden suite, checklists 2.3 and 2.6: waits seen from another process. A get ends on time, a
 // close() wakes its own waiting get at once, and readers wait for the lock like writers.
 import { describe, expect } from 'vitest';
 

@@ -5,7 +5,8 @@
 //   noop()               an N-API call that does nothing: the floor under every store call.
 //   hold(view)           keeps view's ArrayBuffer in a reference, like a store keeps its mapping;
 //   view(offset, n)      then returns a Uint8Array over it: the floor under every zero-copy get.
-//   idArg(hex)           reads a string argument into a std::string, as a store reads an object id.
+//   idArg(id)            reads an object id argument exactly as every phase's glue does
+//                        (native-common's ArgObjectId): 20 bytes in a Uint8Array, or 40 hex digits.
 //   sharedRegion(n)      n bytes of MAP_SHARED memory (shmem, the same kind as a /dev/shm segment),
 //                        populated up front: where the memcpy baseline copies to.
 //   getpid()             one getpid() system call (glibc does not cache it): what any syscall on

@@ -1,9 +1,25 @@
-// Phase 1 (bump allocator, no delete, no create/seal): put and get.
-import { ShmStore, type ObjectId } from '../../../phase1-shm/index.js';
-import { PAIRED_MEMCPY_FROM, aligned, budgetFor, poolSlots, sha1, testBytes, toRow, type BenchContext, type ChildGetRequest, type ObjectRef, type PhaseBench } from '../context.js';
-import { collectGarbage, measureBatched } from '../harness.js';
-import { fmtBytes, type Row } from '../report.js';
+// Phase 1 (bump allocator, no delete, no create/seal): put and get, from this process and from a
+// second one, and the glue's locate() alone (a get without its view).
+import { idBytes, type IdLike, type ObjectIdBytes } from '../../../lib/ids.js';
+import { loadAddon } from '../../../lib/native.js';
+import { DEFAULT_LOCK_TIMEOUT_MS, ShmStore, type ObjectId } from '../../../phase1-shm/index.js';
 import { removeSegment, segmentName } from '../cleanup.js';
+import {
+  PAIRED_MEMCPY_FROM,
+  aligned,
+  meter,
+  poolSlots,
+  sha1,
+  testBytes,
+  type BenchContext,
+  type ChildOpenRequest,
+  type Meter,
+  type MeterSet,
+  type ObjectRef,
+  type PhaseBench,
+} from '../context.js';
+import { collectGarbage, measureBatched, type Budget, type Stats } from '../harness.js';
+import { fmtBytes } from '../report.js';
 
 // Phase 1 never frees, so put fills a segment of poolSlots() objects and the benchmark then moves
 // to a fresh one (untimed), pre-faulted so that puts pay for copying bytes, not for first-touch
@@ -51,100 +67,122 @@ class PutPool {
   }
 }
 
-async function run(ctx: BenchContext): Promise<Row[]> {
-  const rows: Row[] = [];
+// The glue's own locate(id): the get without the view made in JavaScript (a step of a get).
+interface RawStore {
+  bindScratch(scratch: Float64Array): void;
+  locate(id: IdLike): void;
+  close(): void;
+}
+
+function rawStore(name: string): RawStore {
+  const raw = loadAddon<{ open(name: string, lockTimeoutMs: number): RawStore }>('phase1').open(name, DEFAULT_LOCK_TIMEOUT_MS);
+  raw.bindScratch(new Float64Array(2));
+  return raw;
+}
+
+// get of one object, its id given as 20 bytes (what the targets are measured on).
+function getMeter(phase: 'phase1', op: string, store: ShmStore, id: ObjectIdBytes, bytes: number): Meter {
+  return meter(phase, op, bytes, false, async (budget) => {
+    let sink = 0;
+    const s = await measureBatched(`${phase} ${op} ${bytes}`, () => {
+      sink += store.get(id).length;
+    }, budget);
+    if (sink === 0 && bytes > 0) throw new Error('get returned empty views');
+    return s;
+  });
+}
+
+async function prepare(ctx: BenchContext): Promise<MeterSet> {
   const name = segmentName();
   const data = ctx.sizes.map((bytes) => testBytes(bytes));
   const store = ShmStore.create(name, {
     capacity: ctx.sizes.reduce((a, b) => a + aligned(b), 0) + 4096,
     maxObjects: 16,
   });
+  const closers: (() => Promise<void>)[] = [
+    async () => {
+      store.close();
+      removeSegment(name);
+    },
+  ];
+  const close = async (): Promise<void> => {
+    for (const c of closers.reverse()) await c();
+  };
   try {
     const objects: ObjectRef[] = [];
-    const ids: ObjectId[] = [];
+    const ids: ObjectIdBytes[] = [];
     for (const src of data) {
       const id = store.put(src);
       if (!store.get(id).equals(src)) throw new Error(`get(put(x)) != x for ${fmtBytes(src.length)}`);
-      ids.push(id);
+      ids.push(idBytes(id));
       objects.push({ bytes: src.length, id, sha1: sha1(src) });
     }
-
+    const raw = rawStore(name);
+    closers.push(async () => raw.close());
+    const meters: Meter[] = [];
+    const small = ids[0] as ObjectIdBytes;
+    // The floor again, next to this phase's gets: the get / no-op ratio compares neighbours.
+    meters.push(meter('phase1', 'napi_noop', 0, false, (budget) => measureBatched('phase1 noop', () => ctx.native.noop(), budget)));
+    meters.push(
+      meter('phase1', 'step_locate', 0, false, (budget) => measureBatched('phase1 locate', () => raw.locate(small), budget)),
+    );
     for (const [i, src] of data.entries()) {
       const bytes = src.length;
-      if (bytes >= PAIRED_MEMCPY_FROM) rows.push(toRow('phase1', 'memcpy', bytes, await ctx.memcpy(bytes), true));
-      const pool = new PutPool(bytes, poolSlots(bytes, ctx.quick), ctx);
-      try {
-        let current = await pool.reserve(0);
-        const s = await measureBatched(
-          `phase1 put ${bytes}`,
-          () => {
-            current.put(src);
-          },
-          budgetFor(bytes, ctx.quick),
-          {
-            maxBatch: pool.slots,
-            prepare: async (k) => {
-              current = await pool.reserve(k);
-            },
-          },
-        );
-        rows.push(toRow('phase1', 'put', bytes, s, true));
-      } finally {
-        await pool.close();
-      }
-
-      const id = ids[i] as ObjectId;
-      let sink = 0;
-      const g = await measureBatched(
-        `phase1 get ${bytes}`,
-        () => {
-          sink += store.get(id).length;
-        },
-        budgetFor(bytes, ctx.quick),
-      );
-      if (sink === 0 && bytes > 0) throw new Error('get returned empty views');
-      rows.push(toRow('phase1', 'get', bytes, g, false));
-      ctx.log(`phase1 ${fmtBytes(bytes)} done`);
+      if (bytes >= PAIRED_MEMCPY_FROM) meters.push(meter('phase1', 'memcpy', bytes, true, (budget) => ctx.memcpy(bytes, budget)));
+      meters.push(meter('phase1', 'put', bytes, true, (budget) => putStats(ctx, src, budget)));
+      meters.push(getMeter('phase1', 'get', store, ids[i] as ObjectIdBytes, bytes));
     }
-
-    rows.push(...(await ctx.otherProcess({ kind: 'get', phase: 'phase1', name, objects, quick: ctx.quick })));
-  } finally {
-    store.close();
-    removeSegment(name);
+    const other = await ctx.otherProcess({ kind: 'open', phase: 'phase1', name, objects, quick: ctx.quick });
+    closers.push(() => other.close());
+    meters.push(...other.meters);
+    return { meters, close };
+  } catch (e) {
+    await close();
+    throw e;
   }
-  return order(rows);
 }
 
-const OPS = ['memcpy', 'put', 'get', 'get_other_process'];
-function order(rows: Row[]): Row[] {
-  return rows.sort((a, b) => OPS.indexOf(a.op) - OPS.indexOf(b.op) || a.bytes - b.bytes);
+// put of `src` into fresh pre-faulted segments (untimed rotation when one is full).
+async function putStats(ctx: BenchContext, src: Buffer, budget: Budget): Promise<Stats> {
+  const bytes = src.length;
+  const pool = new PutPool(bytes, poolSlots(bytes, ctx.quick), ctx);
+  try {
+    let current = await pool.reserve(0);
+    return await measureBatched(
+      `phase1 put ${bytes}`,
+      () => {
+        current.put(src);
+      },
+      budget,
+      {
+        maxBatch: pool.slots,
+        prepare: async (k) => {
+          current = await pool.reserve(k);
+        },
+      },
+    );
+  } finally {
+    await pool.close();
+  }
 }
 
-async function childGet(req: ChildGetRequest): Promise<Row[]> {
+async function childMeters(req: ChildOpenRequest): Promise<MeterSet> {
   const store = ShmStore.open(req.name);
   try {
-    const rows: Row[] = [];
+    const meters: Meter[] = [];
     for (const obj of req.objects) {
       const id = obj.id as ObjectId;
       const view = store.get(id);
       if (view.length !== obj.bytes || sha1(view) !== obj.sha1) {
         throw new Error(`second process read different bytes for the ${fmtBytes(obj.bytes)} object`);
       }
-      let sink = 0;
-      const s = await measureBatched(
-        `phase1 get (other process) ${obj.bytes}`,
-        () => {
-          sink += store.get(id).length;
-        },
-        budgetFor(obj.bytes, req.quick),
-      );
-      if (sink === 0 && obj.bytes > 0) throw new Error('get returned empty views');
-      rows.push(toRow('phase1', 'get_other_process', obj.bytes, s, false));
+      meters.push(getMeter('phase1', 'get_other_process', store, idBytes(id), obj.bytes));
     }
-    return rows;
-  } finally {
+    return { meters, close: async () => store.close() };
+  } catch (e) {
     store.close();
+    throw e;
   }
 }
 
-export const phase1Bench: PhaseBench = { phase: 'phase1', run, childGet };
+export const phase1Bench: PhaseBench = { phase: 'phase1', prepare, childMeters };

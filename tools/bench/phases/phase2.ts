@@ -1,34 +1,38 @@
 // Phase 2 (object store: create/seal/get/release/delete, free-list allocator): put, create+seal,
-// get (and get + release, as Plasma's clients do), from this process and from a second one.
+// get (and get + release, as Plasma's clients do), from this process and from a second one, and the
+// steps of a get on their own (the glue's contains() and locate(), and the id as hex digits).
 import { randomBytes } from 'node:crypto';
 
-import { ObjectStore, type ObjectId } from '../../../phase2-objects/index.js';
+import { idBytes, idHex, type IdLike, type ObjectIdBytes } from '../../../lib/ids.js';
+import { loadAddon } from '../../../lib/native.js';
+import { DEFAULT_LOCK_TIMEOUT_MS, ObjectStore, type ObjectId } from '../../../phase2-objects/index.js';
 import { removeSegment, segmentName } from '../cleanup.js';
 import {
   PAIRED_MEMCPY_FROM,
   aligned,
-  budgetFor,
+  meter,
   poolSlots,
   sha1,
   testBytes,
-  toRow,
   type BenchContext,
-  type ChildGetRequest,
+  type ChildOpenRequest,
+  type Meter,
+  type MeterSet,
   type ObjectRef,
   type PhaseBench,
 } from '../context.js';
-import { collectGarbage, measureBatched } from '../harness.js';
-import { MiB, fmtBytes, type Row } from '../report.js';
+import { collectGarbage, measureBatched, type Budget, type Stats } from '../harness.js';
+import { MiB, fmtBytes } from '../report.js';
 
 // Room per object beyond its bytes: the allocator's block header and alignment (generous).
 const BLOCK_SLACK = 256;
 
-// Fresh ids made ahead, untimed: Plasma's clients pick ids themselves, so id generation is not part
-// of the store's put.
-function freshIds(n: number): ObjectId[] {
-  const hex = randomBytes(20 * n).toString('hex');
-  const out: ObjectId[] = [];
-  for (let i = 0; i < n; i += 1) out.push(hex.slice(40 * i, 40 * i + 40) as ObjectId);
+// Fresh ids made ahead, untimed, as 20 bytes each: Plasma's clients pick ids themselves, so id
+// generation is not part of the store's put.
+function freshIds(n: number): ObjectIdBytes[] {
+  const all = randomBytes(20 * n);
+  const out: ObjectIdBytes[] = [];
+  for (let i = 0; i < n; i += 1) out.push(all.subarray(20 * i, 20 * i + 20) as unknown as ObjectIdBytes);
   return out;
 }
 
@@ -38,8 +42,8 @@ function freshIds(n: number): ObjectId[] {
 class WritePool {
   readonly slots: number;
   private readonly store: ObjectStore;
-  private readonly live: ObjectId[] = [];
-  ids: ObjectId[] = [];
+  private readonly live: ObjectIdBytes[] = [];
+  ids: ObjectIdBytes[] = [];
   next = 0;
 
   constructor(
@@ -54,7 +58,7 @@ class WritePool {
       tableSize: this.slots * 2,
     });
     // Pre-fault the whole mapping (the view's buffer is the ArrayBuffer over all of it).
-    const probe = freshIds(1)[0] as ObjectId;
+    const probe = freshIds(1)[0] as ObjectIdBytes;
     native.touch(this.store.create(probe, 1));
     this.store.abort(probe);
   }
@@ -82,11 +86,7 @@ class WritePool {
   }
 }
 
-async function writeRow(
-  ctx: BenchContext,
-  op: 'put' | 'create_seal',
-  src: Buffer,
-): Promise<Row> {
+async function writeStats(ctx: BenchContext, op: 'put' | 'create_seal', src: Buffer, budget: Budget): Promise<Stats> {
   const bytes = src.length;
   const pool = new WritePool(segmentName(), bytes, ctx.quick, ctx.native);
   const store = pool.handle;
@@ -94,26 +94,26 @@ async function writeRow(
     const body =
       op === 'put'
         ? (): void => {
-            store.put(src, pool.ids[pool.next++] as ObjectId);
+            store.put(src, pool.ids[pool.next++] as ObjectIdBytes);
           }
         : (): void => {
-            const id = pool.ids[pool.next++] as ObjectId;
+            const id = pool.ids[pool.next++] as ObjectIdBytes;
             store.create(id, bytes).set(src);
             store.seal(id);
             store.release(id); // the creator's pin, as a Plasma client releases after Seal
           };
-    const s = await measureBatched(`phase2 ${op} ${bytes}`, body, budgetFor(bytes, ctx.quick), {
+    const s = await measureBatched(`phase2 ${op} ${bytes}`, body, budget, {
       maxBatch: pool.slots,
       prepare: (k) => pool.reserve(k),
     });
     // The last object written must read back as written.
-    const last = pool.ids[pool.next - 1] as ObjectId;
+    const last = pool.ids[pool.next - 1] as ObjectIdBytes;
     const view = store.get(last);
     const ok = view.equals(src);
     store.release(last);
     if (!ok) throw new Error(`${op} of ${fmtBytes(bytes)} did not store the bytes given`);
     pool.clear();
-    return toRow('phase2', op, bytes, s, true);
+    return s;
   } finally {
     pool.close();
     await collectGarbage();
@@ -121,43 +121,78 @@ async function writeRow(
 }
 
 // get of one sealed object (pin + view), timed in batches; the batch's pins are released after
-// it, untimed. `get_release` times the pair, as a Plasma client that is done with the object pays.
-async function getRows(store: ObjectStore, id: ObjectId, bytes: number, op: string, quick: boolean): Promise<Row[]> {
+// it, untimed. `<op>_release` times the pair, as a Plasma client that is done with the object pays.
+function getMeters(store: ObjectStore, id: IdLike, bytes: number, op: string): Meter[] {
   let sink = 0;
-  const get = await measureBatched(
-    `phase2 ${op} ${bytes}`,
-    () => {
-      sink += store.get(id).length;
-    },
-    budgetFor(bytes, quick),
-    {
-      finish: (batch) => {
-        for (let i = 0; i < batch; i += 1) store.release(id);
-      },
-    },
-  );
-  const pair = await measureBatched(
-    `phase2 ${op}_release ${bytes}`,
-    () => {
-      sink += store.get(id).length;
-      store.release(id);
-    },
-    budgetFor(bytes, quick),
-  );
-  if (sink === 0 && bytes > 0) throw new Error('get returned empty views');
-  return [toRow('phase2', op, bytes, get, false), toRow('phase2', `${op}_release`, bytes, pair, false)];
+  const check = (): void => {
+    if (sink === 0 && bytes > 0) throw new Error('get returned empty views');
+  };
+  return [
+    meter('phase2', op, bytes, false, async (budget) => {
+      const s = await measureBatched(
+        `phase2 ${op} ${bytes}`,
+        () => {
+          sink += store.get(id).length;
+        },
+        budget,
+        {
+          finish: (batch) => {
+            for (let i = 0; i < batch; i += 1) store.release(id);
+          },
+        },
+      );
+      check();
+      return s;
+    }),
+    meter('phase2', `${op}_release`, bytes, false, async (budget) => {
+      const s = await measureBatched(
+        `phase2 ${op}_release ${bytes}`,
+        () => {
+          sink += store.get(id).length;
+          store.release(id);
+        },
+        budget,
+      );
+      check();
+      return s;
+    }),
+  ];
 }
 
-async function run(ctx: BenchContext): Promise<Row[]> {
-  const rows: Row[] = [];
+// The glue's own contains(id) and locate(id): steps of a get, without the harness and the view.
+interface RawStore {
+  bindScratch(scratch: Float64Array): void;
+  locate(id: IdLike, timeoutMs: number): void;
+  contains(id: IdLike): boolean;
+  release(id: IdLike): void;
+  close(): void;
+}
+
+function stepMeters(name: string, id: ObjectIdBytes): { meters: Meter[]; close: () => void } {
+  const raw = loadAddon<{ open(name: string, lockTimeoutMs: number): RawStore }>('phase2').open(name, DEFAULT_LOCK_TIMEOUT_MS);
+  raw.bindScratch(new Float64Array(2));
+  if (!raw.contains(id)) throw new Error('contains() does not see the object');
+  const meters = [
+    meter('phase2', 'step_contains', 0, false, (budget) => measureBatched('phase2 contains', () => raw.contains(id), budget)),
+    meter('phase2', 'step_locate', 0, false, (budget) =>
+      measureBatched('phase2 locate', () => raw.locate(id, 0), budget, {
+        finish: (batch) => {
+          for (let i = 0; i < batch; i += 1) raw.release(id);
+        },
+      }),
+    ),
+  ];
+  return { meters, close: () => raw.close() };
+}
+
+async function prepare(ctx: BenchContext): Promise<MeterSet> {
+  const meters: Meter[] = [];
   const data = ctx.sizes.map((bytes) => testBytes(bytes));
   for (const src of data) {
-    if (src.length >= PAIRED_MEMCPY_FROM) {
-      rows.push(toRow('phase2', 'memcpy', src.length, await ctx.memcpy(src.length), true));
-    }
-    rows.push(await writeRow(ctx, 'put', src));
-    rows.push(await writeRow(ctx, 'create_seal', src));
-    ctx.log(`phase2 ${fmtBytes(src.length)} put, create_seal done`);
+    const bytes = src.length;
+    if (bytes >= PAIRED_MEMCPY_FROM) meters.push(meter('phase2', 'memcpy', bytes, true, (budget) => ctx.memcpy(bytes, budget)));
+    meters.push(meter('phase2', 'put', bytes, true, (budget) => writeStats(ctx, 'put', src, budget)));
+    meters.push(meter('phase2', 'create_seal', bytes, true, (budget) => writeStats(ctx, 'create_seal', src, budget)));
   }
 
   const name = segmentName();
@@ -165,40 +200,61 @@ async function run(ctx: BenchContext): Promise<Row[]> {
     capacity: ctx.sizes.reduce((a, b) => a + aligned(b) + BLOCK_SLACK, 0) + MiB,
     tableSize: 64,
   });
+  const closers: (() => Promise<void> | void)[] = [
+    () => {
+      const pinned = store.stats().pinned;
+      store.close();
+      removeSegment(name);
+      if (pinned !== 0) throw new Error(`${pinned} pins left behind after get + release`);
+    },
+  ];
+  const close = async (): Promise<void> => {
+    for (const c of closers.reverse()) await c();
+  };
   try {
     const objects: ObjectRef[] = [];
+    const ids: ObjectIdBytes[] = [];
     for (const src of data) {
       const id = store.put(src);
       objects.push({ bytes: src.length, id, sha1: sha1(src) });
-      rows.push(...(await getRows(store, id, src.length, 'get', ctx.quick)));
+      ids.push(idBytes(id));
     }
-    ctx.log('phase2 get done');
-    rows.push(...(await ctx.otherProcess({ kind: 'get', phase: 'phase2', name, objects, quick: ctx.quick })));
-    if (store.stats().pinned !== 0) throw new Error('pins left behind after get + release');
-  } finally {
-    store.close();
-    removeSegment(name);
+    const small = ids[0] as ObjectIdBytes;
+    // The floor again, next to this phase's gets: the get / no-op ratio compares neighbours.
+    meters.push(meter('phase2', 'napi_noop', 0, false, (budget) => measureBatched('phase2 noop', () => ctx.native.noop(), budget)));
+    const steps = stepMeters(name, small);
+    closers.push(steps.close);
+    meters.push(...steps.meters);
+    for (const [i, src] of data.entries()) meters.push(...getMeters(store, ids[i] as ObjectIdBytes, src.length, 'get'));
+    // The same get with the id as 40 hex digits: what parsing the string costs.
+    meters.push(getMeters(store, idHex(small), data[0]?.length ?? 0, 'get_hex_id')[0] as Meter);
+    const other = await ctx.otherProcess({ kind: 'open', phase: 'phase2', name, objects, quick: ctx.quick });
+    closers.push(() => other.close());
+    meters.push(...other.meters);
+    return { meters, close };
+  } catch (e) {
+    await close();
+    throw e;
   }
-  const OPS = ['memcpy', 'put', 'create_seal', 'get', 'get_release', 'get_other_process', 'get_other_process_release'];
-  return rows.sort((a, b) => OPS.indexOf(a.op) - OPS.indexOf(b.op) || a.bytes - b.bytes);
 }
 
-async function childGet(req: ChildGetRequest): Promise<Row[]> {
+async function childMeters(req: ChildOpenRequest): Promise<MeterSet> {
   const store = ObjectStore.open(req.name);
   try {
-    const rows: Row[] = [];
+    const meters: Meter[] = [];
     for (const obj of req.objects) {
       const id = obj.id as ObjectId;
       const view = store.get(id);
       const same = view.length === obj.bytes && sha1(view) === obj.sha1;
       store.release(id);
       if (!same) throw new Error(`second process read different bytes for the ${fmtBytes(obj.bytes)} object`);
-      rows.push(...(await getRows(store, id, obj.bytes, 'get_other_process', req.quick)));
+      meters.push(...getMeters(store, idBytes(id), obj.bytes, 'get_other_process'));
     }
-    return rows;
-  } finally {
+    return { meters, close: async () => store.close() };
+  } catch (e) {
     store.close();
+    throw e;
   }
 }
 
-export const phase2Bench: PhaseBench = { phase: 'phase2', run, childGet };
+export const phase2Bench: PhaseBench = { phase: 'phase2', prepare, childMeters };

@@ -1,0 +1,123 @@
+// The benchmark's method (tools/bench): verdicts from spreads, ratios taken within a round, steps
+// as differences of rows, the report's checker, and the docs written from a report. Pure functions
+// on made-up rows: no timing is asserted anywhere.
+import { describe, expect, it } from 'vitest';
+
+import { checkReport } from '../bench/check-report.js';
+import { figure, renderDoc } from '../bench/docs.js';
+import { REPORT_SCHEMA, type Report, type Row } from '../bench/report.js';
+import { summarize } from '../bench/rounds.js';
+import { ratiosFor, setQuiet, stepsFor, verdictOf } from '../bench/targets.js';
+
+function row(phase: Row['phase'], op: string, bytes: number, rounds: number[]): Row {
+  const s = summarize(rounds);
+  return { phase, op, bytes, median_ns: s.median, min_ns: s.min, max_ns: s.max, p90_ns: s.max, rounds_ns: s.rounds, samples: 30, batch: 100 };
+}
+
+// noop 20 ns in every round; get 150 ns (7.5x) in round 1 and `second` in round 2.
+function rows(second: number): Row[] {
+  return [
+    row('baseline', 'napi_noop', 0, [20, 20]),
+    row('baseline', 'napi_id_bytes', 0, [30, 32]),
+    row('baseline', 'napi_id_hex', 0, [80, 82]),
+    row('baseline', 'lock_unlock', 0, [45, 45]),
+    row('baseline', 'memcpy', 64, [100, 100]),
+    row('baseline', 'ipc_roundtrip', 64, [100_000, 100_000]),
+    row('phase2', 'step_contains', 0, [90, 90]),
+    row('phase2', 'step_locate', 0, [110, 112]),
+    row('phase2', 'get', 64, [150, second]),
+    row('phase2', 'get_release', 64, [230, 230]),
+    row('phase2', 'get_hex_id', 64, [200, 200]),
+  ];
+}
+
+describe('bench method', () => {
+  it('verdicts: pass or fail only when every round lies on one side of the target', () => {
+    expect(verdictOf(7, 7.9, { cmp: 'le', value: 8 })).toBe('pass');
+    expect(verdictOf(8.1, 9, { cmp: 'le', value: 8 })).toBe('fail');
+    expect(verdictOf(7, 9, { cmp: 'le', value: 8 })).toBe('unstable');
+    expect(verdictOf(0.9, 1.2, { cmp: 'ge', value: 0.9 })).toBe('pass');
+    expect(verdictOf(0.5, 0.89, { cmp: 'ge', value: 0.9 })).toBe('fail');
+    expect(verdictOf(0.8, 1, { cmp: 'ge', value: 0.9 })).toBe('unstable');
+  });
+
+  it('a ratio is taken within each round: straddling rounds are unstable, agreeing ones pass or fail', () => {
+    setQuiet(true);
+    const get = (second: number) => ratiosFor('phase2', rows(second), [64]).find((r) => r.name === 'get_vs_noop');
+    expect(get(155)).toMatchObject({ verdict: 'pass', rounds: [7.5, 7.8], min: 7.5, max: 7.8 });
+    expect(get(200)).toMatchObject({ verdict: 'unstable', min: 7.5, max: 10 });
+    setQuiet(false);
+    expect(get(155)).toMatchObject({ verdict: 'unstable', noisy: true });
+    setQuiet(true);
+  });
+
+  it('steps are differences of rows taken per round', () => {
+    const steps = stepsFor('phase2', rows(160), [64]);
+    const step = (name: string) => steps.find((s) => s.step === name);
+    expect(step('id_bytes')).toMatchObject({ median: 11, rounds: [10, 12] });
+    expect(step('lock')).toMatchObject({ median: 25 });
+    expect(step('pin')).toMatchObject({ rounds: [20, 22] });
+    expect(step('view')).toMatchObject({ rounds: [40, 48] });
+    expect(step('hex_id')).toMatchObject({ rounds: [50, 40] });
+  });
+
+  it('the checker refuses a verdict that does not follow from its spread, and a round outside min-max', () => {
+    setQuiet(true);
+    const r = rows(155);
+    const report: Report = {
+      schema: REPORT_SCHEMA,
+      created_at: new Date().toISOString(),
+      quick: true,
+      impl: 'solution',
+      rounds: 2,
+      machine: {
+        cpu: 'cpu', cores: 2, memory_gib: 1, node: 'v20', os: 'Linux x64', kernel: '6',
+        loadavg_start: [0.1], loadavg_end: [0.1], loadavg_rounds: [0.1, 0.1], foreign_cpu_rounds: [0.01, 0.02],
+      },
+      sizes: [64],
+      phases: [],
+      rows: r,
+      ratios: ratiosFor('phase2', r, [64]),
+      steps: stepsFor('phase2', r, [64]),
+      notes: [],
+      duration_s: 1,
+    };
+    const json = JSON.parse(JSON.stringify(report)) as Record<string, unknown>;
+    expect(checkReport(json as never, false)).toEqual([]);
+    const ratios = json.ratios as { verdict: string }[];
+    (ratios[0] as { verdict: string }).verdict = 'fail';
+    ((json.rows as { rounds_ns: number[] }[])[0] as { rounds_ns: number[] }).rounds_ns = [1, 20];
+    const errors = checkReport(json as never, false).join('\n');
+    expect(errors).toContain('ratios[0].verdict fail does not follow');
+    expect(errors).toContain('rows[0]: a round lies outside min-max');
+  });
+
+  it('docs take every figure from the report and leave unknown keys as they were', () => {
+    setQuiet(true);
+    const r = rows(155);
+    const report = { rows: r, ratios: ratiosFor('phase2', r, [64]), steps: stepsFor('phase2', r, [64]) } as unknown as Report;
+    expect(figure(report, 'row:phase2:get:64')).toBe('153 ns (150-155)');
+    expect(figure(report, 'verdict:phase2:get_vs_noop:64')).toBe('met');
+    const text = 'a get costs <!-- bench:fig row:phase2:get:64 -->999 ns<!-- /bench --> and <!-- bench:fig row:phase9:x:1 -->old<!-- /bench -->.';
+    const out = renderDoc(report, text);
+    expect(out.text).toBe(
+      'a get costs <!-- bench:fig row:phase2:get:64 -->153 ns (150-155)<!-- /bench --> and <!-- bench:fig row:phase9:x:1 -->old<!-- /bench -->.',
+    );
+    expect(out.missing).toEqual(['row:phase9:x:1']);
+  });
+});
+
+describe('ids as 20 bytes (lib/ids.ts)', () => {
+  it('idBytes and idHex round-trip, and reject what is not an id', async () => {
+    const { idBytes, idHex, objectId, randomObjectId } = await import('../../lib/ids.js');
+    const id = randomObjectId();
+    const bytes = idBytes(id);
+    expect(bytes).toBeInstanceOf(Uint8Array);
+    expect(bytes.length).toBe(20);
+    expect(idHex(bytes)).toBe(id);
+    expect(idBytes(bytes)).toBe(bytes);
+    expect(idHex(idBytes(objectId('AB'.repeat(20))))).toBe('ab'.repeat(20));
+    expect(() => idBytes('xyz' as never)).toThrow(/40 hex digits/);
+    expect(() => idHex(new Uint8Array(19) as never)).toThrow(/20 bytes/);
+  });
+});
