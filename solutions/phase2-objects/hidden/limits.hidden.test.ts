@@ -144,13 +144,8 @@ describe('phase 2 (hidden): limits', () => {
   );
 
   graded(
-<<<<<<< HEAD
-    checklist.space,
-    'the largest capacity is min(kMaxCapacity, the runtime\'s largest ArrayBuffer) and one byte more is ERR_INVALID_ARGUMENT; the largest fails with ERR_SHM_FULL where /dev/shm is smaller, leaving nothing',
-=======
     checklist.refcount,
-    'a capacity of kMaxCapacity (64 GiB) is valid and one byte more is not: ERR_SHM_FULL where /dev/shm is smaller, ERR_INVALID_ARGUMENT beyond',
->>>>>>> main
+    'the largest capacity is min(kMaxCapacity, the runtime\'s largest ArrayBuffer) and one byte more is ERR_INVALID_ARGUMENT; the largest fails with ERR_SHM_FULL where /dev/shm is smaller, leaving nothing',
     () => {
       const name = sandbox.segment('max-capacity');
       // Views of the data region are one ArrayBuffer: Node 20 caps it at 4 GiB, below kMaxCapacity.
