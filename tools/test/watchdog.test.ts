@@ -95,7 +95,7 @@ describe('the grader and npm run stress on the same code', () => {
     expect(crashed?.output).toContain('killed by SIGSEGV while running');
     const hung = tests.get(HUNG.split(' > ').at(-1) ?? '');
     expect(hung?.status).toBe('failed');
-    expect(hung?.output, r.output.slice(-3000)).toMatch(/^hung while running .* inside put\(\) of a phase1 store/);
+    expect(hung?.output, r.output.slice(-3000)).toMatch(/^hung while running .* inside debugLock\(\) of a phase1 store/);
     // Lost with the dead process, then run again without the test that killed it: they pass.
     expect(tests.get(LOST_AFTER_CRASH)?.status, tests.get(LOST_AFTER_CRASH)?.output).toBe('passed');
     expect(tests.get(LOST_AFTER_HANG)?.status, tests.get(LOST_AFTER_HANG)?.output).toBe('passed');
