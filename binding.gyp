@@ -60,6 +60,7 @@
       'include_dirs': ['phase2-objects/src', 'phase2-objects/layout'],
       'sources': [
         'phase2-objects/glue/addon.cc',
+        'phase2-objects/glue/components.cc',
         'phase2-objects/layout/checker.cc',
         'phase2-objects/layout/journal.cc',
         'phase2-objects/src/allocator.cc',
@@ -73,6 +74,7 @@
       'include_dirs': ['solutions/phase2-objects/src', 'phase2-objects/layout'],
       'sources': [
         'phase2-objects/glue/addon.cc',
+        'phase2-objects/glue/components.cc',
         'phase2-objects/layout/checker.cc',
         'phase2-objects/layout/journal.cc',
         'solutions/phase2-objects/src/allocator.cc',
@@ -91,6 +93,7 @@
         'native-common/src/crash_point.cc',
         'native-common/src/crash_trial.cc',
         'phase2-objects/glue/addon.cc',
+        'phase2-objects/glue/components.cc',
         'phase2-objects/layout/checker.cc',
         'phase2-objects/layout/journal.cc',
         'solutions/phase2-objects/crash/trials.cc',

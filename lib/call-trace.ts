@@ -40,20 +40,23 @@ function traced(t: CallTracer, name: string, fn: AnyFunction, onResult?: (value:
 export function traceAddon<T extends object>(label: string, addon: T): T {
   const t = slot[KEY];
   if (t === undefined) return addon;
-  // The glue's classes define their methods read-only on the prototype: shadow them on each object.
-  const patchObject = (value: unknown): void => {
+  // The glue's classes define their methods read-only on the prototype: shadow them on each object
+  // (`noun` names the object in the watchdog's message: "fetch() of a phase3 scheduler").
+  const patchObjectAs = (noun: string) => (value: unknown): void => {
     if (typeof value !== 'object' || value === null || !Object.isExtensible(value)) return;
     const proto = Object.getPrototypeOf(value) as object | null;
     if (proto === null || proto === Object.prototype) return;
     for (const key of Object.getOwnPropertyNames(proto)) {
       const fn = (proto as Record<string, unknown>)[key];
       if (key === 'constructor' || typeof fn !== 'function' || Object.hasOwn(value, key)) continue;
-      Object.defineProperty(value, key, { value: traced(t, `${key}() of a ${label} store`, fn as AnyFunction), writable: true, configurable: true });
+      Object.defineProperty(value, key, { value: traced(t, `${key}() of a ${label} ${noun}`, fn as AnyFunction), writable: true, configurable: true });
     }
   };
+  const patchObject = patchObjectAs('store');
   // A class the addon exports (create/open as its static methods): its statics are read-only, so it
   // is replaced by a stand-in that constructs the class and whose statics, traced, run on the class.
   const tracedClass = (name: string, cls: AnyFunction): AnyFunction => {
+    const patchInstance = patchObjectAs(cls.name.replace(/^Native/, '').toLowerCase() || 'object');
     const standIn = function (this: unknown, ...args: unknown[]): unknown {
       return new.target === undefined ? cls.apply(this, args) : Reflect.construct(cls, args, new.target);
     };
@@ -62,7 +65,7 @@ export function traceAddon<T extends object>(label: string, addon: T): T {
       if (typeof value !== 'function') continue;
       const method = value as AnyFunction;
       const call = (...args: unknown[]): unknown => method.apply(cls, args);
-      Object.defineProperty(standIn, prop, { value: traced(t, `${name}.${prop}() of the ${label} addon`, call as AnyFunction, patchObject), writable: true, configurable: true });
+      Object.defineProperty(standIn, prop, { value: traced(t, `${name}.${prop}() of the ${label} addon`, call as AnyFunction, patchInstance), writable: true, configurable: true });
     }
     Object.defineProperty(standIn, 'prototype', { value: cls.prototype });
     Object.defineProperty(standIn, 'name', { value: cls.name });

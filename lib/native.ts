@@ -34,19 +34,28 @@ export function readBuildStatus(target: string): BuildStatus | undefined {
 // instead of build/Release.
 const ADDON_DIR_ENV = 'MINIRAY_ADDON_DIR';
 
+function otherBuild(): string | undefined {
+  const dir = process.env[ADDON_DIR_ENV];
+  return dir === undefined || dir === '' ? undefined : dir;
+}
+
+// The file loadAddon() loads, for code that loads it by hand (e.g. in a worker thread's script).
+export function addonFile(phase: PhaseId, impl: Impl = currentImpl()): string {
+  return join(otherBuild() ?? join(BUILD_DIR, 'Release'), `${targetName(phase, impl)}.node`);
+}
+
 export function loadAddon<T extends object>(phase: PhaseId, impl: Impl = currentImpl()): T {
   const target = targetName(phase, impl);
   const cached = cache.get(target);
   if (cached !== undefined) return cached as T;
-  const otherBuild = process.env[ADDON_DIR_ENV];
-  const status = otherBuild === undefined || otherBuild === '' ? readBuildStatus(target) : undefined;
+  const status = otherBuild() === undefined ? readBuildStatus(target) : undefined;
   if (status !== undefined && !status.ok) {
     throw new MiniRayError(
       'ERR_BUILD_FAILED',
       `${phase} (${impl}) does not compile:\n  ${status.diagnostics.join('\n  ')}`,
     );
   }
-  const file = join(otherBuild === undefined || otherBuild === '' ? join(BUILD_DIR, 'Release') : otherBuild, `${target}.node`);
+  const file = addonFile(phase, impl);
   if (!existsSync(file)) {
     throw new MiniRayError('ERR_BUILD_FAILED', `${phase} (${impl}) is not built: run npm run build`);
   }

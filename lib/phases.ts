@@ -17,6 +17,10 @@ export interface PhaseInfo {
   // Files outside the phase's folder that are handed out with this phase and not before (an
   // earlier phase's answer, given from here on): a release through an earlier phase leaves them out.
   readonly given?: readonly string[];
+  // Other files, and folders (ending in '/'), that first come with this phase without being an
+  // answer (the runtime built on phases 2 and 3, its lesson page): a release through an earlier
+  // phase leaves them out too.
+  readonly arrives?: readonly string[];
 }
 
 // Every phase of the course. A student release that stops at an earlier phase lacks the later
@@ -56,6 +60,7 @@ export const COURSE_PHASES: readonly PhaseInfo[] = [
       'phase3-scheduler/src/scheduler.h',
       'phase3-scheduler/src/scheduler.cc',
     ],
+    arrives: ['runtime/', 'docs/putting-it-together.md', 'docs/img/runtime-sequence.svg'],
   },
   {
     id: 'phase4',

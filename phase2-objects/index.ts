@@ -45,7 +45,9 @@ export { idBytes, idHex, objectId, randomObjectId } from '../lib/ids.js';
 export { MiniRayError } from '../lib/errors.js';
 
 export interface CreateOptions {
-  // Bytes in the data region (block headers included; rounded up to whole pages).
+  // Bytes in the data region (block headers included; rounded up to whole pages). At most the
+  // runtime's largest ArrayBuffer (buffer.constants.MAX_LENGTH, 2^32 on Node 20), since every view
+  // is a window on one buffer over the data region: ERR_INVALID_ARGUMENT beyond.
   readonly capacity: number;
   // Slots in the object table: at most this many objects at once (default 1024).
   readonly tableSize?: number;
@@ -194,6 +196,9 @@ export class ObjectStore {
   }
 
   // Attaches to an existing segment; ERR_SEGMENT_NOT_FOUND or ERR_LAYOUT_MISMATCH when it cannot.
+  // Takes the lock (ERR_LOCK_TIMEOUT while another process holds it) to register the handle as a
+  // client, giving back first what clients of dead processes held; ERR_TABLE_FULL when 64 handles
+  // are open.
   static open(name: string, options: OpenOptions = {}): ObjectStore {
     return new ObjectStore(addon().open(name, optionsOf(options).lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS), name);
   }

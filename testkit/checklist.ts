@@ -5,10 +5,13 @@ import type { PhaseId } from '../lib/phases.js';
 export interface ChecklistItem {
   readonly phase: PhaseId;
   readonly id: string; // '1.2'
-  readonly title: string; // the seed checklist's wording, made concrete
+  readonly title: string; // what the item builds, in one line
   readonly points: number; // shared equally by the item's graded tests (public and hidden)
   readonly todo: string; // the functions to write, e.g. 'ShmStore::Lock in phase1-shm/src/shm_store.cc'
-  readonly hint: string; // points the way without giving the answer
+  // `npm start`'s hints, in order: first a question to think about, then a pointer to where the
+  // answer is (a man page, a lesson section). Neither gives the answer.
+  readonly question?: string;
+  readonly hint: string;
 }
 
 export function defineChecklist<K extends string>(

@@ -8,6 +8,11 @@
 //   2. for every point p and k = 1, 2, ...: a fresh state, a child armed with MINIRAY_CRASH_AT=p:k,
 //      which dies at the k-th passage of p; then `verify` (the checker, the data, keep using);
 //      k grows until the child completes (p has fewer than k passages) or reaches maxPassages.
+//   3. a point with more passages than that (a journal record inside a long sweep) is sampled,
+//      deterministically: its last passage n is found by doubling and bisection (each probe is a
+//      trial like the others, verified too), then `spread` more passages evenly spaced from
+//      maxPassages to n, the last one included. Every point is thus killed at its first
+//      maxPassages passages, at its last, and evenly in between; the same ones in every run.
 // Children are forked by the phase's fault-injection build (native-common/crash_trial.h), so a
 // trial costs milliseconds and every passage of every point can be afforded.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -41,9 +46,11 @@ export interface CrashScenario<S> {
 
 export interface PointCoverage {
   readonly point: string;
-  // Passages killed at; `complete` when the point was armed past its last passage.
+  // Passages killed at; `complete` when every passage was (else a sample, see the top).
   readonly killed: number;
   readonly complete: boolean;
+  // How many times the operation passes the point.
+  readonly passages: number;
 }
 
 export interface ScenarioReport {
@@ -53,9 +60,14 @@ export interface ScenarioReport {
 }
 
 export interface ExploreOptions {
-  // Passages of one point killed at, at most (a point inside a long loop is sampled beyond it).
+  // Passages of one point all killed at (default 120); a point that has more is sampled beyond.
   readonly maxPassages?: number;
+  // Passages killed at beyond maxPassages, evenly spread to the last (default 80).
+  readonly spread?: number;
 }
+
+// A point passed more often than this is a loop that never ends.
+const MAX_PASSAGES_EVER = 1_000_000;
 
 const SIGKILL = 9;
 
@@ -98,26 +110,27 @@ export function listCrashPoints<S>(scenario: CrashScenario<S>): string[] {
 }
 
 export function exploreCrashPoints<S>(scenario: CrashScenario<S>, options: ExploreOptions = {}): ScenarioReport {
-  const maxPassages = options.maxPassages ?? 200;
+  const maxPassages = options.maxPassages ?? 120;
+  const spread = options.spread ?? 80;
   const points = listCrashPoints(scenario);
   const coverage: PointCoverage[] = [];
   let trials = 1;
   for (const point of points) {
-    let killed = 0;
-    let complete = false;
-    for (let passage = 1; passage <= maxPassages; passage += 1) {
+    // Kills the child at `passage` of `point` and verifies; false when it completed instead.
+    const killedAt = new Set<number>();
+    const kill = (passage: number): boolean => {
       trials += 1;
-      let ended = false;
+      let died = false;
       run(scenario, (state) => {
         const result = scenario.trial(state, `${point}:${passage}`, '');
         if (result.outcome === 'completed') {
           scenario.verify(state, undefined, result);
-          ended = true;
           return;
         }
         if (result.outcome !== 'killed' || result.signal !== SIGKILL) {
           throw new Error(`${scenario.name}: armed at ${point}:${passage}, the child ${describe(result)}`);
         }
+        died = true;
         try {
           scenario.verify(state, { point, passage }, result);
         } catch (e) {
@@ -125,20 +138,44 @@ export function exploreCrashPoints<S>(scenario: CrashScenario<S>, options: Explo
           throw new Error(`${scenario.name}: killed at ${point} (passage ${passage}): ${message}`, { cause: e });
         }
       });
-      if (ended) {
-        complete = true;
-        break;
+      if (died) killedAt.add(passage);
+      return died;
+    };
+    let last = 0; // the last passage known to kill
+    while (last < maxPassages && kill(last + 1)) last += 1;
+    let complete = last < maxPassages;
+    if (!complete) {
+      // More passages than maxPassages: find the last one (doubling, then bisection)...
+      let hi = last * 2;
+      while (kill(hi)) {
+        last = hi;
+        hi *= 2;
+        if (hi > MAX_PASSAGES_EVER) throw new Error(`${scenario.name}: ${point} is passed more than ${MAX_PASSAGES_EVER} times`);
       }
-      killed += 1;
+      while (hi - last > 1) {
+        const mid = last + Math.floor((hi - last) / 2);
+        if (kill(mid)) last = mid;
+        else hi = mid;
+      }
+      // ...then kill at `spread` passages evenly spaced after maxPassages, the last one included.
+      for (let i = 1; i <= spread; i += 1) {
+        const passage = maxPassages + Math.round((i * (last - maxPassages)) / spread);
+        if (passage > maxPassages && !killedAt.has(passage) && !kill(passage)) {
+          throw new Error(`${scenario.name}: ${point} has ${last} passages in one run and fewer in another`);
+        }
+      }
+      complete = killedAt.size === last;
     }
-    if (killed === 0) throw new Error(`${scenario.name}: ${point} was listed but never killed the child`);
-    coverage.push({ point, killed, complete });
+    if (last === 0) throw new Error(`${scenario.name}: ${point} was listed but never killed the child`);
+    coverage.push({ point, killed: killedAt.size, complete, passages: last });
   }
   return { scenario: scenario.name, points: coverage, trials };
 }
 
 // One line per point, for a test's output: "phase2.alloc.split x2".
 export function formatCoverage(report: ScenarioReport): string {
-  const rows = report.points.map((p) => `  ${p.point} x${p.killed}${p.complete ? '' : ' (sampled)'}`);
+  const rows = report.points.map(
+    (p) => `  ${p.point} x${p.killed}${p.complete ? '' : ` of ${p.passages} passages (sampled)`}`,
+  );
   return `${report.scenario}: ${report.trials} trials\n${rows.join('\n')}`;
 }

@@ -58,6 +58,13 @@ export const STEPS: readonly Step[] = [
     env: { MINIRAY_SKIP_BUILD: '1' },
   },
   { name: 'bench report well-formed', ...tsx('tools/bench/check-report.ts', 'build/bench-report.quick.json', '--expect-ok') },
+  // mini-Ray's demo, small: it exits 1 unless one process, mini-Ray and Node IPC give the same
+  // checksums (its times are printed, never asserted).
+  {
+    name: 'mini-Ray demo (--quick, checksums)',
+    ...tsx('runtime/demo/main.ts', '--quick', '--solution', '--out', 'build/demo-verify'),
+    env: { MINIRAY_SKIP_BUILD: '1' },
+  },
 ];
 
 // The student release has no solutions/: its verify checks the installation (types, the skeletons

@@ -29,6 +29,9 @@ struct AddonData {
   // safe either way, where a heap pointer deleted by both would be a double free.
   uint64_t next_key = 1;
   std::unordered_map<uint64_t, Keep> keeps;
+  // The store NewStoreObject is handing to its wrapper's constructor, and its type (napi_util.h).
+  std::shared_ptr<void> parked;
+  const void* parked_type = nullptr;
 };
 
 AddonData* Data(Napi::Env env) {
@@ -64,11 +67,36 @@ const char* TypeName(const Napi::Value& v) {
 
 void SetStoreClass(Napi::Env env, Napi::Function ctor) { Data(env)->store_class = Napi::Persistent(ctor); }
 
-Napi::Object NewStoreObject(Napi::Env env, napi_value external) {
+Napi::Function StoreClass(Napi::Env env) {
   AddonData* data = Data(env);
   if (data->store_class.IsEmpty()) throw Error(ErrorCode::kSystem, "the addon did not register its store class");
-  return data->store_class.New({external});
+  return data->store_class.Value();
 }
+
+namespace detail {
+
+void ParkStore(Napi::Env env, std::shared_ptr<void> store, const void* type) {
+  AddonData* data = Data(env);
+  data->parked = std::move(store);
+  data->parked_type = type;
+}
+
+std::shared_ptr<void> UnparkStore(Napi::Env env, const void* type) {
+  AddonData* data = Data(env);
+  if (!data->parked || data->parked_type != type) return nullptr;
+  data->parked_type = nullptr;
+  return std::move(data->parked);
+}
+
+void ClearParkedStore(Napi::Env env) noexcept {
+  void* raw = nullptr;  // not env.GetInstanceData(), which may throw: this runs in a destructor
+  if (napi_get_instance_data(env, &raw) != napi_ok || raw == nullptr) return;
+  auto* data = static_cast<AddonData*>(raw);
+  data->parked.reset();
+  data->parked_type = nullptr;
+}
+
+}  // namespace detail
 
 uint64_t MaxViewBytes(Napi::Env env) {
   AddonData* data = Data(env);
@@ -229,6 +257,52 @@ ByteSpan ArgBytes(const Napi::CallbackInfo& info, size_t i, const char* name) {
   Napi::TypedArray ta = info[i].As<Napi::TypedArray>();
   const uint8_t* base = static_cast<const uint8_t*>(ta.ArrayBuffer().Data());
   return {base == nullptr ? nullptr : base + ta.ByteOffset(), ta.ByteLength()};
+}
+
+PromiseWorker::PromiseWorker(Napi::Env env, const char* resource_name)
+    : Napi::AsyncWorker(env, resource_name), deferred_(Napi::Promise::Deferred::New(env)) {}
+
+Napi::Promise PromiseWorker::Start() {
+  Napi::Promise promise = deferred_.Promise();
+  Queue();
+  return promise;
+}
+
+void PromiseWorker::Execute() {
+  try {
+    Run();
+  } catch (const Error& e) {
+    error_.emplace(e);
+  } catch (const std::bad_alloc&) {
+    error_.emplace(ErrorCode::kSystem, "out of memory");
+  } catch (const std::exception& e) {
+    error_.emplace(ErrorCode::kSystem, e.what());
+  }
+}
+
+void PromiseWorker::Settle(Napi::Env env) {
+  try {
+    if (error_.has_value()) throw *error_;
+    deferred_.Resolve(Result(env));
+  } catch (const Error& e) {
+    deferred_.Reject(MakeError(env, e.code(), e.what()).Value());
+  } catch (const Napi::Error& e) {
+    deferred_.Reject(e.Value());
+  }
+}
+
+// Replaces node-addon-api's completion, whose error path builds a Napi::Error (which can abort in
+// an environment being torn down) and rethrows into the runtime.
+void PromiseWorker::OnWorkComplete(Napi::Env env, napi_status status) {
+  if (status != napi_cancelled) {
+    try {
+      Napi::HandleScope scope(env);
+      Settle(env);
+    } catch (...) {
+      // The environment is gone (see napi_util.h): there is nobody left to tell.
+    }
+  }
+  Destroy();
 }
 
 namespace {

@@ -8,8 +8,10 @@
 // its own class and objects (see native-common's napi_util.h).
 #include <napi.h>
 
+#include <cstdint>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "miniray/napi_util.h"
 #include "shm_store.h"
@@ -62,6 +64,16 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
     return Guard(info.Env(), [&] {
       ShmStore& store = Store(info.Env());
       auto bytes = miniray::napi::ArgBytes(info, 0, "data");
+      // A view's .buffer is the whole mapping, so JavaScript can hand put() bytes of this very
+      // segment, even of the free space the put is about to fill: copied out first, no put ever
+      // copies between overlapping ranges (undefined behaviour for memcpy).
+      std::vector<uint8_t> copy;
+      const auto at = reinterpret_cast<uintptr_t>(bytes.data);
+      const auto base = reinterpret_cast<uintptr_t>(store.base());
+      if (bytes.size > 0 && at < base + store.mapped_size() && base < at + bytes.size) {
+        copy.assign(bytes.data, bytes.data + bytes.size);
+        bytes.data = copy.data();
+      }
       return Napi::String::New(info.Env(), store.Put(bytes.data, bytes.size).Hex());
     });
   }

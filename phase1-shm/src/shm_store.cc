@@ -32,10 +32,12 @@ std::unique_ptr<ShmStore> ShmStore::Create([[maybe_unused]] const std::string& n
   //  1. Validate the name (ERR_BAD_NAME) and the options (ERR_INVALID_ARGUMENT).
   //  2. Work out the layout: header, then the table of max_objects entries, then the data region,
   //     each starting on a kAlignment boundary; round the total up to a page.
-  //  3. shm_open with O_CREAT | O_EXCL and mode 0600 (EEXIST -> ERR_SEGMENT_EXISTS), ftruncate,
-  //     reserve the memory so a full /dev/shm fails now (ERR_SHM_FULL), and mmap it MAP_SHARED.
-  //  4. Initialise the header and the mutex (see the lesson: which attributes does a mutex in
-  //     shared memory need, and which does one need to survive a holder that dies?).
+  //  3. Make the segment: the lesson's "A segment's life" lists the calls. Which flags make a
+  //     second create of the same name fail (ERR_SEGMENT_EXISTS), and which mode keeps other users
+  //     out? How does a full /dev/shm fail here (ERR_SHM_FULL) rather than with SIGBUS later?
+  //  4. Initialise the header and the mutex (item 1.2; for step 1.1 the header alone: see the
+  //     lesson: which attributes does a mutex in shared memory need, and which does one need to
+  //     survive a holder that dies?).
   //  5. Publish the header last, so an opener never sees it half-written.
   //  6. Keep the geometry you computed in geometry_: it is what every operation uses.
   //  On any failure after shm_open, undo what you did: nothing may be left behind in /dev/shm.
@@ -79,6 +81,11 @@ void ShmStore::Unlock() {
   MINIRAY_TODO("phase1 ShmStore::Unlock");
 }
 
+ShmStats ShmStore::Stats() {
+  // TODO(student): the counts and sizes, read under the lock (the tests of the lock use it).
+  MINIRAY_TODO("phase1 ShmStore::Stats");
+}
+
 ObjectId ShmStore::Put([[maybe_unused]] const uint8_t* data, [[maybe_unused]] size_t size) {
   // TODO(student): under the lock, check the table (ERR_TABLE_FULL) and the data region
   // (ERR_SHM_FULL), copy the bytes to the next aligned offset, fill an entry, publish the counts.
@@ -93,11 +100,6 @@ ObjectLocation ShmStore::Get([[maybe_unused]] const ObjectId& id) {
   // the bytes are, as an offset from the segment's first byte. Never copy them, and never return
   // a location outside the data region (ERR_SEGMENT_CORRUPT), whatever the entry says.
   MINIRAY_TODO("phase1 ShmStore::Get");
-}
-
-ShmStats ShmStore::Stats() {
-  // TODO(student)
-  MINIRAY_TODO("phase1 ShmStore::Stats");
 }
 
 }  // namespace miniray::phase1

@@ -65,6 +65,19 @@ export const putWhenReady: Fixture<{ name: string; lockTimeoutMs: number; text: 
   return r;
 };
 
+// Opens the store, says 'waiting', then takes the lock (blocking while another process holds it)
+// and gives it back at once; reports how that ended.
+export const lockOnceWhenReady: Fixture<{ name: string; lockTimeoutMs: number }, Timed> = async ({ name, lockTimeoutMs }, ctx) => {
+  const store = ShmStore.open(name, { lockTimeoutMs });
+  await ctx.emit('waiting');
+  const r = timed(() => {
+    store.debug.lock();
+    store.debug.unlock();
+  });
+  store.close();
+  return r;
+};
+
 // Opens the store, says 'waiting', takes the lock (waiting for it if need be), says 'locked' and
 // holds it until told 'release'.
 export const lockWhenReady: Fixture<{ name: string }, void> = async ({ name }, ctx) => {

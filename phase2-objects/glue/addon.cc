@@ -18,6 +18,9 @@
 #include "miniray/napi_util.h"
 #include "object_store.h"
 
+// The table and the allocator on their own, for checklist items 2.1 and 2.2 (components.cc).
+void RegisterComponents(Napi::Env env, Napi::Object exports);
+
 #if defined(MINIRAY_CRASH_POINTS)
 // Defined by the fault-injection build (the phase2_crash target) only.
 void RegisterCrashTrials(Napi::Env env, Napi::Object exports);
@@ -76,82 +79,40 @@ Napi::Value Results(Napi::Env env, SegmentBuffer& buffer, const std::vector<Stor
 }
 
 // get() as a Promise: the wait runs on the libuv pool, never on the event loop.
-class GetWorker : public Napi::AsyncWorker {
+class GetWorker : public miniray::napi::PromiseWorker {
  public:
   GetWorker(Napi::Env env, std::shared_ptr<ObjectStore> store, std::shared_ptr<SegmentBuffer> buffer,
             std::vector<ObjectId> ids, int64_t timeout_ms, bool single)
-      : Napi::AsyncWorker(env, "miniray.phase2.get"),
-        deferred_(Napi::Promise::Deferred::New(env)),
+      : PromiseWorker(env, "miniray.phase2.get"),
         store_(std::move(store)),
         buffer_(std::move(buffer)),
         ids_(std::move(ids)),
         timeout_ms_(timeout_ms),
         single_(single) {}
 
-  Napi::Promise Promise() const { return deferred_.Promise(); }
-
  protected:
-  void Execute() override {
-    try {
-      if (single_) {
-        results_.assign(1, store_->Get(ids_[0], timeout_ms_));
-      } else {
-        results_ = store_->GetMany(ids_, timeout_ms_);
-      }
-    } catch (const Error& e) {
-      code_ = e.code();
-      SetError(e.what());
-    } catch (const std::exception& e) {
-      code_ = ErrorCode::kSystem;
-      SetError(e.what());
+  void Run() override {
+    if (single_) {
+      results_.assign(1, store_->Get(ids_[0], timeout_ms_));
+    } else {
+      results_ = store_->GetMany(ids_, timeout_ms_);
     }
   }
 
-  // OnOK and OnError never throw: a get still waiting when its worker thread exits (or is
-  // terminated) completes into an environment that can no longer run JavaScript, every N-API call
-  // fails, and an exception escaping here terminates the process. Nobody waits for the promise then.
-  void OnOK() override {
-    try {
-      Settle();
-    } catch (...) {
-    }
-  }
-
-  void OnError(const Napi::Error& error) override {
-    try {
-      deferred_.Reject(miniray::napi::MakeError(Env(), code_, error.Message()).Value());
-    } catch (...) {
-    }
+  Napi::Value Result(Napi::Env env) override {
+    if (!single_) return Results(env, *buffer_, results_);
+    const StoreGetResult& r = results_.at(0);
+    if (r.status != GetStatus::kSealed) throw NotReturned(ids_[0], r.status, timeout_ms_);
+    return buffer_->View(env, r.location.offset, r.location.size);
   }
 
  private:
-  void Settle() {
-    Napi::Env env = Env();
-    try {
-      if (single_) {
-        const StoreGetResult& r = results_.at(0);
-        if (r.status != GetStatus::kSealed) {
-          Error e = NotReturned(ids_[0], r.status, timeout_ms_);
-          deferred_.Reject(miniray::napi::MakeError(env, e.code(), e.what()).Value());
-          return;
-        }
-        deferred_.Resolve(buffer_->View(env, r.location.offset, r.location.size));
-      } else {
-        deferred_.Resolve(Results(env, *buffer_, results_));
-      }
-    } catch (const Error& e) {
-      deferred_.Reject(miniray::napi::MakeError(env, e.code(), e.what()).Value());
-    }
-  }
-
-  Napi::Promise::Deferred deferred_;
   std::shared_ptr<ObjectStore> store_;
   std::shared_ptr<SegmentBuffer> buffer_;
   std::vector<ObjectId> ids_;
   int64_t timeout_ms_;
   bool single_;
   std::vector<StoreGetResult> results_;
-  ErrorCode code_ = ErrorCode::kSystem;
 };
 
 class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
@@ -289,10 +250,7 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
       int64_t timeout = ArgTimeout(info, 1);
       bool single = info.Length() > 2 && info[2].ToBoolean().Value();
       if (single && ids.size() != 1) throw Error(ErrorCode::kInvalidArgument, "single get of " + std::to_string(ids.size()) + " ids");
-      auto* worker = new GetWorker(info.Env(), store_, buffer_, std::move(ids), timeout, single);
-      Napi::Promise promise = worker->Promise();
-      worker->Queue();
-      return promise;
+      return (new GetWorker(info.Env(), store_, buffer_, std::move(ids), timeout, single))->Start();
     });
   }
 
@@ -551,6 +509,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("bucketOf", Napi::Function::New(env, BucketOf));
   exports.Set("check", Napi::Function::New(env, Check));
   exports.Set("layoutInfo", Napi::Function::New(env, LayoutInfo));
+  RegisterComponents(env, exports);
 #if defined(MINIRAY_CRASH_POINTS)
   RegisterCrashTrials(env, exports);  // the fault-injection build's trial runner
 #endif

@@ -1,4 +1,4 @@
-// Checklist 2.2: Plasma's object lifecycle.
+// Checklist 2.3: Plasma's object lifecycle.
 import { describe, expect } from 'vitest';
 
 import { fixtures, spawnChild } from '../../testkit/children.js';

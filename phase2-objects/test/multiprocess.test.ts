@@ -1,4 +1,4 @@
-// Checklist 2.5: several processes on one store.
+// Checklist 2.6: several processes on one store.
 import { describe, expect } from 'vitest';
 
 import { barrier, fixtures, spawnChild, spawnChildren } from '../../testkit/children.js';

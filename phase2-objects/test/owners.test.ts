@@ -1,4 +1,4 @@
-// Checklist 2.6: owners. Every handle is a client recorded in the segment (pid and start time);
+// Checklist 2.5: owners. Every handle is a client recorded in the segment (pid and start time);
 // what a client of a dead process held, any process gives back.
 import { describe, expect } from 'vitest';
 
@@ -31,6 +31,7 @@ describe('phase 2: owners', () => {
         pins: 0,
         objects: 1,
       });
+      expect(ObjectStore.check(name).problems, 'the segment checker finds nothing wrong').toEqual([]);
       const after = store.stats();
       expect(after.objectCount).toBe(before.objectCount);
       expect(after.usedBytes, 'its space came back').toBe(before.usedBytes);
@@ -56,6 +57,7 @@ describe('phase 2: owners', () => {
       expect(() => store.delete(id), 'pinned by the child').toThrowMiniRay('ERR_OBJECT_IN_USE');
       await child.kill('SIGKILL');
       expect(store.reclaim()).toEqual({ clients: 1, pins: 1, objects: 0 });
+      expect(ObjectStore.check(name).problems, 'the segment checker finds nothing wrong').toEqual([]);
       expect(store.stats().pinned).toBe(0);
       store.delete(id);
       expect(store.stats().objectCount).toBe(0);

@@ -1,4 +1,4 @@
-// Checklist 2.3: reference counts.
+// Checklist 2.4: reference counts.
 import { describe, expect } from 'vitest';
 
 import { Severity, graded } from '../../testkit/graded.js';
@@ -54,5 +54,35 @@ describe('phase 2: pins', () => {
       store.close();
     },
     { weight: Severity.behaviour },
+  );
+
+  graded(
+    item,
+    'put() of a view of an object that was released and deleted is refused with ERR_INVALID_ARGUMENT: nothing is stored and the id stays free',
+    () => {
+      const store = ObjectStore.create(sandbox.segment('stale-put'), { capacity: 1 << 14 });
+      // The data region full to its last byte: a new object of the deleted one's size can only go
+      // where the deleted one was, whatever block your allocator would pick.
+      const [a, b] = [store.put(Buffer.alloc(3000, 1)), store.put(Buffer.alloc(3000, 2))];
+      store.put(Buffer.alloc(store.stats().largestFree, 3));
+      expect(store.stats().largestFree, 'no free space left').toBe(0);
+      const stale = store.get(a);
+      store.release(a);
+      store.delete(a);
+      const before = store.stats();
+      const id = randomObjectId();
+      expect(() => store.put(stale, id), 'the bytes lie where the new object would go').toThrowMiniRay('ERR_INVALID_ARGUMENT');
+      const after = store.stats();
+      expect([after.objectCount, after.usedBytes, after.pinned], 'nothing stored, no space kept, no pin').toEqual([
+        before.objectCount,
+        before.usedBytes,
+        0,
+      ]);
+      store.put(Buffer.alloc(3000, 4), id);
+      expect(store.get(id).equals(Buffer.alloc(3000, 4)), 'the id is free for a put that works').toBe(true);
+      expect(store.get(b).equals(Buffer.alloc(3000, 2)), 'the neighbour is intact').toBe(true);
+      store.close();
+    },
+    { weight: Severity.data },
   );
 });

@@ -1,4 +1,5 @@
-// Checklist 2.4: deletion and a free list that reuses space.
+// Deletion reuses space in the store: the allocator of checklist 2.2 (allocator-alone.test.ts) again,
+// through ObjectStore's create and delete (checklist 2.4).
 import { describe, expect } from 'vitest';
 
 import { graded } from '../../testkit/graded.js';
@@ -7,7 +8,7 @@ import { checklist } from '../checklist.js';
 import { ObjectStore, randomObjectId, type ObjectId } from '../index.js';
 
 const sandbox = useSandbox();
-const item = checklist.space;
+const item = checklist.refcount;
 const CAPACITY = 256 * 1024;
 
 describe('phase 2: the allocator', () => {

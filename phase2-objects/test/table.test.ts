@@ -1,4 +1,5 @@
-// Checklist 2.1: the object table, a hash table in the segment.
+// The object table inside the store: the tests of checklist 2.1 (table-alone.test.ts) again, through
+// ObjectStore, where the store's create, delete and stats() must use the table right (2.3 and 2.4).
 import { describe, expect } from 'vitest';
 
 import { graded } from '../../testkit/graded.js';
@@ -8,10 +9,9 @@ import { ObjectStore, type ObjectId } from '../index.js';
 import { collidingIds } from './fixtures.js';
 
 const sandbox = useSandbox();
-const item = checklist.table;
 
 describe('phase 2: the object table', () => {
-  graded(item, 'objects put by id read back by id, and stats() counts them and the table load', () => {
+  graded(checklist.lifecycle, 'objects put by id read back by id, and stats() counts them and the table load', () => {
     const store = ObjectStore.create(sandbox.segment('table'), { capacity: 1 << 20, tableSize: 128 });
     const ids = Array.from({ length: 100 }, (_, i) => store.put(Buffer.from(`object ${i}`)));
     ids.forEach((id, i) => {
@@ -26,7 +26,7 @@ describe('phase 2: the object table', () => {
     store.close();
   });
 
-  graded(item, 'ids that share a home slot are all found, also after one in the middle is deleted', () => {
+  graded(checklist.refcount, 'ids that share a home slot are all found, also after one in the middle is deleted', () => {
     const tableSize = 32;
     const store = ObjectStore.create(sandbox.segment('collide'), { capacity: 1 << 20, tableSize });
     const ids = collidingIds(8, tableSize, 5);
@@ -39,7 +39,7 @@ describe('phase 2: the object table', () => {
     store.close();
   });
 
-  graded(item, 'a full table refuses another create with ERR_TABLE_FULL, and accepts one after a delete', () => {
+  graded(checklist.refcount, 'a full table refuses another create with ERR_TABLE_FULL, and accepts one after a delete', () => {
     const store = ObjectStore.create(sandbox.segment('full'), { capacity: 1 << 20, tableSize: 16 });
     const ids = Array.from({ length: 16 }, (_, i) => store.put(Buffer.from([i])));
     expect(() => store.put(Buffer.from([99]))).toThrowMiniRay('ERR_TABLE_FULL');

@@ -152,6 +152,37 @@ export const timedOp: Fixture<
   }
 };
 
+// Opens a handle (with `lockTimeoutMs`) and says 'opened'; on 'go' runs each of `ops` in turn and
+// times it. Opening first lets a test take the lock between the open and the operations.
+export const timedOpsOfOpenHandle: Fixture<
+  { name: string; lockTimeoutMs: number; ops: ReadonlyArray<'get' | 'getAsync' | 'getMany' | 'contains' | 'stats'>; id: ObjectId },
+  TimedResult[]
+> = async ({ name, lockTimeoutMs, ops, id }, ctx) => {
+  const store = ObjectStore.open(name, { lockTimeoutMs });
+  try {
+    await ctx.emit('opened');
+    await ctx.waitFor('go', 30_000);
+    const out: TimedResult[] = [];
+    for (const op of ops) {
+      const t0 = performance.now();
+      try {
+        if (op === 'get') store.get(id, { timeoutMs: 0 });
+        else if (op === 'getAsync') await store.getAsync(id, { timeoutMs: 0 });
+        else if (op === 'getMany') store.getMany([id], { timeoutMs: 0 });
+        else if (op === 'contains') store.contains(id);
+        else store.stats();
+        out.push({ outcome: 'ok', elapsedMs: performance.now() - t0 });
+      } catch (e) {
+        if (!(e instanceof MiniRayError)) throw e;
+        out.push({ outcome: e.code, elapsedMs: performance.now() - t0 });
+      }
+    }
+    return out;
+  } finally {
+    store.close();
+  }
+};
+
 // Starts an untimed getAsync of an object nobody creates, waits until this process sleeps on it,
 // then closes the handle and reports how long the get took to give up.
 export const closeWhileWaiting: Fixture<{ name: string }, TimedResult> = async ({ name }) => {

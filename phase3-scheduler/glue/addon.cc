@@ -111,55 +111,24 @@ Napi::Value ToJs(Napi::Env env, uint64_t id) { return Num(env, id); }
 
 // ---- async forms: the wait runs on the libuv pool, never on the event loop --------------------------
 
-template <typename Result>
-class OpWorker : public Napi::AsyncWorker {
+template <typename T>
+class OpWorker : public miniray::napi::PromiseWorker {
  public:
-  OpWorker(Napi::Env env, const char* name, std::function<Result()> run)
-      : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)), run_(std::move(run)) {}
-
-  Napi::Promise Promise() const { return deferred_.Promise(); }
+  OpWorker(Napi::Env env, const char* name, std::function<T()> run)
+      : PromiseWorker(env, name), run_(std::move(run)) {}
 
  protected:
-  void Execute() override {
-    try {
-      result_.emplace(run_());
-    } catch (const Error& e) {
-      code_ = e.code();
-      SetError(e.what());
-    } catch (const std::exception& e) {
-      code_ = ErrorCode::kSystem;
-      SetError(e.what());
-    }
-  }
-
-  void OnOK() override {
-    Napi::Env env = Env();
-    try {
-      deferred_.Resolve(ToJs(env, *result_));
-    } catch (const Error& e) {
-      deferred_.Reject(MakeError(env, e.code(), e.what()).Value());
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    }
-  }
-
-  void OnError(const Napi::Error& error) override {
-    deferred_.Reject(MakeError(Env(), code_, error.Message()).Value());
-  }
+  void Run() override { result_.emplace(run_()); }
+  Napi::Value Result(Napi::Env env) override { return ToJs(env, *result_); }
 
  private:
-  Napi::Promise::Deferred deferred_;
-  std::function<Result()> run_;  // holds a share of the scheduler: its mapping outlives the wait
-  std::optional<Result> result_;
-  ErrorCode code_ = ErrorCode::kSystem;
+  std::function<T()> run_;  // holds a share of the scheduler: its mapping outlives the wait
+  std::optional<T> result_;
 };
 
-template <typename Result>
-Napi::Value Queue(Napi::Env env, const char* name, std::function<Result()> run) {
-  auto* worker = new OpWorker<Result>(env, name, std::move(run));
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+template <typename T>
+Napi::Value Queue(Napi::Env env, const char* name, std::function<T()> run) {
+  return (new OpWorker<T>(env, name, std::move(run)))->Start();
 }
 
 class SchedulerWrap : public Napi::ObjectWrap<SchedulerWrap> {
@@ -215,8 +184,7 @@ class SchedulerWrap : public Napi::ObjectWrap<SchedulerWrap> {
   }
 
   static Napi::Value Wrap(const Napi::CallbackInfo& info, std::unique_ptr<p3::Scheduler> s) {
-    std::shared_ptr<p3::Scheduler> shared(std::move(s));
-    return Self(info).New({Napi::External<std::shared_ptr<p3::Scheduler>>::New(info.Env(), &shared)});
+    return miniray::napi::NewStoreObject(info.Env(), Self(info), std::move(s));
   }
 
   // create(name, queueCapacity, maxTasks, maxWorkers, lockTimeoutMs, leaseMs, maxAttempts)

@@ -223,8 +223,24 @@ export async function checkPhone(browser: Browser, base: string, pageWithWideCod
       await wide.focus();
       const before = await wide.evaluate((el) => el.scrollLeft);
       for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowRight');
-      const after = await wide.evaluate((el) => el.scrollLeft);
-      if (!(after > before)) report(where, 'ArrowRight on a focused code block does not scroll it');
+      // Chromium scrolls smoothly: the key starts an animation that lands a few frames later (later
+      // still on a loaded machine), so wait for the block to move, bounded, rather than read at once.
+      const moved = await wide
+        .evaluate(
+          (el, from) =>
+            new Promise<boolean>((resolve) => {
+              const t0 = performance.now();
+              const poll = (): void => {
+                if (el.scrollLeft > from) resolve(true);
+                else if (performance.now() - t0 > 5_000) resolve(false);
+                else setTimeout(poll, 20);
+              };
+              poll();
+            }),
+          before,
+        )
+        .catch(() => false);
+      if (!moved) report(where, 'ArrowRight on a focused code block does not scroll it (scrollLeft unchanged 5 s after five presses)');
       const f = await focused(page);
       if (f === null || !f.visibleFocus) report(where, 'a focused code block shows no focus outline');
     }

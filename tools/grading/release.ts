@@ -74,7 +74,8 @@ export function releasePlan(through: PhaseId | undefined): ReleasePlan {
   if (last < 0) throw new Error(`unknown phase ${through} (known: ${COURSE_PHASES.map((p) => p.id).join(', ')})`);
   const phases = COURSE_PHASES.slice(0, last + 1);
   const later = COURSE_PHASES.slice(last + 1);
-  const laterGiven = new Set(later.flatMap((p) => p.given ?? []));
+  const laterGiven = new Set(later.flatMap((p) => [...(p.given ?? []), ...(p.arrives ?? []).filter((f) => !f.endsWith('/'))]));
+  const laterFolders = later.flatMap((p) => (p.arrives ?? []).filter((f) => f.endsWith('/')));
   // Names of later phases, by folder (phase2-objects/) or by id (tools/bench/phases/phase2.ts,
   // tools/grading/manifests/phase2.json); 'phase3' counts even before lib/phases.ts has phase 3.
   const laterNames = (segment: string): boolean => {
@@ -87,6 +88,7 @@ export function releasePlan(through: PhaseId | undefined): ReleasePlan {
     later,
     includes(rel) {
       if (DROP_PREFIXES.some((p) => rel.startsWith(p)) || DROP_FILES.has(rel) || laterGiven.has(rel)) return false;
+      if (laterFolders.some((f) => rel.startsWith(f))) return false;
       return !rel.split('/').some(laterNames);
     },
   };

@@ -28,7 +28,7 @@ const MARK = `wd${process.pid}`;
 const ENV = { MINIRAY_WATCHDOG_LIMIT_MS: '8000', MINIRAY_SEGMENT_MARK: MARK };
 
 const CRASHED = 'phase 1: put and get > [1.3] get(put(bytes)) returns the same bytes, for empty, small and 1 MiB objects';
-const HUNG = 'phase 1: the lock > [1.2] a lock held by another process makes put() fail with ERR_LOCK_TIMEOUT naming its pid';
+const HUNG = 'phase 1: the lock > [1.2] a lock held by another process makes lock() fail with ERR_LOCK_TIMEOUT naming its pid';
 const LOST_AFTER_CRASH = '[1.3] get() of an unknown id fails with ERR_OBJECT_NOT_FOUND';
 const LOST_AFTER_HANG = '[1.2] a process SIGKILLed while holding the lock does not wedge the store';
 
@@ -63,7 +63,7 @@ describe('npm test on a student file that crashes, hangs and warns', () => {
 
   test('the hang names the test, its file, the native call and what it waits on', () => {
     expect(npmTest.output).toContain(`hung while running '${HUNG}' in phase1-shm/test/mutex.test.ts`);
-    expect(npmTest.output).toMatch(/inside put\(\) of a phase1 store; it was asleep in futex\(\) on a word inside the shared memory segment \/miniray-test-\d+-/);
+    expect(npmTest.output).toMatch(/inside debugLock\(\) of a phase1 store; it was asleep in futex\(\) on a word inside the shared memory segment \/miniray-test-\d+-/);
   });
 
   test('every test is counted: the lost ones as failed, with why', () => {
@@ -95,7 +95,7 @@ describe('the grader and npm run stress on the same code', () => {
     expect(crashed?.output).toContain('killed by SIGSEGV while running');
     const hung = tests.get(HUNG.split(' > ').at(-1) ?? '');
     expect(hung?.status).toBe('failed');
-    expect(hung?.output, r.output.slice(-3000)).toMatch(/^hung while running .* inside put\(\) of a phase1 store/);
+    expect(hung?.output, r.output.slice(-3000)).toMatch(/^hung while running .* inside debugLock\(\) of a phase1 store/);
     // Lost with the dead process, then run again without the test that killed it: they pass.
     expect(tests.get(LOST_AFTER_CRASH)?.status, tests.get(LOST_AFTER_CRASH)?.output).toBe('passed');
     expect(tests.get(LOST_AFTER_HANG)?.status, tests.get(LOST_AFTER_HANG)?.output).toBe('passed');

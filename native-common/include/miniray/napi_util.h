@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -94,21 +95,47 @@ std::unique_ptr<Store> RefuseUnviewable(Napi::Env env, std::unique_ptr<Store> st
 // The glue's ObjectWrap class for stores, registered once per environment by the addon's Init.
 void SetStoreClass(Napi::Env env, Napi::Function ctor);
 
-// A store object for JavaScript: the registered class's constructor gets the new store as an
-// External and keeps a share of it with TakeStore.
-Napi::Object NewStoreObject(Napi::Env env, napi_value external);
+// How a new store reaches its wrapper's constructor: never through a JS value. NewStoreObject
+// parks the store in this environment's instance data for the length of one `new` of the class,
+// and the constructor takes it with TakeStore. A JS value (an External) could be kept by JavaScript
+// and handed to the constructor again later (a pointer into a stack frame long gone), or an External
+// of another type handed to it (type confusion): either way a crash reachable from JavaScript.
+// `new` called from JavaScript finds nothing parked and gets ERR_INVALID_ARGUMENT.
+namespace detail {
+template <typename T>
+struct TypeKey {
+  static constexpr char id = 0;  // its address names the type
+};
+void ParkStore(Napi::Env env, std::shared_ptr<void> store, const void* type);
+std::shared_ptr<void> UnparkStore(Napi::Env env, const void* type);  // empty if none of this type
+void ClearParkedStore(Napi::Env env) noexcept;
+}  // namespace detail
+
+// A store object for JavaScript: `new ctor()` with the store parked for its constructor. The store
+// goes away with the call if the constructor did not take it.
 template <typename Store>
-Napi::Value NewStoreObject(Napi::Env env, std::unique_ptr<Store> store) {
-  std::shared_ptr<Store> shared(std::move(store));
-  return NewStoreObject(env, Napi::External<std::shared_ptr<Store>>::New(env, &shared));
+Napi::Object NewStoreObject(Napi::Env env, Napi::Function ctor, std::unique_ptr<Store> store) {
+  struct Parked {
+    Napi::Env env;
+    ~Parked() { detail::ClearParkedStore(env); }
+  } parked{env};
+  detail::ParkStore(env, std::shared_ptr<Store>(std::move(store)), &detail::TypeKey<Store>::id);
+  return ctor.New({});
 }
+// The same with the class registered by SetStoreClass.
+Napi::Function StoreClass(Napi::Env env);
+template <typename Store>
+Napi::Object NewStoreObject(Napi::Env env, std::unique_ptr<Store> store) {
+  return NewStoreObject(env, StoreClass(env), std::move(store));
+}
+// In the wrapper's constructor: its share of the store being made.
 template <typename Store>
 std::shared_ptr<Store> TakeStore(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsExternal()) {
-    throw MakeError(info.Env(), ErrorCode::kInvalidArgument,
-                    "stores are made by create() and open(), not by new");
+  std::shared_ptr<void> store = detail::UnparkStore(info.Env(), &detail::TypeKey<Store>::id);
+  if (!store) {
+    throw MakeError(info.Env(), ErrorCode::kInvalidArgument, "stores are made by create() and open(), not by new");
   }
-  return *info[0].As<Napi::External<std::shared_ptr<Store>>>().Data();
+  return std::static_pointer_cast<Store>(store);
 }
 
 // debug.lock() from JavaScript holds a store's lock across calls, so the handle remembers that it
@@ -140,6 +167,39 @@ class HeldLock {
 
  private:
   bool held_ = false;
+};
+
+// ---- Promises settled by work on the libuv pool ------------------------------------------------
+// A blocking call's async form: Run() waits on the libuv pool, never on the event loop, then
+// Result() turns what it got into the promise's value on the JavaScript thread. Subclasses hold
+// what Run() needs (a share of the store, so its mapping outlives the wait); the worker deletes
+// itself once the promise is settled.
+//   auto* w = new FetchWorker(env, shared, ...);
+//   return w->Start();
+// Settling never throws and never reaches node-addon-api's error paths: work still running when
+// the worker thread that started it exits (or is terminated) completes into an environment that can
+// no longer run JavaScript. Every N-API call fails there, and an exception escaping the completion
+// would terminate the whole process (and a Napi::Error made there can abort it). Nobody awaits
+// the promise then.
+class PromiseWorker : public Napi::AsyncWorker {
+ public:
+  // Queues the work; returns its promise.
+  Napi::Promise Start();
+  void OnWorkComplete(Napi::Env env, napi_status status) final;
+
+ protected:
+  PromiseWorker(Napi::Env env, const char* resource_name);
+  // On the pool. A miniray::Error keeps its code; any other exception rejects with ERR_SYSTEM.
+  virtual void Run() = 0;
+  // On the JavaScript thread, after Run() returned. May throw miniray::Error: the promise rejects.
+  virtual Napi::Value Result(Napi::Env env) = 0;
+
+ private:
+  void Execute() final;
+  void Settle(Napi::Env env);
+
+  Napi::Promise::Deferred deferred_;
+  std::optional<Error> error_;  // what Run() threw
 };
 
 struct ByteSpan {

@@ -1,4 +1,4 @@
-// Hidden suite, checklist 2.5: exact accounting after a process is SIGKILLed in the middle of puts or
+// Hidden suite, checklist 2.6: exact accounting after a process is SIGKILLed in the middle of puts or
 // deletes: what returned, plus at most the one in flight; never more, never fewer.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

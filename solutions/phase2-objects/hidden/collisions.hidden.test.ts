@@ -1,4 +1,4 @@
-// Hidden suite, checklist 2.1: collisions, deletes inside probe chains, a full table, corruption.
+// Hidden suite, checklist 2.4: collisions, deletes inside probe chains, a full table, corruption.
 import { describe, expect } from 'vitest';
 
 import { fixtures, spawnChild } from '../../../testkit/children.js';
@@ -9,7 +9,7 @@ import { ObjectStore, randomObjectId, type ObjectId } from '../../../phase2-obje
 import { collidingIds, fieldAt, poke, scribble, u64 } from '../../../phase2-objects/test/fixtures.js';
 
 const sandbox = useSandbox();
-const item = checklist.table;
+const item = checklist.refcount;
 const fx = fixtures<typeof import('../../../phase2-objects/test/fixtures.js')>(
   new URL('../../../phase2-objects/test/fixtures.ts', import.meta.url),
 );

@@ -1,4 +1,4 @@
-// Hidden suite, checklist 2.5: a hostile segment. Every field of the header, of a table entry, of
+// Hidden suite, checklist 2.6: a hostile segment. Every field of the header, of a table entry, of
 // a block header (allocated and free), of a client record and of the journal is overwritten with
 // adversarial values, one at a time, in a live segment; then another process runs every
 // operation, through a handle it opened before the damage and through one it opens after. Each

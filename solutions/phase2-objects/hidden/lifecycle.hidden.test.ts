@@ -1,4 +1,4 @@
-// Hidden suite, checklist 2.2: Plasma's lifecycle, across processes.
+// Hidden suite, checklist 2.3: Plasma's lifecycle, across processes.
 import { describe, expect } from 'vitest';
 
 import { fixtures, spawnChild, spawnChildren } from '../../../testkit/children.js';

@@ -1,4 +1,4 @@
-// Hidden suite, checklist 2.6: owners. Client records with pid and start time; what a dead (or
+// Hidden suite, checklist 2.5: owners. Client records with pid and start time; what a dead (or
 // forgetful) client held comes back by itself: at open, before "full", when a handle is collected.
 import { describe, expect } from 'vitest';
 
@@ -56,6 +56,7 @@ describe('phase 2 (hidden): owners', () => {
       expect(s.pinned, "the dead process's pin and its creator pin").toBe(0);
       expect(s.objectCount, "the dead process's unsealed object").toBe(1);
       expect(s.clients, 'this handle and the new one').toBe(2);
+      expect(ObjectStore.check(name).problems, 'the segment checker finds nothing wrong').toEqual([]);
       opener.close();
       store.delete(sealed);
       store.put(Buffer.from('free again'), unsealed);
@@ -79,6 +80,7 @@ describe('phase 2 (hidden): owners', () => {
       expect(s.lockRecoveries).toBe(1);
       expect(s.pinned, "the dead holder's pin").toBe(0);
       expect(s.clients).toBe(1);
+      expect(ObjectStore.check(name).problems, 'the segment checker finds nothing wrong').toEqual([]);
       store.delete(id);
       store.close();
     },
@@ -101,6 +103,7 @@ describe('phase 2 (hidden): owners', () => {
       await child.kill('SIGKILL');
       const big = store.put(Buffer.alloc(Math.floor(store.stats().capacity * 0.8), 3));
       expect(store.stats().objectCount, "the dead hoarder's objects made room").toBe(1);
+      expect(ObjectStore.check(name).problems, 'the segment checker finds nothing wrong').toEqual([]);
       expect(store.get(big).length).toBe(Math.floor(store.stats().capacity * 0.8));
       store.close();
     },
@@ -125,6 +128,7 @@ describe('phase 2 (hidden): owners', () => {
       pid.writeInt32LE(process.pid);
       poke(name, record + fieldAt('client.pid'), pid);
       expect(store.reclaim(), 'the record names a process that is gone').toEqual({ clients: 1, pins: 1, objects: 0 });
+      expect(ObjectStore.check(name).problems, 'the segment checker finds nothing wrong').toEqual([]);
       expect(store.stats().pinned).toBe(0);
       store.delete(id);
       store.close();

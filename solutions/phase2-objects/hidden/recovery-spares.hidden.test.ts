@@ -1,4 +1,4 @@
-// Hidden suite, checklist 2.5: recovery after a process dies holding the lock. A recovery with
+// Hidden suite, checklist 2.6: recovery after a process dies holding the lock. A recovery with
 // nothing to repair changes nothing, and spares what live processes are doing.
 import { describe, expect } from 'vitest';
 
@@ -35,7 +35,7 @@ async function killLockHolder(name: string): Promise<void> {
   await holder.kill('SIGKILL');
 }
 
-describe('phase 2 (hidden): recovery', () => {
+describe('phase 2 (hidden): a recovery with nothing to repair', () => {
   graded(
     item,
     'a holder dies with nothing half-done: the recovery changes nothing (counts, tombstones, bytes, free blocks, pins) and spares a live process\'s unsealed object',

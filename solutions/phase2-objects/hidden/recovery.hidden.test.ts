@@ -1,4 +1,4 @@
-// Hidden suite, checklist 2.5: recovery that repairs, and is repeated until it has.
+// Hidden suite, checklist 2.6: recovery that repairs, and is repeated until it has.
 import { describe, expect } from 'vitest';
 
 import { fixtures, spawnChild } from '../../../testkit/children.js';

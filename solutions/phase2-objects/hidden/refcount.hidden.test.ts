@@ -1,4 +1,4 @@
-// Hidden suite, checklist 2.3: reference counts across processes.
+// Hidden suite, checklist 2.4: reference counts across processes.
 import { describe, expect } from 'vitest';
 
 import { fixtures, spawnChild, spawnChildren } from '../../../testkit/children.js';

@@ -1,4 +1,4 @@
-// Hidden, checklists 2.2-2.5: what the addon survives, whatever the code above it does (sizes beyond
+// Hidden, checklists 2.3-2.6: what the addon survives, whatever the code above it does (sizes beyond
 // the runtime, worker threads, close() while locked, memory given back, a transferred scratch array).
 import { describe, expect } from 'vitest';
 
@@ -16,7 +16,7 @@ addonSafetySuite({
   phase: 'phase 2',
   adapter: new URL('./adapter.ts', import.meta.url),
   sandbox,
-  items: { segment: checklist.space, lock: checklist.lifecycle, views: checklist.lifecycle, processes: checklist.stress },
+  items: { segment: checklist.lifecycle, lock: checklist.lifecycle, views: checklist.lifecycle, processes: checklist.stress },
 });
 
 describe('hidden phase 2: gets that outlive their thread', () => {

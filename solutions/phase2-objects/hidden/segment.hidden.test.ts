@@ -1,4 +1,4 @@
-// Hidden, checklists 2.2 and 2.5: what the given segment code (native-common) and glue guarantee
+// Hidden, checklists 2.3 and 2.6: what the given segment code (native-common) and glue guarantee
 // from phase 2 on: views reach the data region and nothing else, and open() trusts only segments
 // that no other user can write.
 import { chmodSync, chownSync } from 'node:fs';

@@ -9,7 +9,7 @@ import { ObjectStore, randomObjectId, type ObjectId } from '../../../phase2-obje
 import { blockOffset, checkedObject, peek, poke, scribble, verifyChecked } from '../../../phase2-objects/test/fixtures.js';
 
 const sandbox = useSandbox();
-const item = checklist.space;
+const item = checklist.refcount;
 const fx = fixtures<typeof import('../../../phase2-objects/test/fixtures.js')>(
   new URL('../../../phase2-objects/test/fixtures.ts', import.meta.url),
 );

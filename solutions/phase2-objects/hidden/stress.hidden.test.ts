@@ -1,4 +1,4 @@
-// Hidden suite, checklist 2.5: four processes at once, and a process that dies holding the lock.
+// Hidden suite, checklist 2.6: four processes at once, and a process that dies holding the lock.
 import { describe, expect } from 'vitest';
 
 import { barrier, fixtures, spawnChild, spawnChildren } from '../../../testkit/children.js';

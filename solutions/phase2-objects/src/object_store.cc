@@ -257,15 +257,22 @@ Location ObjectStore::LocationOf(const ObjectEntry* e) const {
 
 Location ObjectStore::CreateObject(const ObjectId& id, uint64_t size) {
   CheckOpen();
-  MINIRAY_LOCKED();
-  try {
-    return CreateLocked(id, size);
-  } catch (const Error& e) {
-    if (e.code() != ErrorCode::kShmFull && e.code() != ErrorCode::kTableFull) throw;
-    // Before saying "full": dead processes may hold the space or the slots.
-    if (ReclaimLocked().clients == 0) throw;
+  Location loc{};
+  {
+    MINIRAY_LOCKED();
+    try {
+      loc = CreateLocked(id, size);
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::kShmFull && e.code() != ErrorCode::kTableFull) throw;
+      // Before saying "full": dead processes may hold the space or the slots.
+      if (ReclaimLocked().clients == 0) throw;
+      loc = CreateLocked(id, size);
+    }
   }
-  return CreateLocked(id, size);
+  // From here the creator writes its object without the lock; killed now, it leaves an unsealed
+  // object and its pin to whoever reclaims.
+  MINIRAY_CRASH_POINT("phase2.create.unlocked");
+  return loc;
 }
 
 Location ObjectStore::CreateLocked(const ObjectId& id, uint64_t size) {
@@ -304,6 +311,7 @@ void ObjectStore::Put(const ObjectId& id, const uint8_t* data, uint64_t size) {
                     "what you need before you release)");
   }
   if (size > 0) std::memcpy(dst, data, size);
+  MINIRAY_CRASH_POINT("phase2.put.copied");
   try {
     CheckOpen();
     MINIRAY_LOCKED();

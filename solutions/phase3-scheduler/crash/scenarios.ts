@@ -1,14 +1,13 @@
 // The crash-point scenarios of phase 3 (see the test files beside this one): the reference built
-// with crash points (binding.gyp's phase3_crash) is killed at every crash point of every operation
-// that writes shared state, and each time the next process must find a consistent scheduler (the
-// segment checker says so), nothing that had been submitted lost or doubled, and a scheduler that
-// works.
+// with crash points (binding.gyp's phase3_crash, built by vitest's global setup) is killed at every
+// crash point of every operation that writes shared state, and each time the next process must
+// find a consistent scheduler (the segment checker says so), nothing that had been submitted lost
+// or doubled, and a scheduler that works.
 import { fileURLToPath } from 'node:url';
 
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 
 import { useSandbox } from '../../../testkit/sandbox.js';
-import { buildTarget } from '../../../tools/build.js';
 import { Scheduler, type TaskId, type TaskState } from '../../../phase3-scheduler/index.js';
 import { resultOf } from '../../../phase3-scheduler/test/fixtures.js';
 import { SegmentBytes, TASK, slotOf } from '../hidden/segment-bytes.js';
@@ -133,10 +132,6 @@ const stateOf = (sched: Scheduler, id: TaskId): TaskState | 'absent' => {
 export function crashPointTests(ops: readonly string[]): void {
   const sandbox = useSandbox();
   afterAll(killRunning);
-  beforeAll(() => {
-    const status = buildTarget('phase3_crash');
-    if (!status.ok) throw new Error(`phase3_crash does not build:\n${status.diagnostics.join('\n')}`);
-  }, 300_000);
   describe('phase 3 crash points: a process killed between any two writes of shared state', () => {
     for (const scenario of SCENARIOS.filter((s) => ops.includes(s.op))) {
       test(`${scenario.op}: killed at each of its crash points, the scheduler is repaired and keeps every task`, async () => {

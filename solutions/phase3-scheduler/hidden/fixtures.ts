@@ -1,12 +1,11 @@
 // Code that runs inside child processes during the hidden phase-3 suites.
 import { appendFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
 
 import type { ErrorCode } from '../../../lib/errors.js';
-import { BUILD_DIR, currentImpl, targetName } from '../../../lib/phases.js';
+import { addonFile } from '../../../lib/native.js';
 import type { Fixture } from '../../../testkit/protocol.js';
 import { MiniRayError, Scheduler, type TaskId } from '../../../phase3-scheduler/index.js';
 import { arg, outcome, resultOf } from '../../../phase3-scheduler/test/fixtures.js';
@@ -152,7 +151,7 @@ export const abuse: Fixture<{ names: readonly string[] }, Record<string, string>
       parentPort.postMessage('error: ' + e.message);
     }
   `;
-  const file = join(BUILD_DIR, 'Release', `${targetName('phase3', currentImpl())}.node`);
+  const file = addonFile('phase3'); // the sanitizer run's build too
   const fromThread = await new Promise<unknown>((resolve, reject) => {
     const w = new Worker(script, { eval: true, workerData: { file, name: a } });
     w.once('message', resolve);

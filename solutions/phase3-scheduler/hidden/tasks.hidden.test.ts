@@ -170,7 +170,7 @@ describe('phase 3 (hidden): tasks', () => {
     { weight: Severity.data },
   );
 
-  graded(item, 'a failure message keeps 255 bytes and is cut longer ones at a character boundary', () => {
+  graded(item, 'a failure message of 255 bytes is kept whole; a longer one is cut at a character boundary', () => {
     const sched = Scheduler.create(sandbox.segment('message'), { queueCapacity: 4 });
     const worker = sched.registerWorker();
     for (const [message, kept] of [

@@ -1,0 +1,78 @@
+// What the demo writes: a PNG of the image and an HTML page of the task timeline.
+import { writeFileSync } from 'node:fs';
+import { crc32, deflateSync } from 'node:zlib';
+
+import type { TimelineEntry } from '../index.js';
+
+function chunk(type: string, data: Buffer): Buffer {
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(data.length, 0);
+  head.write(type, 4, 'latin1');
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])) >>> 0, 0);
+  return Buffer.concat([head, data, crc]);
+}
+
+// An 8-bit RGB PNG (no filtering: each row starts with filter byte 0).
+export function writePng(path: string, width: number, height: number, rgb: Uint8Array): void {
+  const raw = Buffer.alloc((width * 3 + 1) * height);
+  for (let y = 0; y < height; y += 1) raw.set(rgb.subarray(y * width * 3, (y + 1) * width * 3), y * (width * 3 + 1) + 1);
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // colour type: RGB
+  const png = Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw, { level: 6 })),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+  writeFileSync(path, png);
+}
+
+const escape = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] ?? c);
+
+const COLOURS = ['#4e79a7', '#59a14f', '#edc948', '#b07aa1', '#76b7b2', '#ff9da7'];
+
+// One lane per worker slot, one bar per task attempt; a killed attempt is red, a retry outlined.
+export function writeTimeline(path: string, title: string, note: string, entries: readonly TimelineEntry[], startedAt: number, endedAt: number): void {
+  const lanes = [...new Set(entries.map((e) => e.lane))].sort((a, b) => a - b);
+  const fns = [...new Set(entries.map((e) => e.fn))];
+  const total = Math.max(1, endedAt - startedAt);
+  const pct = (t: number): string => `${(((t - startedAt) / total) * 100).toFixed(3)}%`;
+  const bars = (lane: number): string =>
+    entries
+      .filter((e) => e.lane === lane)
+      .map((e) => {
+        const end = e.end ?? endedAt;
+        const colour = e.outcome === 'killed' ? '#e15759' : COLOURS[fns.indexOf(e.fn) % COLOURS.length];
+        const cls = `bar${e.attempt > 1 ? ' retry' : ''}${e.outcome === 'killed' ? ' killed' : ''}`;
+        const tip = `${e.fn.split('#')[1] ?? e.fn} · task ${e.task} · attempt ${e.attempt} · pid ${e.pid} · ${(end - e.start).toFixed(1)} ms · ${e.outcome}`;
+        return `<div class="${cls}" style="left:${pct(e.start)};width:calc(${pct(end)} - ${pct(e.start)});background:${colour}" title="${escape(tip)}"></div>`;
+      })
+      .join('');
+  const legend = fns
+    .map((f, i) => `<span><i style="background:${COLOURS[i % COLOURS.length]}"></i>${escape(f.split('#')[1] ?? f)}</span>`)
+    .join('');
+  const killed = entries.filter((e) => e.outcome === 'killed').length;
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
+<style>
+body{font:14px system-ui,sans-serif;margin:24px;color:#222}
+.lane{display:flex;align-items:center;margin:4px 0}
+.name{width:90px;flex:none;color:#555}
+.track{position:relative;height:26px;flex:1;background:#f3f3f3;border-radius:3px}
+.bar{position:absolute;top:3px;height:20px;border-radius:2px;min-width:1px;opacity:.9}
+.bar.retry{outline:2px solid #222;outline-offset:-2px}
+.bar.killed{background-image:repeating-linear-gradient(45deg,transparent 0 4px,rgba(255,255,255,.5) 4px 8px)}
+.legend span{margin-right:16px}.legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px}
+</style></head><body>
+<h1>${escape(title)}</h1>
+<p>${entries.length} task attempts over ${(total / 1000).toFixed(2)} s on ${lanes.length} workers${killed > 0 ? `; ${killed} killed (red, striped) and retried (outlined)` : ''}. Hover a bar for its task. ${escape(note)}</p>
+<p class="legend">${legend}<span><i style="background:#e15759"></i>killed</span></p>
+${lanes.map((l) => `<div class="lane"><div class="name">worker ${l}</div><div class="track">${bars(l)}</div></div>`).join('\n')}
+</body></html>
+`;
+  writeFileSync(path, html);
+}

@@ -1,0 +1,61 @@
+// Remote functions for the runtime's suite: every worker imports this module by its path.
+import { currentTask } from '../context.js';
+
+export function square(x: number): number {
+  return x * x;
+}
+
+export function add(a: number, b: number): number {
+  return a + b;
+}
+
+// Sums a Float64Array that arrives as a zero-copy view of the store; says whether it was one.
+export function sumFloats(values: Float64Array): { sum: number; viewOfStore: boolean } {
+  let sum = 0;
+  for (const v of values) sum += v;
+  return { sum, viewOfStore: values.buffer.byteLength > values.byteLength * 4 };
+}
+
+// `n` bytes of a sequence that depends only on `seed` (a xorshift), as a Buffer.
+export function pattern(n: number, seed: number): Buffer {
+  const out = Buffer.alloc(n);
+  let x = seed | 1;
+  for (let i = 0; i < n; i += 1) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+export function checksum(bytes: Uint8Array): number {
+  let h = 2166136261;
+  for (const b of bytes) h = Math.imul(h ^ b, 16777619) >>> 0;
+  return h;
+}
+
+export class ParseFailure extends Error {
+  override name = 'ParseFailure';
+}
+
+export function failDeep(what: string): never {
+  throw new ParseFailure(`cannot parse '${what}'`);
+}
+
+export function whoAmI(): { pid: number; attempt: number } {
+  return { pid: process.pid, attempt: currentTask()?.attempt ?? 0 };
+}
+
+// On its first attempt it never returns (the test kills its worker); later attempts compute.
+export async function hangOnFirstAttempt(n: number, seed: number): Promise<{ attempt: number; sum: number }> {
+  const attempt = currentTask()?.attempt ?? 0;
+  if (attempt <= 1) await new Promise((resolve) => setTimeout(resolve, 60_000));
+  return { attempt, sum: checksum(pattern(n, seed)) };
+}
+
+// Never returns: every worker that runs it is killed by the test.
+export async function hangAlways(): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, 60_000));
+  return 0;
+}

@@ -1,0 +1,172 @@
+// A mini-Ray worker process: registers in the scheduler's worker table, then fetches tasks, runs
+// them and writes their results into the object store until the driver says stop (or goes away).
+//
+// Started by the driver (runtime/index.ts) with the two segments' names in its environment.
+import { isAbsolute, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { deserialize } from 'node:v8';
+
+import { MiniRayError } from '../lib/errors.js';
+import { REPO_ROOT } from '../lib/phases.js';
+import { ObjectStore, type ObjectId } from '../phase2-objects/index.js';
+import { Scheduler, type Task, type WorkerId } from '../phase3-scheduler/index.js';
+import { HEADER_BYTES, decode, errorRecord, writeError, writeValue } from './codec.js';
+import { setCurrentTask } from './context.js';
+import { inPhase, inPhaseAsync, isFatal } from './phase-errors.js';
+import { ENV_SCHEDULER, ENV_STORE, type CallRecord, type DriverMessage, type WorkerMessage } from './protocol.js';
+
+const now = (): number => performance.timeOrigin + performance.now();
+
+function send(msg: WorkerMessage): void {
+  if (process.connected) process.send?.(msg);
+}
+
+type TaskFn = (...args: unknown[]) => unknown;
+const modules = new Map<string, Record<string, unknown>>();
+
+// 'runtime/demo/tasks.ts#renderTile' -> the function, imported once per worker.
+async function resolveFn(name: string): Promise<TaskFn> {
+  const hash = name.lastIndexOf('#');
+  const path = name.slice(0, hash);
+  const exportName = name.slice(hash + 1);
+  let mod = modules.get(path);
+  if (mod === undefined) {
+    mod = (await import(pathToFileURL(isAbsolute(path) ? path : join(REPO_ROOT, path)).href)) as Record<string, unknown>;
+    modules.set(path, mod);
+  }
+  const fn = mod[exportName];
+  if (typeof fn !== 'function') throw new TypeError(`${path} has no exported function '${exportName}'`);
+  return fn as TaskFn;
+}
+
+class Worker {
+  private stopping = false;
+  private busy = false;
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly sched: Scheduler,
+    private readonly me: WorkerId,
+  ) {}
+
+  stop(): void {
+    this.stopping = true;
+    this.sched.close(); // a pending fetchAsync rejects with ERR_CLOSED
+    if (this.busy) {
+      // The driver is shutting down and will not read this task's result: do not make it wait.
+      this.store.close();
+      process.exit(0);
+    }
+  }
+
+  async loop(): Promise<void> {
+    while (!this.stopping) {
+      let task: Task | null;
+      try {
+        task = await inPhaseAsync('phase 3', () => this.sched.fetchAsync(this.me, { timeoutMs: 1000 }));
+      } catch (e) {
+        if (this.stopping && e instanceof MiniRayError && e.code === 'ERR_CLOSED') return;
+        throw e;
+      }
+      if (task === null) continue;
+      this.busy = true;
+      try {
+        await this.run(task);
+      } finally {
+        this.busy = false;
+      }
+    }
+  }
+
+  private async run(task: Task): Promise<void> {
+    send({ type: 'start', task: task.id, fn: task.fn, attempt: task.attempt, at: now() });
+    const callId = task.args[0];
+    if (callId === undefined) throw new Error(`task ${task.id} has no call object`);
+    const callView = inPhase('phase 2', () => this.store.get(callId));
+    const call = deserialize(callView.subarray(HEADER_BYTES)) as CallRecord;
+    inPhase('phase 2', () => this.store.release(callId));
+
+    const pinned: ObjectId[] = [];
+    let ok = true;
+    try {
+      const args = call.args.map((a) => {
+        if (!('ref' in a)) return a.value;
+        const view = inPhase('phase 2', () => this.store.get(a.ref));
+        pinned.push(a.ref);
+        const d = decode(view);
+        if (d.kind === 'error') throw new Error(`argument ${a.ref} holds an error`); // the driver never sends one
+        return d.value;
+      });
+      const fn = await resolveFn(task.fn);
+      setCurrentTask({ taskId: task.id, attempt: task.attempt, workerId: this.me, fn: task.fn });
+      let result: unknown;
+      try {
+        result = await fn(...args);
+      } catch (e) {
+        ok = false;
+        result = e;
+      } finally {
+        setCurrentTask(null);
+      }
+      if (ok) this.store_(() => writeValue(this.store, call.resultId, result), call.resultId);
+      else this.store_(() => writeError(this.store, call.resultId, errorRecord(result)), call.resultId);
+    } catch (e) {
+      // The arguments could not be read or the function not found: the task's error, not ours.
+      if (isFatal(e)) throw e;
+      ok = false;
+      this.store_(() => writeError(this.store, call.resultId, errorRecord(e)), call.resultId);
+    } finally {
+      for (const id of pinned) inPhase('phase 2', () => this.store.release(id));
+    }
+    inPhase('phase 3', () => {
+      if (ok) this.sched.complete(this.me, task.id, call.resultId);
+      else this.sched.fail(this.me, task.id, 'the task threw (its error object is in the store)');
+    });
+    send({ type: 'end', task: task.id, ok, at: now() });
+  }
+
+  // Writes a result. A worker that ran this task before may have died after sealing (then the
+  // result is there, and the same, since tasks are deterministic) or before (then its unsealed
+  // object is given back by reclaim(), and the write is retried once).
+  private store_(write: () => void, id: ObjectId): void {
+    inPhase('phase 2', () => {
+      if (this.store.contains(id)) return;
+      try {
+        write();
+      } catch (e) {
+        if (!(e instanceof MiniRayError && e.code === 'ERR_OBJECT_EXISTS')) throw e;
+        this.store.reclaim();
+        if (!this.store.contains(id)) write();
+      }
+    });
+  }
+}
+
+async function main(): Promise<void> {
+  const storeName = process.env[ENV_STORE];
+  const schedName = process.env[ENV_SCHEDULER];
+  if (storeName === undefined || schedName === undefined) {
+    throw new Error(`a mini-Ray worker is started by the runtime (${ENV_STORE} and ${ENV_SCHEDULER} unset)`);
+  }
+  const store = inPhase('phase 2', () => ObjectStore.open(storeName));
+  const sched = inPhase('phase 3', () => Scheduler.open(schedName));
+  const me = inPhase('phase 3', () => sched.registerWorker());
+  const worker = new Worker(store, sched, me);
+  process.on('message', (m: DriverMessage) => {
+    if (m.type === 'stop') worker.stop();
+  });
+  process.on('disconnect', () => worker.stop()); // the driver is gone
+  send({ type: 'ready', worker: me });
+  await worker.loop();
+  store.close();
+  process.disconnect?.();
+}
+
+main().catch((e: unknown) => {
+  const err = e instanceof Error ? e : new Error(String(e)); // phase errors are named already
+  send({ type: 'fatal', message: err.message, ...(err instanceof MiniRayError ? { code: err.code } : {}) });
+  process.stderr.write(`mini-Ray worker ${process.pid}: ${err.stack ?? err.message}\n`);
+  process.exitCode = 1;
+  if (process.connected) process.disconnect();
+});
