@@ -158,6 +158,7 @@
       'sources': [
         'phase4-optimize/glue/addon.cc',
         'phase4-optimize/layout/allocator.cc',
+        'phase4-optimize/layout/checker.cc',
         'phase4-optimize/layout/journal.cc',
         'phase4-optimize/layout/lock_order.cc',
         'phase4-optimize/src/lru_list.cc',
@@ -172,6 +173,7 @@
       'sources': [
         'phase4-optimize/glue/addon.cc',
         'phase4-optimize/layout/allocator.cc',
+        'phase4-optimize/layout/checker.cc',
         'phase4-optimize/layout/journal.cc',
         'phase4-optimize/layout/lock_order.cc',
         'solutions/phase4-optimize/src/lru_list.cc',
@@ -189,6 +191,7 @@
         'native-common/src/crash_point.cc',
         'phase4-optimize/glue/addon.cc',
         'phase4-optimize/layout/allocator.cc',
+        'phase4-optimize/layout/checker.cc',
         'phase4-optimize/layout/journal.cc',
         'phase4-optimize/layout/lock_order.cc',
         'solutions/phase4-optimize/src/lru_list.cc',

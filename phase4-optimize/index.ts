@@ -113,6 +113,29 @@ export interface StoreLayout {
   readonly slotsPerStripe: number;
 }
 
+// The segment checker's report (phase4-optimize/layout/checker.h): every invariant of the format
+// that does not hold, one sentence each, and what it counted.
+export interface CheckReport {
+  readonly ok: boolean;
+  readonly problems: readonly string[];
+  readonly holderDied: boolean; // a lock's holder died holding it: the next operation repairs
+  readonly repairPending: boolean; // nothing else was checked
+  readonly stripes: number;
+  readonly slots: number;
+  readonly objects: number;
+  readonly sealed: number;
+  readonly tombstones: number;
+  readonly capacity: number;
+  readonly blocks: number;
+  readonly freeBlocks: number;
+  readonly usedBytes: number;
+  readonly slabs: number;
+  readonly poolSlots: number;
+  readonly lru: number;
+  readonly pinned: number;
+  readonly clients: ReadonlyArray<{ readonly slot: number; readonly pid: number; readonly alive: boolean; readonly pins: number }>;
+}
+
 // Which lock a test holds: a stripe, the allocator's, the LRU list's.
 export type LockRef = { readonly stripe: number } | 'allocator' | 'lru';
 
@@ -143,6 +166,7 @@ interface Phase4Addon {
   stripeOf(id: string, stripes: number): number;
   sizeClassOf(size: number): number;
   homeSlotOf(id: string, slotsPerStripe: number): number;
+  check(name: string, lockTimeoutMs: number): CheckReport;
 }
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 5000;
@@ -188,6 +212,12 @@ export class ObjectStore {
 
   static unlink(name: string): void {
     addon().unlink(name);
+  }
+
+  // The segment checker (given): takes every lock in order, walks the segment's bytes and reports
+  // every invariant that does not hold. `npm run miniray -- check NAME` prints it.
+  static check(name: string, options: OpenOptions = {}): CheckReport {
+    return addon().check(name, optionsOf(options).lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
   }
 
   // The stripe an id belongs to in a store of `stripes` stripes (the given hash).

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "checker.h"
 #include "miniray/napi_util.h"
 #include "object_store.h"
 
@@ -476,6 +477,48 @@ Napi::Value SizeClassOfSize(const Napi::CallbackInfo& info) {
   });
 }
 
+// check(name, lockTimeoutMs): the segment checker's report (phase4-optimize/layout/checker.h).
+Napi::Value Check(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    std::string name = miniray::napi::ArgString(info, 0, "name");
+    auto r = miniray::phase4::CheckSegment(name, miniray::napi::ArgLockTimeout(info, 1));
+    Napi::Env env = info.Env();
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("ok", Napi::Boolean::New(env, r.ok));
+    Napi::Array problems = Napi::Array::New(env, r.problems.size());
+    for (size_t i = 0; i < r.problems.size(); ++i) problems.Set(static_cast<uint32_t>(i), r.problems[i]);
+    out.Set("problems", problems);
+    out.Set("holderDied", Napi::Boolean::New(env, r.holder_died));
+    out.Set("repairPending", Napi::Boolean::New(env, r.repair_pending));
+    using miniray::napi::Set;
+    Set(out, "stripes", r.stripes);
+    Set(out, "slots", static_cast<double>(r.slots));
+    Set(out, "objects", static_cast<double>(r.objects));
+    Set(out, "sealed", static_cast<double>(r.sealed));
+    Set(out, "tombstones", static_cast<double>(r.tombstones));
+    Set(out, "capacity", static_cast<double>(r.capacity));
+    Set(out, "blocks", static_cast<double>(r.blocks));
+    Set(out, "freeBlocks", static_cast<double>(r.free_blocks));
+    Set(out, "usedBytes", static_cast<double>(r.used_bytes));
+    Set(out, "slabs", static_cast<double>(r.slabs));
+    Set(out, "poolSlots", static_cast<double>(r.pool_slots));
+    Set(out, "lru", static_cast<double>(r.lru));
+    Set(out, "pinned", static_cast<double>(r.pinned));
+    Napi::Array clients = Napi::Array::New(env, r.clients.size());
+    for (size_t i = 0; i < r.clients.size(); ++i) {
+      const auto& c = r.clients[i];
+      Napi::Object o = Napi::Object::New(env);
+      Set(o, "slot", c.slot);
+      Set(o, "pid", c.pid);
+      o.Set("alive", Napi::Boolean::New(env, c.alive));
+      Set(o, "pins", static_cast<double>(c.pins));
+      clients.Set(static_cast<uint32_t>(i), o);
+    }
+    out.Set("clients", clients);
+    return out;
+  });
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   miniray::napi::InitErrors(env, exports);
   miniray::napi::SetStoreClass(env, StoreWrap::Define(env));
@@ -485,6 +528,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("stripeOf", Napi::Function::New(env, StripeOfId));
   exports.Set("sizeClassOf", Napi::Function::New(env, SizeClassOfSize));
   exports.Set("homeSlotOf", Napi::Function::New(env, HomeSlotOfId));
+  exports.Set("check", Napi::Function::New(env, Check));
   return exports;
 }
 

@@ -43,6 +43,7 @@ describe('phase 4: a process that dies holding a lock', () => {
         expect(s.usedBytes, 'no space lost or leaked').toBe(before.usedBytes);
         expect(s.evictable, 'the LRU list holds every object again').toBe(ids.length);
         expect(s.clients, "the dead process's handle was reclaimed").toBe(1);
+        expect(ObjectStore.check(name).problems, 'the segment checker finds nothing wrong').toEqual([]);
         store.put(checkedObject(99, 5000));
         store.close();
       },
