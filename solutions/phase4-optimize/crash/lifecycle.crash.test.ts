@@ -44,7 +44,14 @@ function prepare(op: string, tag: string): Prepared {
 
 // Repaired, consistent, and not a byte leaked.
 function checkAfter(p: Prepared, what: string): void {
+  // Killed holding a lock: the checker sees the dead holder and leaves the repair to the next
+  // operation. Killed between operations: every invariant holds as it is.
+  const seen = ObjectStore.check(p.name);
+  expect(seen.problems, `${what}: the segment checker before the repair`).toEqual([]);
   p.store.reclaim(); // the dead process's handle, if no repair gave it back already
+  const repaired = ObjectStore.check(p.name);
+  expect(repaired.repairPending, `${what}: repaired`).toBe(false);
+  expect(repaired.problems, `${what}: the segment checker after the repair`).toEqual([]);
   const s = p.store.stats();
   expect(s.lockOrderViolations, `${what}: no lock waited for out of order`).toBe(0);
   for (const id of p.objects) {
