@@ -76,6 +76,7 @@ export const COURSE_PHASES: readonly PhaseInfo[] = [
     ],
     // Phase 2's answer (the free list and the journal) is in phase4-optimize/layout/, handed out
     // with this phase's folder: nothing outside it is needed beyond what phase 2 already gives.
+    arrives: ['docs/img/phase4-layout.svg'],
   },
 ];
 
