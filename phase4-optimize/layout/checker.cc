@@ -446,18 +446,22 @@ class Checker {
   std::vector<uint64_t> live_;                                    // live entries' offsets
 };
 
-// Every lock of the store in the order of layout.h, held while it lives (those this thread holds
-// already are left alone).
+// Every lock of the store in the order of layout.h, held while it lives. Locks this thread holds
+// already are left alone; while it holds any, the others are only try-locked (waiting for one that
+// comes earlier in the order could deadlock), and a busy one is ERR_LOCK_TIMEOUT.
 class AllLocks {
  public:
-  AllLocks(StoreHeader* h, uint32_t stripes, uint32_t timeout_ms) {
-    for (uint32_t s = 0; s < stripes; ++s) Take(RankedLock(h, h->stripe[s].mutex, h->stripe[s].counters, s), timeout_ms);
-    Take(RankedLock(h, h->alloc.mutex, h->alloc.counters, kAllocRank), timeout_ms);
-    Take(RankedLock(h, h->lru.mutex, h->lru.counters, kLruRank), timeout_ms);
+  AllLocks(StoreHeader* h, uint32_t stripes, uint32_t timeout_ms) : try_only_(RankedLock::HeldCount() > 0) {
+    try {
+      for (uint32_t s = 0; s < stripes; ++s) Take(RankedLock(h, h->stripe[s].mutex, h->stripe[s].counters, s), timeout_ms);
+      Take(RankedLock(h, h->alloc.mutex, h->alloc.counters, kAllocRank), timeout_ms);
+      Take(RankedLock(h, h->lru.mutex, h->lru.counters, kLruRank), timeout_ms);
+    } catch (...) {
+      Release();
+      throw;
+    }
   }
-  ~AllLocks() {
-    for (auto it = held_.rbegin(); it != held_.rend(); ++it) it->Unlock();
-  }
+  ~AllLocks() { Release(); }
   AllLocks(const AllLocks&) = delete;
   AllLocks& operator=(const AllLocks&) = delete;
   bool holder_died() const { return died_; }
@@ -465,9 +469,19 @@ class AllLocks {
  private:
   void Take(RankedLock lock, uint32_t timeout_ms) {
     if (RankedLock::Holds(lock.rank())) return;
-    died_ = lock.Lock(timeout_ms) == Acquired::kHolderDied || died_;
+    const Acquired got = try_only_ ? lock.TryLock() : lock.Lock(timeout_ms);
+    if (got == Acquired::kBusy) {
+      throw Error(ErrorCode::kLockTimeout, "the checker holds a lock already, and lock rank " +
+                                               std::to_string(lock.rank()) + " is held by another process");
+    }
+    died_ = died_ || got == Acquired::kHolderDied;
     held_.push_back(lock);
   }
+  void Release() {
+    for (auto it = held_.rbegin(); it != held_.rend(); ++it) it->Unlock();
+    held_.clear();
+  }
+  bool try_only_;
   std::vector<RankedLock> held_;
   bool died_ = false;
 };
