@@ -45,6 +45,8 @@ export const COURSE_PHASES: readonly PhaseInfo[] = [
       'phase2-objects/src/object_store.cc',
     ],
     given: ['native-common/src/futex.cc', 'native-common/src/robust_mutex.cc', 'native-common/src/segment.cc'],
+    // The journal (phases 2 and 4 keep one each in their segments): not an answer, first used here.
+    arrives: ['native-common/include/miniray/journal.h', 'native-common/src/journal.cc'],
   },
   {
     id: 'phase3',
@@ -74,8 +76,8 @@ export const COURSE_PHASES: readonly PhaseInfo[] = [
       'phase4-optimize/src/object_store.h',
       'phase4-optimize/src/object_store.cc',
     ],
-    // Phase 2's answer (the free list and the journal) is in phase4-optimize/layout/, handed out
-    // with this phase's folder: nothing outside it is needed beyond what phase 2 already gives.
+    // Phase 2's free list (its answer, with a block kind added) is in phase4-optimize/layout/,
+    // handed out with this phase's folder; the journal is native-common's, given from phase 2 on.
     arrives: ['docs/img/phase4-layout.svg'],
   },
 ];

@@ -32,6 +32,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "miniray/journal.h"
 #include "miniray/object_id.h"
 #include "miniray/process_identity.h"
 #include "miniray/robust_mutex.h"
@@ -150,16 +151,9 @@ static_assert(sizeof(ClientRecord) == 32, "ClientRecord is part of the segment l
 
 // ---- the journal (the allocator lock's undo log; see journal.h) -----------------------------------
 
-struct JournalRecord {
-  uint64_t offset;
-  uint64_t old_value;
-};
-
-struct JournalArea {
-  uint32_t count;
-  uint32_t reserved;
-  JournalRecord records[kJournalCapacity];
-};
+using JournalRecord = miniray::JournalRecord;
+using JournalArea = miniray::JournalAreaOf<kJournalCapacity>;
+static_assert(sizeof(JournalArea) == 8 + 16 * kJournalCapacity, "JournalArea is part of the segment layout");
 
 // ---- lock domains ----------------------------------------------------------------------------------
 
