@@ -369,7 +369,9 @@ export class Runtime {
     );
     for (const w of this.procs.values()) {
       try {
-        if (w.proc.connected) w.proc.send({ type: 'stop' } satisfies DriverMessage);
+        // A worker that has just gone makes the write fail (EPIPE) later: the callback takes that
+        // error, which would otherwise be an 'error' event.
+        if (w.proc.connected) w.proc.send({ type: 'stop' } satisfies DriverMessage, () => undefined);
       } catch {
         // it is going anyway
       }
@@ -638,6 +640,8 @@ export class Runtime {
     if (pid === undefined) return Promise.reject(new Error('a worker process did not start'));
     const w: WorkerProc = { proc, lane, ready: false };
     this.procs.set(pid, w);
+    // The channel to a worker that died fails (EPIPE); its 'exit' handler below is what counts.
+    proc.on('error', () => undefined);
     return new Promise<void>((resolve, reject) => {
       proc.on('message', (m: WorkerMessage) => {
         switch (m.type) {

@@ -165,8 +165,11 @@ async function main(): Promise<void> {
 
 main().catch((e: unknown) => {
   const err = e instanceof Error ? e : new Error(String(e)); // phase errors are named already
+  const told = process.connected;
   send({ type: 'fatal', message: err.message, ...(err instanceof MiniRayError ? { code: err.code } : {}) });
-  process.stderr.write(`mini-Ray worker ${process.pid}: ${err.stack ?? err.message}\n`);
+  // An unfinished phase is the driver's to report (once, not once per worker); anything else is a
+  // bug worth its stack.
+  if (!(told && isFatal(err))) process.stderr.write(`mini-Ray worker ${process.pid}: ${err.stack ?? err.message}\n`);
   process.exitCode = 1;
   if (process.connected) process.disconnect();
 });
