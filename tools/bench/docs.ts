@@ -52,8 +52,14 @@ export function renderDoc(report: Report, text: string): { text: string; missing
       missing.push('demo table');
       return all; // a run without the demo leaves its table as it was
     }
-    blocks += 1;
     const phases = spec.trim() === '' ? undefined : (spec.trim().split(/\s+/) as RowPhase[]);
+    // A run that measured none of the block's phases (e.g. `npm run bench -- demo`) leaves it too.
+    const measured = report.rows.some((r) => r.phase !== 'baseline' && r.phase !== 'demo' && (phases === undefined || phases.includes(r.phase)));
+    if (spec.trim() !== 'demo' && !measured) {
+      missing.push(`table of ${spec.trim() === '' ? 'every phase' : spec.trim()}`);
+      return all;
+    }
+    blocks += 1;
     // 'demo' alone: the demo's own table (one line per job, one column per way).
     const table = spec.trim() === 'demo' ? renderDemoMarkdown(report) : renderMarkdown(report, phases);
     return `<!-- bench:begin${spec.trimEnd()} -->\n${table}\n<!-- bench:end -->`;

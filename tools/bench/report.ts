@@ -332,7 +332,9 @@ export function renderTerminal(report: Report): string {
 // cell the median over rounds with the lowest and highest round; then the steps and the ratios.
 export function renderMarkdown(report: Report, phases?: readonly RowPhase[]): string {
   const sizes = report.sizes;
-  const rows = report.rows.filter((r) => phases === undefined || phases.includes(r.phase));
+  // The demo's rows have a table of their own (renderDemoMarkdown).
+  const shown = (phase: RowPhase): boolean => (phases === undefined ? phase !== 'demo' : phases.includes(phase));
+  const rows = report.rows.filter((r) => shown(r.phase));
   const keys: string[] = [];
   for (const r of rows) if (!keys.includes(rowLabel(r))) keys.push(rowLabel(r));
   const lines: string[] = [];
@@ -355,7 +357,7 @@ export function renderMarkdown(report: Report, phases?: readonly RowPhase[]): st
     for (const s of steps) lines.push(`| ${s.phase} ${s.label} | ${fmtNsSpread(s.median, s.min, s.max)} | ${s.from} |`);
   }
   lines.push('');
-  const ratios = report.ratios.filter((r) => phases === undefined || phases.includes(r.phase));
+  const ratios = report.ratios.filter((r) => shown(r.phase));
   const word: Record<Verdict, string> = { pass: 'met', fail: '**not met**', unstable: '**unstable**' };
   for (const r of ratios) {
     lines.push(`- ${word[r.verdict]}: ${r.phase} ${ratioLabel(r)} = ${fmtRatio(r)} (target ${fmtTarget(r)})`);

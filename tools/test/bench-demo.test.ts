@@ -113,6 +113,12 @@ describe('the demo in the bench report', () => {
     expect(out.text).toContain('ran <!-- bench:fig ratio:demo:image_ipc_vs_miniray:0 -->2.25x (2.00x-2.50x)<!-- /bench --> faster');
     expect(out.text).toContain('(<!-- bench:fig verdict:demo:image_ipc_vs_miniray:0 -->met<!-- /bench -->)');
 
+    // A run of the demo alone leaves the phases' tables as they were.
+    const phasesTable = '<!-- bench:begin -->\nold\n<!-- bench:end -->\n<!-- bench:begin baseline phase2 -->\nold\n<!-- bench:end -->';
+    const untouched = renderDoc(demoReport(), phasesTable);
+    expect(untouched.text).toBe(phasesTable);
+    expect(untouched.missing).toEqual(['table of every phase', 'table of baseline phase2']);
+
     const without = { ...demoReport(), demo: undefined, rows: [], ratios: [] } as unknown as Report;
     const kept = renderDoc(without, page);
     expect(kept.text).toBe(page);
