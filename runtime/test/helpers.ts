@@ -1,6 +1,7 @@
 // Shared by the runtime's suites: the task module's handle, and bounded waits on runtime events.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
+import { childProcesses } from '../../lib/process.js';
 import { withTimeout } from '../../testkit/children.js';
 import { uniqueSegmentName } from '../../testkit/segments.js';
 import type { InitOptions, Runtime, TimelineEntry } from '../index.js';
@@ -61,17 +62,11 @@ export function settledTimeline(rt: Runtime, fns: readonly string[], runs: numbe
 
 // Live worker processes (runtime/worker.ts) that this process started.
 export function workerChildren(): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+  return childProcesses().filter((pid) => {
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(ppid) !== process.pid || state === 'Z') continue;
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('runtime/worker.ts')) pids.push(Number(entry));
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('runtime/worker.ts');
     } catch {
-      // it exited while we looked
+      return false; // it exited while we looked
     }
-  }
-  return pids;
+  });
 }

@@ -4,8 +4,9 @@
 // as a share of the machine's capacity over the round. A quiet machine reads a percent or two; a
 // round that reads more than NOISY_SHARE was measured against other work, and a verdict taken
 // from it cannot be trusted either way (targets.ts then says "unstable").
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 
+import { childProcesses } from '../../lib/process.js';
 import { childPids } from './cleanup.js';
 
 export const NOISY_SHARE = 0.1;
@@ -29,21 +30,6 @@ function procTimes(pid: number | 'self', withChildren: boolean): number {
   }
 }
 
-// Every live child of this process, tracked or not (the demo's workers are started by the runtime).
-function liveChildren(): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const text = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[1]) === process.pid) pids.push(Number(entry));
-    } catch {
-      // it exited while we looked
-    }
-  }
-  return pids;
-}
-
 export function cpuSnapshot(): CpuSnapshot | undefined {
   try {
     const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
@@ -51,7 +37,8 @@ export function cpuSnapshot(): CpuSnapshot | undefined {
     const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = v;
     const busy = user + nice + system + irq + softirq + steal;
     let ours = procTimes('self', true);
-    for (const pid of new Set([...childPids(), ...liveChildren()])) ours += procTimes(pid, false);
+    // Every live child counts, tracked or not (the demo's workers are started by the runtime).
+    for (const pid of new Set([...childPids(), ...childProcesses()])) ours += procTimes(pid, false);
     return { busy, total: busy + idle + iowait, ours };
   } catch {
     return undefined;
