@@ -90,11 +90,15 @@ export function phaseInfo(id: PhaseId): PhaseInfo {
   return info;
 }
 
-// The implementation every harness loads: MINIRAY_IMPL=solution switches to solutions/.
-export function currentImpl(): Impl {
-  const v = process.env.MINIRAY_IMPL ?? 'student';
+// The implementation every harness loads: MINIRAY_IMPL=solution switches to solutions/. For one
+// phase alone, MINIRAY_IMPL_PHASE3 (say) overrides it: the runtime's suite runs the reference
+// phase 2 under the skeleton of phase 3 that way.
+export function currentImpl(phase?: PhaseId): Impl {
+  const own = phase === undefined ? undefined : process.env[`MINIRAY_IMPL_${phase.toUpperCase()}`];
+  const v = (own === undefined || own === '' ? undefined : own) ?? process.env.MINIRAY_IMPL ?? 'student';
   if (v !== 'student' && v !== 'solution') {
-    throw new Error(`MINIRAY_IMPL must be 'student' or 'solution', got '${v}'`);
+    const name = own === undefined || own === '' ? 'MINIRAY_IMPL' : `MINIRAY_IMPL_${String(phase).toUpperCase()}`;
+    throw new Error(`${name} must be 'student' or 'solution', got '${v}'`);
   }
   return v;
 }

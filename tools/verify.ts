@@ -2,9 +2,8 @@
 //
 //   typecheck -> build every target, then three lanes side by side:
 //     suites:   every suite (public and hidden) against the solutions -> the reference self-tests ->
-//               the crash points -> the grading tools' own tests
-//     course:   the course self-check (skeletons fail every graded test, every mutant is caught,
-//               the staged releases)
+//               the crash points -> the grading tools' own tests -> the staged student releases
+//     course:   the course self-check (skeletons fail every graded test, every mutant is caught)
 //     reports:  every suite again under ASan + UBSan -> the docs site built and tried in a browser
 //               -> the benchmarks and the demo, small
 //
@@ -63,7 +62,8 @@ const CRASH_POINTS: Step = {
 };
 // The watchdog, the grader, stress, the autograder: each on a scratch copy with planted faults.
 const TOOL_TESTS: Step = { name: "the grading tools' own tests", ...npx('vitest', 'run', '--config', 'tools/test/vitest.config.ts') };
-const COURSE_CHECK: Step = { name: 'course self-check', ...tsx('tools/course.ts', 'check') };
+const COURSE_CHECK: Step = { name: 'course self-check: solutions, skeletons, mutants', ...tsx('tools/course.ts', 'check', '--no-release') };
+const RELEASE_CHECK: Step = { name: 'course self-check: the staged student releases', ...tsx('tools/course.ts', 'check', '--release-only') };
 const DOCS_BUILD: Step = { name: 'docs build', ...tsx('tools/docs/build.ts') };
 const DOCS_BROWSER: Step = { name: 'docs browser test', ...tsx('tools/docs/browser-test.ts') };
 // Benchmarks run, but nothing is timed-asserted: only that they complete and write a sane report.
@@ -84,7 +84,7 @@ const DEMO: Step = {
 // What must pass before any lane starts, then the lanes.
 const FIRST: readonly Step[] = [TYPECHECK, BUILD];
 const LANES: readonly (readonly Step[])[] = [
-  [SUITES, SELF_TESTS, CRASH_POINTS, TOOL_TESTS],
+  [SUITES, SELF_TESTS, CRASH_POINTS, TOOL_TESTS, RELEASE_CHECK],
   [COURSE_CHECK],
   [SANITIZERS, DOCS_BUILD, DOCS_BROWSER, BENCH, BENCH_CHECK, DEMO],
 ];
