@@ -99,6 +99,16 @@ export function checkReport(report: Json, expectOk: boolean): string[] {
         }
         continue;
       }
+      if (p.phase === 'phase4') {
+        // Phase 4 against the phase-2 design, side by side (tools/bench/phases/phase4.ts).
+        for (const bytes of [64, 1 << 20]) for (const op of ['get', 'get_release']) if (!has('phase4', op, bytes)) fail(`phase4: no ${op} row for ${bytes} bytes`);
+        const pairs: Array<[string, number]> = [['small_create_delete', 256], ['overflow_get', 16 * 1024]];
+        for (const w of ['distinct', 'shared']) for (const n of [1, 2, 4]) pairs.push([`churn_${w}_${n}p`, 256]);
+        for (const [op, bytes] of pairs) {
+          for (const design of ['phase4', 'phase2']) if (!has(design, op, bytes)) fail(`phase4: no ${design} ${op} row`);
+        }
+        continue;
+      }
       const ops = ['put', 'get', 'get_other_process', ...(p.phase === 'phase1' ? [] : ['create_seal', 'get_release'])];
       for (const bytes of sizeList) for (const op of ops) if (!has(p.phase, op, bytes)) fail(`${p.phase}: no ${op} row for ${bytes} bytes`);
       const stepOps = ['step_locate', ...(p.phase === 'phase1' ? [] : ['step_contains'])];
