@@ -69,15 +69,12 @@ class PutPool {
 
 // The glue's own locate(id): the get without the view made in JavaScript (a step of a get).
 interface RawStore {
-  bindScratch(scratch: Float64Array): void;
   locate(id: IdLike): void;
   close(): void;
 }
 
 function rawStore(name: string): RawStore {
-  const raw = loadAddon<{ open(name: string, lockTimeoutMs: number): RawStore }>('phase1').open(name, DEFAULT_LOCK_TIMEOUT_MS);
-  raw.bindScratch(new Float64Array(2));
-  return raw;
+  return loadAddon<{ open(name: string, lockTimeoutMs: number): RawStore }>('phase1').open(name, DEFAULT_LOCK_TIMEOUT_MS);
 }
 
 // get of one object, its id given as 20 bytes (what the targets are measured on).

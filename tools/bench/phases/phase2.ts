@@ -161,8 +161,7 @@ function getMeters(store: ObjectStore, id: IdLike, bytes: number, op: string): M
 
 // The glue's own contains(id) and locate(id): steps of a get, without the harness and the view.
 interface RawStore {
-  bindScratch(scratch: Float64Array): void;
-  locate(id: IdLike, timeoutMs: number): void;
+  locate(id: IdLike, timeoutMs?: number): void;
   contains(id: IdLike): boolean;
   release(id: IdLike): void;
   close(): void;
@@ -170,12 +169,11 @@ interface RawStore {
 
 function stepMeters(name: string, id: ObjectIdBytes): { meters: Meter[]; close: () => void } {
   const raw = loadAddon<{ open(name: string, lockTimeoutMs: number): RawStore }>('phase2').open(name, DEFAULT_LOCK_TIMEOUT_MS);
-  raw.bindScratch(new Float64Array(2));
   if (!raw.contains(id)) throw new Error('contains() does not see the object');
   const meters = [
     meter('phase2', 'step_contains', 0, false, (budget) => measureBatched('phase2 contains', () => raw.contains(id), budget)),
     meter('phase2', 'step_locate', 0, false, (budget) =>
-      measureBatched('phase2 locate', () => raw.locate(id, 0), budget, {
+      measureBatched('phase2 locate', () => raw.locate(id), budget, {
         finish: (batch) => {
           for (let i = 0; i < batch; i += 1) raw.release(id);
         },
