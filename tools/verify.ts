@@ -141,7 +141,8 @@ function runLogged(step: Step, lane: number): Promise<Outcome> {
     const child = spawn(step.cmd, [...step.args], {
       cwd: REPO_ROOT,
       stdio: ['ignore', fd, fd],
-      env: { ...process.env, ...step.env, FORCE_COLOR: process.env.FORCE_COLOR ?? (process.stdout.isTTY ? '1' : '0') },
+      // Colours as the terminal would get them (vitest takes any FORCE_COLOR, even 0, as yes).
+      env: { ...process.env, ...step.env, ...(process.stdout.isTTY && process.env.FORCE_COLOR === undefined ? { FORCE_COLOR: '1' } : {}) },
       detached: true,
     });
     closeSync(fd);
