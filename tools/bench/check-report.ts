@@ -68,6 +68,10 @@ export function checkReport(report: Json, expectOk: boolean): string[] {
     if (!isNum(r.samples) || r.samples < 1 || !Number.isInteger(r.samples)) fail(`${at}.samples is not a count`);
     if (!isNum(r.batch) || r.batch < 1) fail(`${at}.batch is not a count`);
     if (r.bandwidth_gbps !== undefined && (!isNum(r.bandwidth_gbps) || r.bandwidth_gbps <= 0)) fail(`${at}.bandwidth_gbps is malformed`);
+    const paired = r.paired_noop_rounds_ns;
+    if (paired !== undefined && (!Array.isArray(paired) || paired.length !== rounds || !paired.every((x) => isNum(x) && x > 0))) {
+      fail(`${at}.paired_noop_rounds_ns does not give one positive time per round`);
+    }
   });
   const has = (phase: string, op: string, bytes: number): boolean =>
     rows.some((r) => isObj(r) && r.phase === phase && r.op === op && r.bytes === bytes);

@@ -330,6 +330,11 @@ function notesFor(args: Args, rows: readonly Row[], quiet: boolean): string[] {
     `every row is measured once per round (${args.rounds} rounds, each measuring every row in the same order); a row shows the median of its round medians and the lowest and highest round, and every ratio is taken within a round before it is summarised the same way.`,
   );
   notes.push('each sample of a fast op is the mean of `batch` back-to-back calls; bandwidth = bytes / median.');
+  if (rows.some((r) => r.paired_noop_rounds_ns !== undefined)) {
+    notes.push(
+      'a get / N-API no-op ratio divides each round of the get by an N-API no-op timed in batches that alternate with its own (microseconds apart): this machine can run twice as slow for seconds at a time, which a ratio of two rows measured seconds apart would turn into a 2x error.',
+    );
+  }
   notes.push(
     `put and memcpy write into pre-faulted memory (as Ray does with preallocate_plasma_memory), each call to the next slot of ${poolBytes(args.quick) / MiB} MiB, so neither writes into cache-hot lines; memcpy_hot copies to one destination (an upper bound).`,
   );

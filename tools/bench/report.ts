@@ -42,6 +42,9 @@ export interface Row {
   readonly batch: number;
   // bytes / median, in GB/s (1e9 bytes per second); absent where no bytes move (a zero-copy get).
   readonly bandwidth_gbps?: number;
+  // Gets (phases 1 and 2): each round's median of the N-API no-op, timed in batches alternating
+  // with this row's own (the denominator of its ratio to the no-op).
+  readonly paired_noop_rounds_ns?: readonly number[];
 }
 
 export type RatioName =

@@ -59,16 +59,19 @@ function ratio(phase: BenchPart, name: RatioName, bytes: number, values: number[
 export function ratiosFor(phase: PhaseId, rows: readonly Row[], sizes: readonly number[]): Ratio[] {
   const find = finder(rows);
   const out: Ratio[] = [];
-  // The no-op measured next to this phase's gets, else the baselines'.
+  // The no-op timed in batches alternating with the get's own (paired_noop_rounds_ns), else the
+  // one measured next to this phase's gets, else the baselines'.
   const noop = find(phase, 'napi_noop', 0) ?? find('baseline', 'napi_noop', 0);
-  for (const bytes of sizes) {
-    const get = find(phase, 'get', bytes);
-    if (get !== undefined && noop !== undefined) out.push(ratio(phase, 'get_vs_noop', bytes, perRound([get, noop], (g, n) => g / n)));
-  }
-  for (const bytes of sizes) {
-    const pair = find(phase, 'get_release', bytes);
-    if (pair !== undefined && noop !== undefined) {
-      out.push(ratio(phase, 'get_release_vs_noop', bytes, perRound([pair, noop], (g, n) => g / n)));
+  const vsNoop = (row: Row): number[] | undefined => {
+    const paired = row.paired_noop_rounds_ns;
+    if (paired !== undefined && paired.length === row.rounds_ns.length) return row.rounds_ns.map((g, i) => g / (paired[i] ?? Number.NaN));
+    return noop === undefined ? undefined : perRound([row, noop], (g, n) => g / n);
+  };
+  for (const [op, name] of [['get', 'get_vs_noop'], ['get_release', 'get_release_vs_noop']] as const) {
+    for (const bytes of sizes) {
+      const row = find(phase, op, bytes);
+      const values = row === undefined ? undefined : vsNoop(row);
+      if (values !== undefined) out.push(ratio(phase, name, bytes, values));
     }
   }
   for (const bytes of sizes.filter((b) => b >= MiB)) {
