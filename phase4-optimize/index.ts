@@ -144,7 +144,7 @@ interface NativeStore extends ViewSource {
   seal(id: string): void;
   abort(id: string): void;
   put(id: string, data: Uint8Array): void;
-  locate(id: string, timeoutMs: number): void;
+  locate(id: string, timeoutMs?: number): void;
   getAsync(id: string, timeoutMs: number): Promise<Uint8Array>;
   release(id: string): void;
   contains(id: string): boolean;
@@ -254,7 +254,9 @@ export class ObjectStore {
 
   // The fast path: one id, one stripe lock, a view made in JS over the one mapping.
   get(id: ObjectId, options: GetOptions = {}): Buffer {
-    this.native.locate(id, optionsOf(options).timeoutMs ?? 0);
+    const timeoutMs = optionsOf(options).timeoutMs ?? 0;
+    if (timeoutMs === 0) this.native.locate(id); // a poll: the glue skips the timeout argument
+    else this.native.locate(id, timeoutMs);
     return this.views.located();
   }
 

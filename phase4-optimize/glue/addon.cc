@@ -128,7 +128,7 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
                            InstanceMethod<&StoreWrap::Abort>("abort"),
                            InstanceMethod<&StoreWrap::Put>("put"),
                            InstanceMethod<&StoreWrap::Locate>("locate"),
-                           InstanceMethod<&StoreWrap::BindScratch>("bindScratch"),
+                           InstanceMethod<&StoreWrap::Scratch>("scratch"),
                            InstanceMethod<&StoreWrap::SegmentBufferValue>("segment"),
                            InstanceMethod<&StoreWrap::GetAsync>("getAsync"),
                            InstanceMethod<&StoreWrap::Release>("release"),
@@ -206,26 +206,26 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
     });
   }
 
-  // get() in two halves (see LocationScratch in native-common): bindScratch(f64) once, then
-  // locate(id, timeoutMs) pins the object and writes its [offset, size] there; the harness makes
-  // the view over segment(), the one ArrayBuffer of this mapping.
+  // get() in two halves (see LocationScratch in native-common): locate(id[, timeoutMs]) pins the
+  // object and writes its [offset, size] into the slots the harness reads through scratch(); the
+  // harness makes the view over segment(), the one ArrayBuffer of this mapping. No timeout: a poll.
   Napi::Value Locate(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&]() -> Napi::Value {
       ObjectStore& store = Store(info.Env());
       const ObjectId id = miniray::napi::ArgObjectId(info, 0, "id");
-      int64_t timeout = ArgTimeout(info, 1);
-      double* slots = scratch_.Slots(info.Env());  // before the get pins anything
+      const int64_t timeout = info.Length() < 2 ? 0 : ArgTimeout(info, 1);
       const StoreGetResult r = store.Get(id, timeout);
       if (r.status != GetStatus::kSealed) throw NotReturned(id, r.status, timeout);
-      miniray::napi::LocationScratch::Write(slots, *buffer_, r.location.offset, r.location.size);
+      scratch_.Write(*buffer_, r.location.offset, r.location.size);
       return info.Env().Undefined();
     });
   }
 
-  Napi::Value BindScratch(const Napi::CallbackInfo& info) {
+  // The location slots as a Float64Array (the same array on every call).
+  Napi::Value Scratch(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&]() -> Napi::Value {
-      scratch_.Bind(info);
-      return info.Env().Undefined();
+      Store(info.Env());
+      return scratch_.Array(info.Env());
     });
   }
 

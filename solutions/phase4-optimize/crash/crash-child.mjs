@@ -20,7 +20,6 @@ addon.setErrorClass(
 
 const [op, name, id] = process.argv.slice(2);
 const store = addon.open(name, 5000);
-store.bindScratch(new Float64Array(2));
 
 switch (op) {
   case 'put-small':
