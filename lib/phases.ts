@@ -62,7 +62,7 @@ export const COURSE_PHASES: readonly PhaseInfo[] = [
       'phase3-scheduler/src/scheduler.h',
       'phase3-scheduler/src/scheduler.cc',
     ],
-    arrives: ['runtime/', 'docs/putting-it-together.md', 'docs/img/runtime-sequence.svg'],
+    arrives: ['runtime/', 'docs/putting-it-together.md', 'docs/img/runtime-sequence.svg', 'docs/img/phase3-task-life.svg'],
   },
   {
     id: 'phase4',
