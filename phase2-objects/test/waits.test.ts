@@ -4,7 +4,7 @@
 import { describe, expect } from 'vitest';
 
 import { waitUntilAsleep } from '../../testkit/asleep.js';
-import { expectBounded } from '../../testkit/bounds.js';
+import { expectBounded, holdLockInChild, type LockHolder } from '../../testkit/bounds.js';
 import { fixtures, spawnChild, spawnChildren, type Child } from '../../testkit/children.js';
 import { graded, Severity } from '../../testkit/graded.js';
 import { stopWhileInitialising } from '../../testkit/initialising.js';
@@ -18,19 +18,7 @@ const fx = fixtures<typeof import('./fixtures.js')>(new URL('./fixtures.ts', imp
 const wfx = fixtures<typeof import('./wait-fixtures.js')>(new URL('./wait-fixtures.ts', import.meta.url));
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function holdLock(name: string): Promise<{ child: Child; release: () => Promise<void> }> {
-  const child = await spawnChild({ label: 'holder' });
-  const holding = child.run(fx, 'holdLock', { name });
-  holding.catch(() => undefined);
-  await child.waitEvent('locked');
-  return {
-    child,
-    release: async () => {
-      child.signal('release');
-      await holding;
-    },
-  };
-}
+const holdLock = (name: string): Promise<LockHolder> => holdLockInChild(fx, name);
 
 describe('phase 2: bounded waits', () => {
   graded(
