@@ -15,6 +15,9 @@ export function expectBounded(ms: number, timeoutMs: number, what: string): void
   );
 }
 
+// How long a holder may hold the lock, at most: the phases' holdLock fixtures let go after 60 s.
+const HOLD_LIMIT_MS = 75_000;
+
 // A phase's fixture module that can hold its store's lock: `holdLock` opens the store, locks it,
 // emits 'locked' and waits for the 'release' signal before it unlocks and closes.
 export type HoldsLock = { readonly holdLock: Fixture<{ name: string }, void> };
@@ -29,7 +32,9 @@ export interface LockHolder {
 // (or until the test kills the child: then release() is never called, and nothing is left waiting).
 export async function holdLockInChild(fx: FixtureModule<HoldsLock>, name: string): Promise<LockHolder> {
   const child = await spawnChild({ label: 'holder' });
-  const holding = child.run(fx, 'holdLock', { name });
+  // The fixture bounds its own hold (60 s until 'release'); the run's limit lies beyond it, not at the
+  // default 15 s, which a test of several long waits on a loaded machine outlasts.
+  const holding = child.run(fx, 'holdLock', { name }, HOLD_LIMIT_MS);
   holding.catch(() => undefined); // a holder the test kills never returns
   await child.waitEvent('locked');
   return {
