@@ -98,7 +98,7 @@ describe('hidden phase 1: hostile segments', () => {
 
   graded(
     checklist.segment,
-    'open() refuses a data region that overlaps the table, even with the capacity forged to match it: from the table\'s start, and one alignment unit before its end (ERR_LAYOUT_MISMATCH)',
+    'open() refuses a data region that overlaps the table or holds nothing, even with the capacity forged to match it: from the table\'s start, one alignment unit before its end, and at the segment\'s end (ERR_LAYOUT_MISMATCH)',
     async () => {
       const name = sandbox.segment('overlap');
       const maxObjects = 16; // a table of 640 bytes: ten alignment units
@@ -111,9 +111,9 @@ describe('hidden phase 1: hostile segments', () => {
       const tableEnd = tableOffset + BigInt(maxObjects * ENTRY_BYTES);
       const child = await spawnChild({ label: 'opener' });
       // Two fields changed together, so that every other check still holds: the data region starts
-      // inside the table and the capacity is what the rest of the segment holds from there. A put
-      // would then write over table entries.
-      for (const dataOffset of [tableOffset, tableEnd - 64n]) {
+      // inside the table (a put would write over table entries), or at the segment's end (a capacity
+      // of 0), and the capacity is what the rest of the segment holds from there.
+      for (const dataOffset of [tableOffset, tableEnd - 64n, segmentSize]) {
         writeSegment(name, GEOMETRY.dataOffset, encodeLE(dataOffset, 8));
         writeSegment(name, GEOMETRY.capacity, encodeLE(segmentSize - dataOffset, 8));
         const out = await child.run(fx, 'probe', { name, ids, missing: randomObjectId(), held: false, lockTimeoutMs: 50 });
