@@ -135,6 +135,34 @@ describe('phase 2 (hidden): the allocator on its own, at its boundaries', () => 
 
   graded(
     item,
+    'the smallest data region, a single header: its one free block holds exactly one empty object, largestFree is 0, and one byte more is ERR_SHM_FULL',
+    () => {
+      // The table's size moves where the data region starts: find one that leaves it one header
+      // before the end of a page.
+      let bench: ComponentBench | undefined;
+      for (let slots = 1; slots <= 64 && bench === undefined; slots += 1) {
+        const b = ComponentBench.create(sandbox.segment('one-header'), { slots, dataBytes: HEADER });
+        b.allocator.init();
+        const s = b.allocator.stats();
+        if (s.segmentSize - s.dataOffset === HEADER) bench = b;
+        else b.close();
+      }
+      if (bench === undefined) throw new Error('no table size of 1..64 slots leaves a data region of one header');
+      const s = bench.allocator.stats();
+      expect([s.largestFree, s.freeBlocks], 'one free block of a header alone').toEqual([0, 1]);
+      expect(() => bench.allocator.allocate(1), 'one byte').toThrowMiniRay('ERR_SHM_FULL');
+      expect(bench.allocator.allocate(0), 'an empty object takes the only block').toBe(s.dataOffset + HEADER);
+      expect(() => bench.allocator.allocate(0), 'a second empty object').toThrowMiniRay('ERR_SHM_FULL');
+      expect(bench.allocator.stats().largestFree, 'nothing free').toBe(0);
+      bench.allocator.free(s.dataOffset + HEADER);
+      expect(expectSound(bench, 'after freeing it').blocks).toHaveLength(1);
+      bench.close();
+    },
+    { weight: Severity.behaviour },
+  );
+
+  graded(
+    item,
     'an object exactly the size of the largest free block (a hole in the middle, behind a smaller hole on the free list) takes it whole; one byte more is ERR_SHM_FULL',
     () => {
       const bench = allocator();
