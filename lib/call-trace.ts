@@ -41,15 +41,19 @@ export function traceAddon<T extends object>(label: string, addon: T): T {
   const t = slot[KEY];
   if (t === undefined) return addon;
   // The glue's classes define their methods read-only on the prototype: shadow them on each object
-  // (`noun` names the object in the watchdog's message: "fetch() of a phase3 scheduler").
+  // (`noun` names the object in the watchdog's message: "fetch() of a phase3 scheduler"). The few
+  // methods bound to one handle (the get path) are the object's own properties: replaced in place.
   const patchObjectAs = (noun: string) => (value: unknown): void => {
     if (typeof value !== 'object' || value === null || !Object.isExtensible(value)) return;
     const proto = Object.getPrototypeOf(value) as object | null;
     if (proto === null || proto === Object.prototype) return;
-    for (const key of Object.getOwnPropertyNames(proto)) {
-      const fn = (proto as Record<string, unknown>)[key];
-      if (key === 'constructor' || typeof fn !== 'function' || Object.hasOwn(value, key)) continue;
+    const patch = (key: string, fn: unknown): void => {
+      if (key === 'constructor' || typeof fn !== 'function') return;
       Object.defineProperty(value, key, { value: traced(t, `${key}() of a ${label} ${noun}`, fn as AnyFunction), writable: true, configurable: true });
+    };
+    for (const key of Object.getOwnPropertyNames(value)) patch(key, (value as Record<string, unknown>)[key]);
+    for (const key of Object.getOwnPropertyNames(proto)) {
+      if (!Object.hasOwn(value, key)) patch(key, (proto as Record<string, unknown>)[key]);
     }
   };
   const patchObject = patchObjectAs('store');

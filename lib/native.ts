@@ -40,11 +40,11 @@ function otherBuild(): string | undefined {
 }
 
 // The file loadAddon() loads, for code that loads it by hand (e.g. in a worker thread's script).
-export function addonFile(phase: PhaseId, impl: Impl = currentImpl()): string {
+export function addonFile(phase: PhaseId, impl: Impl = currentImpl(phase)): string {
   return join(otherBuild() ?? join(BUILD_DIR, 'Release'), `${targetName(phase, impl)}.node`);
 }
 
-export function loadAddon<T extends object>(phase: PhaseId, impl: Impl = currentImpl()): T {
+export function loadAddon<T extends object>(phase: PhaseId, impl: Impl = currentImpl(phase)): T {
   const target = targetName(phase, impl);
   const cached = cache.get(target);
   if (cached !== undefined) return cached as T;

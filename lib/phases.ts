@@ -45,6 +45,8 @@ export const COURSE_PHASES: readonly PhaseInfo[] = [
       'phase2-objects/src/object_store.cc',
     ],
     given: ['native-common/src/futex.cc', 'native-common/src/robust_mutex.cc', 'native-common/src/segment.cc'],
+    // The journal (phases 2 and 4 keep one each in their segments): not an answer, first used here.
+    arrives: ['native-common/include/miniray/journal.h', 'native-common/src/journal.cc'],
   },
   {
     id: 'phase3',
@@ -62,6 +64,22 @@ export const COURSE_PHASES: readonly PhaseInfo[] = [
     ],
     arrives: ['runtime/', 'docs/putting-it-together.md', 'docs/img/runtime-sequence.svg'],
   },
+  {
+    id: 'phase4',
+    dir: 'phase4-optimize',
+    title: 'Optimisation: LRU eviction, striped locks and an object pool, each measured',
+    studentFiles: [
+      'phase4-optimize/src/lru_list.h',
+      'phase4-optimize/src/lru_list.cc',
+      'phase4-optimize/src/slab_pool.h',
+      'phase4-optimize/src/slab_pool.cc',
+      'phase4-optimize/src/object_store.h',
+      'phase4-optimize/src/object_store.cc',
+    ],
+    // Phase 2's free list (its answer, with a block kind added) is in phase4-optimize/layout/,
+    // handed out with this phase's folder; the journal is native-common's, given from phase 2 on.
+    arrives: ['docs/img/phase4-layout.svg'],
+  },
 ];
 
 export const PHASES: readonly PhaseInfo[] = COURSE_PHASES.filter((p) => existsSync(join(REPO_ROOT, p.dir)));
@@ -72,11 +90,15 @@ export function phaseInfo(id: PhaseId): PhaseInfo {
   return info;
 }
 
-// The implementation every harness loads: MINIRAY_IMPL=solution switches to solutions/.
-export function currentImpl(): Impl {
-  const v = process.env.MINIRAY_IMPL ?? 'student';
+// The implementation every harness loads: MINIRAY_IMPL=solution switches to solutions/. For one
+// phase alone, MINIRAY_IMPL_PHASE3 (say) overrides it: the runtime's suite runs the reference
+// phase 2 under the skeleton of phase 3 that way.
+export function currentImpl(phase?: PhaseId): Impl {
+  const own = phase === undefined ? undefined : process.env[`MINIRAY_IMPL_${phase.toUpperCase()}`];
+  const v = (own === undefined || own === '' ? undefined : own) ?? process.env.MINIRAY_IMPL ?? 'student';
   if (v !== 'student' && v !== 'solution') {
-    throw new Error(`MINIRAY_IMPL must be 'student' or 'solution', got '${v}'`);
+    const name = own === undefined || own === '' ? 'MINIRAY_IMPL' : `MINIRAY_IMPL_${String(phase).toUpperCase()}`;
+    throw new Error(`${name} must be 'student' or 'solution', got '${v}'`);
   }
   return v;
 }

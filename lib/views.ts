@@ -1,7 +1,8 @@
 // Zero-copy views for the harnesses. The glue exposes the segment's one ArrayBuffer (segment())
-// and writes an object's [offset, size] within it into a bound Float64Array (bindScratch + locate);
-// a view is then a window on that ArrayBuffer made here, in JavaScript, which costs about a third of
-// making it in C++. Views hold the ArrayBuffer, so they stay readable after close().
+// and writes an object's [offset, size] within it into two slots of its own that JavaScript reads
+// through a Float64Array (scratch(), written by locate); a view is then a window on that ArrayBuffer
+// made here, in JavaScript, which costs about a third of making it in C++. Views hold the
+// ArrayBuffer, so they stay readable after close().
 //
 // The ArrayBuffer is asked for on the first view, not before: a handle that never hands out a view
 // never makes one, and its close() unmaps the segment at once. release() (called by close()) drops
@@ -9,7 +10,8 @@
 
 export interface ViewSource {
   segment(): ArrayBuffer;
-  bindScratch(scratch: Float64Array): void;
+  // The glue's location slots, [offset, size] of the last object located (the same array each call).
+  scratch(): Float64Array;
 }
 
 // Node's own Buffer class (Buffer[Symbol.species]): constructing it directly over (buffer, offset,
@@ -29,10 +31,10 @@ const FastBuffer: BufferClass =
 export class SegmentViews {
   private buffer: ArrayBuffer | undefined;
   // [offset, size] of the last object the glue located, relative to the segment's ArrayBuffer.
-  readonly scratch = new Float64Array(2);
+  readonly scratch: Float64Array;
 
   constructor(private readonly source: ViewSource) {
-    source.bindScratch(this.scratch);
+    this.scratch = source.scratch();
   }
 
   // A Buffer over the object the glue just wrote into `scratch`.

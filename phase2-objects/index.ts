@@ -141,7 +141,8 @@ interface NativeStore extends ViewSource {
   seal(id: IdLike): void;
   abort(id: IdLike): void;
   put(id: IdLike, data: Uint8Array): void;
-  locate(id: IdLike, timeoutMs: number): void;
+  // No timeoutMs: a poll (0), read without a second argument.
+  locate(id: IdLike, timeoutMs?: number): void;
   getMany(ids: readonly IdLike[], timeoutMs: number): Array<Uint8Array | null>;
   getAsync(ids: readonly IdLike[], timeoutMs: number, single: true): Promise<Uint8Array>;
   getAsync(ids: readonly IdLike[], timeoutMs: number, single: false): Promise<Array<Uint8Array | null>>;
@@ -253,8 +254,10 @@ export class ObjectStore {
   }
 
   // A pinned, zero-copy view of a sealed object, waiting for it as described above.
-  get(id: IdLike, options: GetOptions = {}): Buffer {
-    this.native.locate(id, optionsOf(options).timeoutMs ?? 0);
+  get(id: IdLike, options?: GetOptions): Buffer {
+    const timeoutMs = options === undefined ? 0 : (optionsOf(options).timeoutMs ?? 0);
+    if (timeoutMs === 0) this.native.locate(id);
+    else this.native.locate(id, timeoutMs);
     return this.views.located();
   }
 

@@ -26,13 +26,13 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 import { MiniRayError } from '../lib/errors.js';
-import type { ObjectId } from '../lib/ids.js';
+import type { IdLike, ObjectId } from '../lib/ids.js';
 import { loadAddon } from '../lib/native.js';
 import { optionsOf } from '../lib/options.js';
 import { BUILD_DIR } from '../lib/phases.js';
 
-export type { ObjectId } from '../lib/ids.js';
-export { objectId, randomObjectId } from '../lib/ids.js';
+export type { IdLike, ObjectId, ObjectIdBytes } from '../lib/ids.js';
+export { idBytes, idHex, objectId, randomObjectId } from '../lib/ids.js';
 export { MiniRayError } from '../lib/errors.js';
 
 declare const taskIdBrand: unique symbol;
@@ -71,8 +71,9 @@ export interface TaskSpec {
   // The function to run, named by module and export (closures cannot cross processes):
   // 1..127 bytes of UTF-8, e.g. 'demo/tiles.ts#render'.
   readonly fn: string;
-  // Its arguments: ids of objects in the phase-2 store, at most 8.
-  readonly args?: readonly ObjectId[];
+  // Its arguments: ids of objects in the phase-2 store, at most 8, each as 40 hex digits or its 20
+  // bytes (idBytes(id)). A fetched Task carries them as hex.
+  readonly args?: readonly IdLike[];
   // Overrides the scheduler's maxAttempts for this task.
   readonly maxAttempts?: number;
 }
@@ -181,12 +182,12 @@ export interface CheckReport {
 }
 
 interface NativeScheduler {
-  submit(fn: string, args: readonly string[], maxAttempts: number, timeoutMs: number): number;
-  submitAsync(fn: string, args: readonly string[], maxAttempts: number, timeoutMs: number): Promise<number>;
+  submit(fn: string, args: readonly IdLike[], maxAttempts: number, timeoutMs: number): number;
+  submitAsync(fn: string, args: readonly IdLike[], maxAttempts: number, timeoutMs: number): Promise<number>;
   registerWorker(): number;
   fetch(worker: number, timeoutMs: number): Task | null;
   fetchAsync(worker: number, timeoutMs: number): Promise<Task | null>;
-  complete(worker: number, task: number, resultId: string): void;
+  complete(worker: number, task: number, resultId: IdLike): void;
   fail(worker: number, task: number, message: string): void;
   heartbeat(worker: number): void;
   wait(task: number, timeoutMs: number): TaskOutcome;
@@ -258,7 +259,7 @@ export function truncateUtf8(text: string, maxBytes: number): string {
   return bytes.subarray(0, end).toString('utf8');
 }
 
-function specOf(task: TaskSpec): { fn: string; args: readonly string[]; maxAttempts: number } {
+function specOf(task: TaskSpec): { fn: string; args: readonly IdLike[]; maxAttempts: number } {
   if (task === null || typeof task !== 'object') {
     throw new MiniRayError('ERR_INVALID_ARGUMENT', `a task must be an object { fn, args?, maxAttempts? }, got ${task === null ? 'null' : typeof task}`);
   }
@@ -332,9 +333,9 @@ export class Scheduler {
     return this.native.fetchAsync(worker, timeoutOf(options));
   }
 
-  // The worker that holds `task` finished it; `resultId` names its result in the object store.
-  // ERR_NOT_LEASED (it does not hold it), ERR_TASK_NOT_FOUND.
-  complete(worker: WorkerId, task: TaskId, resultId: ObjectId): void {
+  // The worker that holds `task` finished it; `resultId` names its result in the object store (40
+  // hex digits or its 20 bytes). ERR_NOT_LEASED (it does not hold it), ERR_TASK_NOT_FOUND.
+  complete(worker: WorkerId, task: TaskId, resultId: IdLike): void {
     this.native.complete(worker, task, resultId);
   }
 

@@ -200,7 +200,13 @@ export class Runtime {
   private readonly viewRegistry = new FinalizationRegistry<RefState>((s) => this.quietly(() => this.unpin(s)));
   // (a RefState is also the unregister token of its views)
   private collecting = false;
-  private wake: () => void = () => undefined;
+  // Tasks a worker said it has ended: the collector looks at these first, and at every task in
+  // flight only when its timer (POLL_MS) runs out, so that a run of n tasks costs O(n) looks, not
+  // O(n^2). The timer still finds a task whose note never came (its worker died just after).
+  private readonly noted = new Set<TaskId>();
+  // wait() calls in progress: each counts down as the refs it waits for settle.
+  private readonly waiters = new Set<{ readonly pending: Map<RefState, number>; left: number; readonly resolve: () => void }>();
+  private wake: (byNote?: boolean) => void = () => undefined;
   private closed = false;
   private started = false; // every first worker is up: from now on a dead one is replaced
   private broken: Error | null = null;
@@ -313,20 +319,21 @@ export class Runtime {
       ready: refs.filter((r) => r.state.status !== 'pending'),
       notReady: refs.filter((r) => r.state.status === 'pending'),
     });
-    let done = 0;
+    // Counted down by settle(): one look per ref, however many times wait() is called.
+    const pending = new Map<RefState, number>();
+    for (const r of refs) if (r.state.status === 'pending') pending.set(r.state, (pending.get(r.state) ?? 0) + 1);
+    const waiter = { pending, left: want - (refs.length - [...pending.values()].reduce((a, n) => a + n, 0)), resolve: (): void => undefined };
     const enough = new Promise<void>((resolve) => {
-      if (want === 0) resolve();
-      for (const r of refs) {
-        void r.state.settled.then(() => {
-          done += 1;
-          if (done >= want) resolve();
-        });
-      }
+      waiter.resolve = resolve;
+      if (waiter.left <= 0) resolve();
+      else this.waiters.add(waiter);
     });
     try {
       await bounded(enough, options.timeoutMs, 'wait');
     } catch (e) {
       if (!(e instanceof MiniRayError && e.code === 'ERR_TIMEOUT')) throw e;
+    } finally {
+      this.waiters.delete(waiter);
     }
     return split();
   }
@@ -369,7 +376,9 @@ export class Runtime {
     );
     for (const w of this.procs.values()) {
       try {
-        if (w.proc.connected) w.proc.send({ type: 'stop' } satisfies DriverMessage);
+        // A worker that has just gone makes the write fail (EPIPE) later: the callback takes that
+        // error, which would otherwise be an 'error' event.
+        if (w.proc.connected) w.proc.send({ type: 'stop' } satisfies DriverMessage, () => undefined);
       } catch {
         // it is going anyway
       }
@@ -518,6 +527,16 @@ export class Runtime {
     s.status = status;
     s.error = error;
     s.markSettled();
+    for (const w of this.waiters) {
+      const n = w.pending.get(s);
+      if (n === undefined) continue;
+      w.pending.delete(s);
+      w.left -= n;
+      if (w.left <= 0) {
+        this.waiters.delete(w);
+        w.resolve();
+      }
+    }
   }
 
   // Deletes a finished task's call object and lets go of its arguments.
@@ -567,9 +586,14 @@ export class Runtime {
   }
 
   private async collectLoop(): Promise<void> {
+    let sweep = true; // look at every task in flight (the first turn, and each time the timer ran out)
     while (!this.closed && (this.ready.length > 0 || this.inflight.size > 0 || this.undeleted.size > 0)) {
       this.pump();
-      for (const [id, task] of this.inflight) {
+      const look = sweep ? [...this.inflight.keys()] : [...this.noted];
+      this.noted.clear();
+      for (const id of look) {
+        const task = this.inflight.get(id);
+        if (task === undefined) continue;
         const info = inPhase('phase 3', () => this.sched.inspect(id));
         if (info.state !== 'done' && info.state !== 'failed') continue;
         const outcome = inPhase('phase 3', () => this.sched.wait(id));
@@ -583,11 +607,15 @@ export class Runtime {
         if (this.undeleted.size > 0) await delay(POLL_MS * 5);
         continue;
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, POLL_MS);
-        this.wake = () => {
+      if (this.noted.size > 0) {
+        sweep = false;
+        continue;
+      }
+      sweep = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(true), POLL_MS);
+        this.wake = (byNote = false) => {
           clearTimeout(timer);
-          resolve();
+          resolve(!byNote);
         };
       });
       this.wake = () => undefined;
@@ -638,6 +666,8 @@ export class Runtime {
     if (pid === undefined) return Promise.reject(new Error('a worker process did not start'));
     const w: WorkerProc = { proc, lane, ready: false };
     this.procs.set(pid, w);
+    // The channel to a worker that died fails (EPIPE); its 'exit' handler below is what counts.
+    proc.on('error', () => undefined);
     return new Promise<void>((resolve, reject) => {
       proc.on('message', (m: WorkerMessage) => {
         switch (m.type) {
@@ -665,7 +695,8 @@ export class Runtime {
               this.running.delete(pid);
               this.events.emit('task-end', entry);
             }
-            this.wake();
+            this.noted.add(m.task as TaskId);
+            this.wake(true);
             break;
           }
         }

@@ -1,16 +1,23 @@
-// A phase the runtime stands on that is unfinished or broken fails with a message naming it.
+// A phase the runtime stands on that is unfinished or broken fails with a message naming it:
+//   mini-Ray needs phase 3 (the scheduler): not implemented: phase3 Scheduler::Init ...
 import { MiniRayError } from '../lib/errors.js';
 import { hasSolutions } from '../lib/phases.js';
 
 export type RuntimePhase = 'phase 2' | 'phase 3';
 
+const ROLE: Record<RuntimePhase, string> = { 'phase 2': 'the object store', 'phase 3': 'the scheduler' };
+
+const PREFIX = 'mini-Ray needs ';
+
 export function namePhase(phase: RuntimePhase, e: unknown): unknown {
-  if (!(e instanceof MiniRayError)) return e;
+  if (!(e instanceof MiniRayError) || e.message.startsWith(PREFIX)) return e;
+  const needs = `${PREFIX}${phase} (${ROLE[phase]})`;
+  const test = `npm test -- ${phase.replace(' ', '')}`;
   if (e.code === 'ERR_NOT_IMPLEMENTED') {
     const hint = hasSolutions() ? '; npm run demo -- --solution runs it on the references' : '';
-    return new MiniRayError(e.code, `${phase} is not finished: ${e.message} (mini-Ray runs on your phase 2 and phase 3${hint})`);
+    return new MiniRayError(e.code, `${needs}: ${e.message} (finish it first: ${test}${hint})`);
   }
-  if (e.code === 'ERR_BUILD_FAILED') return new MiniRayError(e.code, `${phase} cannot be loaded: ${e.message}`);
+  if (e.code === 'ERR_BUILD_FAILED') return new MiniRayError(e.code, `${needs}, which cannot be loaded: ${e.message}`);
   return e;
 }
 

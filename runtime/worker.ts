@@ -62,9 +62,13 @@ class Worker {
 
   async loop(): Promise<void> {
     while (!this.stopping) {
-      let task: Task | null;
+      // A task already in the queue is leased at once, on this thread (fetch without a timeout
+      // only tries); only an empty queue is waited on, from a libuv thread (fetchAsync), so that
+      // the event loop stays free. Waking a thread and then the event loop costs little on an idle
+      // machine and a scheduler's time slice or two per task on a busy one.
+      let task: Task | null = inPhase('phase 3', () => this.sched.fetch(this.me));
       try {
-        task = await inPhaseAsync('phase 3', () => this.sched.fetchAsync(this.me, { timeoutMs: 1000 }));
+        task ??= await inPhaseAsync('phase 3', () => this.sched.fetchAsync(this.me, { timeoutMs: 1000 }));
       } catch (e) {
         if (this.stopping && e instanceof MiniRayError && e.code === 'ERR_CLOSED') return;
         throw e;
@@ -76,6 +80,8 @@ class Worker {
       } finally {
         this.busy = false;
       }
+      // The driver's notes (stop) are read between two tasks even while the queue stays full.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 
@@ -165,8 +171,11 @@ async function main(): Promise<void> {
 
 main().catch((e: unknown) => {
   const err = e instanceof Error ? e : new Error(String(e)); // phase errors are named already
+  const told = process.connected;
   send({ type: 'fatal', message: err.message, ...(err instanceof MiniRayError ? { code: err.code } : {}) });
-  process.stderr.write(`mini-Ray worker ${process.pid}: ${err.stack ?? err.message}\n`);
+  // An unfinished phase is the driver's to report (once, not once per worker); anything else is a
+  // bug worth its stack.
+  if (!(told && isFatal(err))) process.stderr.write(`mini-Ray worker ${process.pid}: ${err.stack ?? err.message}\n`);
   process.exitCode = 1;
   if (process.connected) process.disconnect();
 });

@@ -16,7 +16,7 @@ export interface AdaptedStore {
   close(): void;
   lock(): void;
   unlock(): void;
-  // The Float64Array the harness bound with bindScratch (an internal of lib/views.ts).
+  // The Float64Array the harness reads locations from (the glue's scratch(), an internal of lib/views.ts).
   scratch(): Float64Array;
 }
 

@@ -1,12 +1,13 @@
 // npm run course: instructor tooling.
 //
-//   npm run course -- check [phaseN ...] [--jobs N] [--no-release]
+//   npm run course -- check [phaseN ...] [--jobs N] [--no-release | --release-only]
 //       the self-check (part of npm run verify), in the manner of Brown's Examplar:
 //       (a) every solution passes every suite, and the manifest of graded tests is up to date;
 //       (b) every graded test fails on the untouched skeleton (the student files as committed);
 //       (c) every mutant under solutions/mutants/<phase>/<name>/ (the reference with one plausible
 //           bug) fails at least one hidden test; the report names the tests that caught it;
 //       (d) the student release builds, and its public suites fail only with "not implemented".
+//       --no-release leaves (d) out, --release-only runs (d) alone (verify runs the two side by side).
 //   npm run course -- manifest [phaseN ...]
 //       regenerates tools/grading/manifests/<phase>.json from a run against the solutions
 //   npm run course -- export OUT [--through phaseN] [--check] [--force]
@@ -132,6 +133,18 @@ async function check(argv: readonly string[]): Promise<number> {
   if (!hasSolutions()) {
     console.error('course check needs solutions/: it is not part of the student release.');
     return 2;
+  }
+  if (argv.includes('--release-only')) {
+    const failures: string[] = [];
+    await checkRelease(failures);
+    const seconds = ((Date.now() - t0) / 1000).toFixed(0);
+    if (failures.length > 0) {
+      console.log(bad(color.bold(`\ncourse check (the release) FAILED (${failures.length} problems, ${seconds} s):`)));
+      for (const f of failures) console.log(bad(`  - ${f}`));
+      return 1;
+    }
+    console.log(ok(color.bold(`\ncourse check (the release) passed (${seconds} s)`)));
+    return 0;
   }
   const jobsArg = argv.indexOf('--jobs');
   const jobs = Math.max(1, jobsArg >= 0 ? Number(argv[jobsArg + 1]) || 1 : 2);
@@ -279,7 +292,7 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'autograder':
       return autograderCommand(rest);
     default:
-      console.error('usage: npm run course -- check [phaseN ...] [--jobs N] [--no-release] | manifest [phaseN ...] | export OUT [--through phaseN] [--check] [--force] | autograder phaseN OUT.zip [--minutes N] | mutants | mutate phaseN [--help]');
+      console.error('usage: npm run course -- check [phaseN ...] [--jobs N] [--no-release | --release-only] | manifest [phaseN ...] | export OUT [--through phaseN] [--check] [--force] | autograder phaseN OUT.zip [--minutes N] | mutants | mutate phaseN [--help]');
       return 2;
   }
 }

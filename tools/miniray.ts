@@ -16,6 +16,7 @@ const MAGICS: Readonly<Record<string, string>> = {
   MRAYSHM1: 'phase 1 store',
   MRAYOBJ2: 'phase 2 store',
   MRAYSCH3: 'phase 3 scheduler',
+  MRAYOBJ4: 'phase 4 store',
 };
 
 interface CheckResult {
@@ -56,6 +57,25 @@ interface Phase3Report {
   readonly busyWorkers: number;
   readonly deadWorkers: number;
 }
+interface Phase4Report {
+  readonly problems: readonly string[];
+  readonly holderDied: boolean;
+  readonly repairPending: boolean;
+  readonly stripes: number;
+  readonly slots: number;
+  readonly objects: number;
+  readonly sealed: number;
+  readonly tombstones: number;
+  readonly capacity: number;
+  readonly blocks: number;
+  readonly freeBlocks: number;
+  readonly usedBytes: number;
+  readonly slabs: number;
+  readonly poolSlots: number;
+  readonly lru: number;
+  readonly pinned: number;
+  readonly clients: ReadonlyArray<{ readonly slot: number; readonly pid: number; readonly alive: boolean; readonly pins: number }>;
+}
 async function harness<T>(dir: string): Promise<T> {
   const specifier = `../${dir}/index.js`;
   return (await import(specifier)) as T;
@@ -89,6 +109,22 @@ const CHECKERS: Readonly<Record<string, (name: string) => Promise<CheckResult>>>
     const summary = r.recoveryPending
       ? 'a process died holding the lock: the next operation repairs it (nothing checked)'
       : `ring head ${r.head} tail ${r.tail}; tasks: ${r.queued} queued, ${r.leased} leased, ${r.done} done, ${r.failed} failed, ${r.freeRecords} records free; workers: ${r.liveWorkers} live (${r.busyWorkers} busy), ${r.deadWorkers} dead`;
+    return { problems: r.problems, summary };
+  },
+  // phase4-optimize/layout/checker.h: the blocks, the free list, the slabs, the stripes, the owners,
+  // the LRU list.
+  MRAYOBJ4: async (name) => {
+    const { ObjectStore } = await harness<{ ObjectStore: { check(name: string): Phase4Report } }>('phase4-optimize');
+    const r = ObjectStore.check(name);
+    if (r.repairPending) {
+      const why = r.holderDied ? "a lock's last holder died holding it" : 'a repair is pending';
+      return { problems: r.problems, summary: `${why}: the next operation repairs it (nothing checked)` };
+    }
+    const clients = r.clients.map((c) => `client ${c.slot}: pid ${c.pid} ${c.alive ? 'alive' : 'gone (reclaimable)'}, ${c.pins} pins`);
+    const summary = [
+      `${r.objects} objects (${r.sealed} sealed, ${r.lru} on the LRU list), ${r.tombstones} tombstones in ${r.stripes} stripes of ${r.slots / r.stripes} slots; ${r.blocks} blocks, ${r.freeBlocks} free, ${r.slabs} slabs holding ${r.poolSlots} objects; ${r.usedBytes} of ${r.capacity} bytes used; ${r.pinned} pins`,
+      ...clients,
+    ].join('\n  ');
     return { problems: r.problems, summary };
   },
 };
@@ -231,6 +267,15 @@ function cmdDump(name: string | undefined): number {
   return 0;
 }
 
+// The checker's verdict on segment `name` (which must exist), with the kind its magic names;
+// undefined when no checker knows that magic.
+export async function checkSegment(name: string): Promise<(CheckResult & { readonly kind: string }) | undefined> {
+  const magic = readHead(`${SHM_DIR}${name}`, 8).toString('latin1');
+  const checker = CHECKERS[magic];
+  if (checker === undefined) return undefined;
+  return { ...(await checker(name)), kind: MAGICS[magic] ?? 'unknown' };
+}
+
 async function cmdCheck(name: string | undefined): Promise<number> {
   if (name === undefined || !name.startsWith('/')) {
     console.error('usage: npm run miniray -- check /segment-name');
@@ -241,14 +286,13 @@ async function cmdCheck(name: string | undefined): Promise<number> {
     console.error(`no segment ${name} in ${SHM_DIR}`);
     return 1;
   }
-  const magic = readHead(path, 8).toString('latin1');
-  const checker = CHECKERS[magic];
-  if (checker === undefined) {
+  const r = await checkSegment(name);
+  if (r === undefined) {
+    const magic = readHead(path, 8).toString('latin1');
     console.error(`${name}: no checker for magic '${magic.replace(/[^\x20-\x7e]/g, '.')}' (${MAGICS[magic] ?? 'unknown kind'})`);
     return 2;
   }
-  const r = await checker(name);
-  console.log(`${name} (${MAGICS[magic]}): ${r.summary}`);
+  console.log(`${name} (${r.kind}): ${r.summary}`);
   if (r.problems.length === 0) {
     console.log('consistent: every invariant holds');
     return 0;

@@ -1,13 +1,27 @@
-// npm run verify: everything CI checks, in order, stopping at the first failure.
+// npm run verify: everything CI checks, stopping at the first failure.
 //
-//   typecheck -> build every target -> every suite (public and hidden) against the solutions ->
-//   the reference self-tests -> every suite again under ASan + UBSan -> the course self-check
-//   (skeletons fail every graded test, every mutant is caught) -> ...
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+//   typecheck -> build every target, then three lanes side by side:
+//     suites:   every suite (public and hidden) against the solutions -> the reference self-tests ->
+//               the crash points -> the grading tools' own tests -> the staged student releases
+//     course:   the course self-check (skeletons fail every graded test, every mutant is caught)
+//     reports:  every suite again under ASan + UBSan -> the docs site built and tried in a browser
+//               -> the benchmarks and the demo, small
+//
+// The lanes share nothing but the CPU: each step works in its own build directory or scratch copy,
+// and test segments carry the pid that made them (cleanup never touches another run's). Most steps
+// wait on processes, futexes and deadlines more than they compute, so on 2 cores three lanes take
+// about half the time one does. A step's output is kept in build/verify/<step>.log and printed whole
+// when the step ends, so the output reads as one step after another; the first failure stops every
+// lane and its log is printed last.
+//
+//   npm run verify                 the lanes
+//   npm run verify -- --serial     one step at a time, output live (the way to read a failure slowly)
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { REPO_ROOT, hasSolutions } from '../lib/phases.js';
+import { removeStaleTestSegments } from '../testkit/segments.js';
 
 interface Step {
   readonly name: string;
@@ -24,85 +38,218 @@ const npx = (...args: string[]): Pick<Step, 'cmd' | 'args'> => ({ cmd: 'npx', ar
 
 // vitest's JSON report of the solution run, for verify's closing line.
 const SUITE_REPORT = 'build/verify-tests.json';
+const LOG_DIR = 'build/verify';
 
-export const STEPS: readonly Step[] = [
-  { name: 'typecheck', ...npx('tsc', '--noEmit', '-p', 'tsconfig.json') },
-  { name: 'build (skeletons and solutions)', ...tsx('tools/build.ts', '--all') },
-  {
-    name: 'every suite against the solutions',
-    ...npx('vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${SUITE_REPORT}`),
-    env: { MINIRAY_IMPL: 'solution', MINIRAY_SKIP_BUILD: '1' },
-  },
-  {
-    name: 'reference self-tests',
-    ...npx('vitest', 'run', '--config', 'vitest.selftest.config.ts'),
-    env: { MINIRAY_IMPL: 'solution', MINIRAY_SKIP_BUILD: '1' },
-  },
-  // ASan + UBSan build of every reference and native-common (build/sanitize/), then every suite.
-  { name: 'sanitizers (ASan + UBSan): every suite against the solutions', ...tsx('tools/sanitize.ts') },
-  // The references killed at every crash point (solutions/*/crash; instructor-only, not graded).
-  {
-    name: 'crash points against the solutions',
-    ...npx('vitest', 'run', '/crash/'),
-    env: { MINIRAY_IMPL: 'solution', MINIRAY_CRASH_SUITES: '1', MINIRAY_SKIP_BUILD: '1' },
-  },
-  // The watchdog, the grader, stress, the autograder: each on a scratch copy with planted faults.
-  { name: 'the grading tools\' own tests', ...npx('vitest', 'run', '--config', 'tools/test/vitest.config.ts') },
-  { name: 'course self-check', ...tsx('tools/course.ts', 'check') },
-  { name: 'docs build', ...tsx('tools/docs/build.ts') },
-  { name: 'docs browser test', ...tsx('tools/docs/browser-test.ts') },
-  // Benchmarks run, but nothing is timed-asserted: only that they complete and write a sane report.
-  {
-    name: 'benchmarks run (--quick)',
-    ...tsx('tools/bench/main.ts', '--quick', '--solution', '--out', 'build/bench-report.quick.json'),
-    env: { MINIRAY_SKIP_BUILD: '1' },
-  },
-  { name: 'bench report well-formed', ...tsx('tools/bench/check-report.ts', 'build/bench-report.quick.json', '--expect-ok') },
-  // mini-Ray's demo, small: it exits 1 unless one process, mini-Ray and Node IPC give the same
-  // checksums (its times are printed, never asserted).
-  {
-    name: 'mini-Ray demo (--quick, checksums)',
-    ...tsx('runtime/demo/main.ts', '--quick', '--solution', '--out', 'build/demo-verify'),
-    env: { MINIRAY_SKIP_BUILD: '1' },
-  },
+const TYPECHECK: Step = { name: 'typecheck', ...npx('tsc', '--noEmit', '-p', 'tsconfig.json') };
+const BUILD: Step = { name: 'build (skeletons and solutions)', ...tsx('tools/build.ts', '--all') };
+const SUITES: Step = {
+  name: 'every suite against the solutions',
+  ...npx('vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${SUITE_REPORT}`),
+  env: { MINIRAY_IMPL: 'solution', MINIRAY_SKIP_BUILD: '1' },
+};
+const SELF_TESTS: Step = {
+  name: 'reference self-tests',
+  ...npx('vitest', 'run', '--config', 'vitest.selftest.config.ts'),
+  env: { MINIRAY_IMPL: 'solution', MINIRAY_SKIP_BUILD: '1' },
+};
+// ASan + UBSan build of every reference and native-common (build/sanitize/), then every suite.
+const SANITIZERS: Step = { name: 'sanitizers (ASan + UBSan): every suite against the solutions', ...tsx('tools/sanitize.ts') };
+// The references killed at every crash point (solutions/*/crash; instructor-only, not graded).
+const CRASH_POINTS: Step = {
+  name: 'crash points against the solutions',
+  ...npx('vitest', 'run', '/crash/'),
+  env: { MINIRAY_IMPL: 'solution', MINIRAY_CRASH_SUITES: '1', MINIRAY_SKIP_BUILD: '1' },
+};
+// The watchdog, the grader, stress, the autograder: each on a scratch copy with planted faults.
+const TOOL_TESTS: Step = { name: "the grading tools' own tests", ...npx('vitest', 'run', '--config', 'tools/test/vitest.config.ts') };
+const COURSE_CHECK: Step = { name: 'course self-check: solutions, skeletons, mutants', ...tsx('tools/course.ts', 'check', '--no-release') };
+const RELEASE_CHECK: Step = { name: 'course self-check: the staged student releases', ...tsx('tools/course.ts', 'check', '--release-only') };
+const DOCS_BUILD: Step = { name: 'docs build', ...tsx('tools/docs/build.ts') };
+const DOCS_BROWSER: Step = { name: 'docs browser test', ...tsx('tools/docs/browser-test.ts') };
+// Benchmarks run, but nothing is timed-asserted: only that they complete and write a sane report.
+const BENCH: Step = {
+  name: 'benchmarks run (--quick)',
+  ...tsx('tools/bench/main.ts', '--quick', '--solution', '--out', 'build/bench-report.quick.json'),
+  env: { MINIRAY_SKIP_BUILD: '1' },
+};
+const BENCH_CHECK: Step = { name: 'bench report well-formed', ...tsx('tools/bench/check-report.ts', 'build/bench-report.quick.json', '--expect-ok') };
+// mini-Ray's demo, small: it exits 1 unless one process, mini-Ray and Node IPC give the same
+// checksums (its times are printed, never asserted).
+const DEMO: Step = {
+  name: 'mini-Ray demo (--quick, checksums)',
+  ...tsx('runtime/demo/main.ts', '--quick', '--solution', '--out', 'build/demo-verify'),
+  env: { MINIRAY_SKIP_BUILD: '1' },
+};
+
+// What must pass before any lane starts, then the lanes.
+const FIRST: readonly Step[] = [TYPECHECK, BUILD];
+const LANES: readonly (readonly Step[])[] = [
+  [SUITES, SELF_TESTS, CRASH_POINTS, TOOL_TESTS, RELEASE_CHECK],
+  [COURSE_CHECK],
+  [SANITIZERS, DOCS_BUILD, DOCS_BROWSER, BENCH, BENCH_CHECK, DEMO],
 ];
+export const STEPS: readonly Step[] = [...FIRST, ...LANES.flat()];
 
 // The student release has no solutions/: its verify checks the installation (types, the skeletons
 // compile, the site builds and renders). The tests themselves fail there until the student works.
-const RELEASE_STEPS: readonly Step[] = STEPS.filter((s) =>
-  ['typecheck', 'build (skeletons and solutions)', 'docs build', 'docs browser test'].includes(s.name),
-);
+const RELEASE_STEPS: readonly Step[] = [TYPECHECK, BUILD, DOCS_BUILD, DOCS_BROWSER];
 
-function main(): number {
-  const started = Date.now();
-  const steps = hasSolutions() ? STEPS : RELEASE_STEPS;
-  if (steps === RELEASE_STEPS) {
-    console.log('verify: this is the student release (no solutions/): checking the installation only;');
-    console.log('        `npm start` and `npm test -- phase1` show how far your code is.');
-  }
-  for (const step of steps) {
-    const t0 = Date.now();
-    console.log(`\n=== verify: ${step.name} ===`);
-    const r = spawnSync(step.cmd, [...step.args], {
-      cwd: REPO_ROOT,
-      stdio: 'inherit',
-      env: { ...process.env, ...step.env },
-    });
-    const secs = ((Date.now() - t0) / 1000).toFixed(1);
-    if (r.status !== 0) {
-      console.error(`\nverify FAILED at '${step.name}' after ${secs}s (exit ${r.status ?? r.signal})`);
-      return 1;
+const secs = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
+
+interface Outcome {
+  readonly step: Step;
+  readonly ok: boolean;
+  readonly ms: number;
+  readonly exit: string;
+}
+
+// One step with its output live (the serial mode and the steps before the lanes).
+function runLive(step: Step): Outcome {
+  const t0 = Date.now();
+  console.log(`\n=== verify: ${step.name} ===`);
+  const r = spawnSync(step.cmd, [...step.args], { cwd: REPO_ROOT, stdio: 'inherit', env: { ...process.env, ...step.env } });
+  const outcome = { step, ok: r.status === 0, ms: Date.now() - t0, exit: String(r.status ?? r.signal) };
+  if (outcome.ok) console.log(`--- ${step.name}: ok (${secs(outcome.ms)})`);
+  return outcome;
+}
+
+const logFile = (step: Step): string =>
+  join(REPO_ROOT, LOG_DIR, `${step.name.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase()}.log`);
+
+// Every running step's process group, so that a failure elsewhere can stop it.
+const running = new Set<number>();
+let stopping = false;
+
+function stopAll(): void {
+  stopping = true;
+  for (const pgid of running) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // already gone
     }
-    console.log(`--- ${step.name}: ok (${secs}s)`);
   }
-  console.log(`\nverify: all ${steps.length} steps passed in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+}
+
+// One step with its output to its log, in its own process group.
+function runLogged(step: Step, lane: number): Promise<Outcome> {
+  const file = logFile(step);
+  const fd = openSync(file, 'w');
+  const t0 = Date.now();
+  console.log(`[lane ${lane}] started: ${step.name}`);
+  return new Promise((resolve) => {
+    const child = spawn(step.cmd, [...step.args], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', fd, fd],
+      // Colours as the terminal would get them (vitest takes any FORCE_COLOR, even 0, as yes).
+      env: { ...process.env, ...step.env, ...(process.stdout.isTTY && process.env.FORCE_COLOR === undefined ? { FORCE_COLOR: '1' } : {}) },
+      detached: true,
+    });
+    closeSync(fd);
+    if (child.pid !== undefined) running.add(child.pid);
+    const done = (ok: boolean, exit: string): void => {
+      if (child.pid !== undefined) running.delete(child.pid);
+      resolve({ step, ok, ms: Date.now() - t0, exit });
+    };
+    child.on('error', (e) => done(false, e.message));
+    child.on('exit', (code, signal) => done(code === 0, String(code ?? signal)));
+  });
+}
+
+function printLog(step: Step): void {
+  const file = logFile(step);
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  process.stdout.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);
+}
+
+async function runLane(steps: readonly Step[], lane: number, outcomes: Outcome[]): Promise<boolean> {
+  for (const step of steps) {
+    if (stopping) return false;
+    const o = await runLogged(step, lane);
+    if (stopping) return false; // stopped by another lane's failure: that one reports
+    outcomes.push(o);
+    console.log(`\n=== verify: ${step.name} (lane ${lane}) ===`);
+    if (!o.ok) {
+      console.log(`[lane ${lane}] FAILED: ${step.name} (exit ${o.exit}); stopping the other lanes, its output follows last`);
+      stopAll();
+      return false;
+    }
+    printLog(step);
+    console.log(`--- ${step.name}: ok (${secs(o.ms)})`);
+  }
+  return true;
+}
+
+function closingLine(steps: readonly Step[]): void {
   // The plain closing line CI reads: how many tests ran in the solution run.
   const report = join(REPO_ROOT, SUITE_REPORT);
-  if (steps === STEPS && existsSync(report)) {
+  if (steps.includes(SUITES) && existsSync(report)) {
     const r = JSON.parse(readFileSync(report, 'utf8')) as { numPassedTests: number; numFailedTests: number };
     console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed`);
   }
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const started = Date.now();
+  const release = !hasSolutions();
+  const serial = argv.includes('--serial') || release;
+  const steps = release ? RELEASE_STEPS : STEPS;
+  if (release) {
+    console.log('verify: this is the student release (no solutions/): checking the installation only;');
+    console.log('        `npm start` and `npm test -- phase1` show how far your code is.');
+  }
+  const total = (): string => secs(Date.now() - started);
+
+  if (serial) {
+    for (const step of steps) {
+      const o = runLive(step);
+      if (!o.ok) {
+        console.error(`\nverify FAILED at '${step.name}' after ${secs(o.ms)} (exit ${o.exit})`);
+        return 1;
+      }
+    }
+    console.log(`\nverify: all ${steps.length} steps passed in ${total()}`);
+    closingLine(steps);
+    return 0;
+  }
+
+  for (const step of FIRST) {
+    const o = runLive(step);
+    if (!o.ok) {
+      console.error(`\nverify FAILED at '${step.name}' after ${secs(o.ms)} (exit ${o.exit})`);
+      return 1;
+    }
+  }
+  mkdirSync(join(REPO_ROOT, LOG_DIR), { recursive: true });
+  console.log(`\nverify: ${LANES.length} lanes side by side (logs in ${LOG_DIR}/; \`npm run verify -- --serial\` runs one step at a time)`);
+  const outcomes: Outcome[] = [];
+  const onSignal = (): void => {
+    stopAll();
+    process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const results = await Promise.all(LANES.map((lane, i) => runLane(lane, i + 1, outcomes)));
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+
+  const failed = outcomes.find((o) => !o.ok);
+  if (failed !== undefined || results.includes(false)) {
+    // What the killed lanes' processes left in /dev/shm (segments carry their creator's pid).
+    removeStaleTestSegments();
+    if (failed !== undefined) {
+      console.log(`\n=== verify: the output of the failed step: ${failed.step.name} ===`);
+      printLog(failed.step);
+      console.error(`\nverify FAILED at '${failed.step.name}' after ${secs(failed.ms)} (exit ${failed.exit}); ${total()} in all`);
+    } else {
+      console.error(`\nverify FAILED after ${total()}`);
+    }
+    return 1;
+  }
+  console.log(`\nverify: all ${steps.length} steps passed in ${total()} (wall time; the steps' own times:)`);
+  for (const o of outcomes) console.log(`  ${secs(o.ms).padStart(7)}  ${o.step.name}`);
+  closingLine(steps);
   return 0;
 }
 
-process.exitCode = main();
+process.exitCode = await main(process.argv.slice(2));

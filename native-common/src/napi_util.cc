@@ -195,28 +195,31 @@ uint32_t ArgLockTimeout(const Napi::CallbackInfo& info, size_t i) {
 
 namespace {
 
+// The message for an id that is neither form; `what` describes the value given.
+[[noreturn]] void BadId(const char* name, const std::string& what) {
+  Bad(std::string(name) + " must be an object id: 20 bytes in a Uint8Array or 40 hex digits, got " + what);
+}
+
 // 20 bytes in a Uint8Array: true and `id` set; false when `value` is not a typed array at all.
-bool IdFromBytes(napi_env env, napi_value value, const std::string& name, ObjectId& id) {
+// The fast path of every id argument: one N-API call, no string made unless it fails.
+bool IdFromBytes(napi_env env, napi_value value, const char* name, ObjectId& id) {
   napi_typedarray_type type;
   size_t length = 0;
   void* data = nullptr;
   if (napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr) != napi_ok) return false;
   if (type != napi_uint8_array || length != ObjectId::kSize || data == nullptr) {
-    Bad(name + " must be an object id: 20 bytes in a Uint8Array or 40 hex digits, got a typed array of " +
-        std::to_string(length) + " elements" + (data == nullptr && length == 0 ? " (detached?)" : ""));
+    BadId(name, "a typed array of " + std::to_string(length) + " elements" +
+                    (data == nullptr && length == 0 ? " (detached?)" : ""));
   }
   std::memcpy(id.bytes, data, ObjectId::kSize);
   return true;
 }
 
-ObjectId IdFromHex(napi_env env, napi_value value, const std::string& name) {
+ObjectId IdFromHex(napi_env env, napi_value value, const char* name) {
   // Read the 40 characters into a stack buffer, no std::string. UTF-16 rather than latin1, which
   // would silently fold characters above U+00FF into hex digits.
   napi_valuetype kind;
-  if (napi_typeof(env, value, &kind) != napi_ok || kind != napi_string) {
-    Bad(name + " must be an object id: 20 bytes in a Uint8Array or 40 hex digits, got " +
-        TypeName(Napi::Value(env, value)));
-  }
+  if (napi_typeof(env, value, &kind) != napi_ok || kind != napi_string) BadId(name, TypeName(Napi::Value(env, value)));
   char16_t wide[2 * ObjectId::kSize + 2];
   size_t length = 0;
   napi_status status = napi_get_value_string_utf16(env, value, wide, std::size(wide), &length);
@@ -232,17 +235,21 @@ ObjectId IdFromHex(napi_env env, napi_value value, const std::string& name) {
   return ObjectId::FromHex(Napi::Value(env, value).As<Napi::String>().Utf8Value());
 }
 
-}  // namespace
-
-ObjectId ValueObjectId(Napi::Env env, napi_value value, const std::string& name) {
+ObjectId IdOf(napi_env env, napi_value value, const char* name) {
   ObjectId id;
   if (IdFromBytes(env, value, name, id)) return id;
   return IdFromHex(env, value, name);
 }
 
+}  // namespace
+
+ObjectId ValueObjectId(Napi::Env env, napi_value value, const std::string& name) {
+  return IdOf(env, value, name.c_str());
+}
+
 ObjectId ArgObjectId(const Napi::CallbackInfo& info, size_t i, const char* name) {
   if (info.Length() <= i) Bad(std::string(name) + " must be an object id, got nothing");
-  return ValueObjectId(info.Env(), info[i], name);
+  return IdOf(info.Env(), info[i], name);
 }
 
 ByteSpan ArgBytes(const Napi::CallbackInfo& info, size_t i, const char* name) {
@@ -313,9 +320,11 @@ namespace {
                   std::to_string(region.offset) + ", +" + std::to_string(region.length) + ") JavaScript may see");
 }
 
-// The ArrayBuffer's finalizer: drops the mapping's owner (the last one unmaps) and the external
-// memory reported for it. Runs on the environment's thread, also when the environment is torn down.
-void ReleaseMapping(napi_env env, void* /*data*/, void* hint) {
+// An external ArrayBuffer's finalizer: drops the owner of its memory (for a segment, the last owner
+// unmaps) and the external memory reported for it. Node runs it on the environment's thread once the
+// buffer's backing store is gone (also when the environment is torn down), so no JavaScript view of
+// the memory is left by then.
+void ReleaseExternal(napi_env env, void* /*data*/, void* hint) {
   void* raw = nullptr;
   if (napi_get_instance_data(env, &raw) != napi_ok || raw == nullptr) return;  // gone with the env
   auto* data = static_cast<AddonData*>(raw);
@@ -325,6 +334,38 @@ void ReleaseMapping(napi_env env, void* /*data*/, void* hint) {
   data->keeps.erase(it);
   int64_t ignored = 0;
   if (reported != 0) napi_adjust_external_memory(env, -reported, &ignored);
+}
+
+// An ArrayBuffer over `length` bytes at `base` that keeps `owner` until it is collected; with
+// `report`, its size counts as external memory for V8. Made once per address: V8 aborts when one
+// address is wrapped by two live external buffers.
+Napi::ArrayBuffer ExternalBuffer(Napi::Env env, void* base, size_t length, std::shared_ptr<void> owner, bool report,
+                                 const char* what) {
+  AddonData* data = Data(env);
+  const uint64_t key = data->next_key++;
+  data->keeps.emplace(key, Keep{std::move(owner), 0});
+  napi_value value = nullptr;
+  napi_status status = napi_create_external_arraybuffer(env, base, length, ReleaseExternal,
+                                                        reinterpret_cast<void*>(static_cast<uintptr_t>(key)), &value);
+  if (status != napi_ok) {
+    data->keeps.erase(key);  // whether or not the runtime already ran the finalizer
+    std::string why = Napi::Error::New(env).Message();
+    bool pending = false;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+      napi_value ignored;
+      napi_get_and_clear_last_exception(env, &ignored);
+    }
+    throw Error(ErrorCode::kSystem,
+                status == napi_no_external_buffers_allowed
+                    ? std::string("this runtime refuses external ArrayBuffers (Electron or a V8 sandbox build?): "
+                                  "Mini-Ray needs zero-copy views, so it will not silently copy instead")
+                    : "cannot make an ArrayBuffer of " + std::to_string(length) + " bytes over " + what + ": " + why);
+  }
+  if (report) {
+    data->keeps[key].reported = static_cast<int64_t>(length);
+    Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(length));
+  }
+  return Napi::ArrayBuffer(env, value);
 }
 
 }  // namespace
@@ -339,29 +380,7 @@ SegmentBuffer::SegmentBuffer(Napi::Env env, uint8_t* base, size_t mapped, Region
 
 Napi::ArrayBuffer SegmentBuffer::Buffer(Napi::Env env) {
   if (!ref_.IsEmpty()) return ref_.Value();
-  AddonData* data = Data(env);
-  const uint64_t key = data->next_key++;
-  data->keeps.emplace(key, Keep{owner_, 0});
-  napi_value value = nullptr;
-  napi_status status = napi_create_external_arraybuffer(env, base_ + region_.offset, region_.length, ReleaseMapping,
-                                                        reinterpret_cast<void*>(static_cast<uintptr_t>(key)), &value);
-  if (status != napi_ok) {
-    data->keeps.erase(key);  // whether or not the runtime already ran the finalizer
-    std::string why = Napi::Error::New(env).Message();
-    bool pending = false;
-    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
-      napi_value ignored;
-      napi_get_and_clear_last_exception(env, &ignored);
-    }
-    throw Error(ErrorCode::kSystem,
-                status == napi_no_external_buffers_allowed
-                    ? std::string("this runtime refuses external ArrayBuffers (Electron or a V8 sandbox build?): "
-                                  "Mini-Ray needs zero-copy views, so it will not silently copy instead")
-                    : "cannot make an ArrayBuffer of " + std::to_string(region_.length) + " bytes over the segment: " + why);
-  }
-  data->keeps[key].reported = static_cast<int64_t>(region_.length);
-  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(region_.length));
-  ref_ = Napi::Persistent(Napi::ArrayBuffer(env, value));
+  ref_ = Napi::Persistent(ExternalBuffer(env, base_ + region_.offset, region_.length, owner_, true, "the segment"));
   owner_.reset();  // the ArrayBuffer keeps the mapping alive from now on
   return ref_.Value();
 }
@@ -379,30 +398,28 @@ Napi::Uint8Array SegmentBuffer::View(Napi::Env env, uint64_t offset, uint64_t le
   return Napi::Uint8Array::New(env, length, Buffer(env), at);
 }
 
-void LocationScratch::Bind(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsTypedArray() ||
-      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
-      info[0].As<Napi::TypedArray>().ElementLength() < 2) {
-    Bad("bindScratch needs a Float64Array of length 2");
+LocationScratch::LocationScratch() : memory_(new double[2]{0, 0}), slots_(memory_.get()) {}
+
+Napi::Float64Array LocationScratch::Array(Napi::Env env) {
+  if (ref_.IsEmpty()) {
+    Napi::ArrayBuffer buffer = ExternalBuffer(env, slots_, 2 * sizeof(double), memory_, false, "the location slots");
+    ref_ = Napi::Persistent(Napi::Float64Array::New(env, 2, buffer, 0));
   }
-  ref_ = Napi::Persistent(info[0].As<Napi::Float64Array>());
+  return ref_.Value();
 }
 
-double* LocationScratch::Slots(Napi::Env env) const {
-  if (ref_.IsEmpty()) Bad("bindScratch was not called");
-  napi_typedarray_type type;
-  size_t length = 0;
-  void* data = nullptr;
-  if (napi_get_typedarray_info(env, ref_.Value(), &type, &length, &data, nullptr, nullptr) != napi_ok ||
-      data == nullptr || length < 2) {
-    Bad("the array bound by bindScratch was detached (its buffer transferred?): bind a new one");
+namespace detail {
+
+void KeepWhileReachable(Napi::Env env, Napi::Function fn, std::shared_ptr<void>* share) {
+  napi_status status = napi_add_finalizer(
+      env, fn, share, [](napi_env, void* data, void*) { delete static_cast<std::shared_ptr<void>*>(data); }, nullptr,
+      nullptr);
+  if (status != napi_ok) {
+    delete share;
+    throw Error(ErrorCode::kSystem, "cannot tie a method to its store (napi_add_finalizer failed)");
   }
-  return static_cast<double*>(data);
 }
 
-void LocationScratch::Write(double* slots, const SegmentBuffer& buffer, uint64_t offset, uint64_t size) {
-  slots[0] = static_cast<double>(buffer.BufferOffset(offset, size));
-  slots[1] = static_cast<double>(size);
-}
+}  // namespace detail
 
 }  // namespace miniray::napi

@@ -25,14 +25,70 @@ using miniray::phase1::ShmStore;
 
 constexpr uint32_t kDefaultMaxObjects = 1024;
 
+// What one open handle holds, shared by its wrapper object and the methods bound to it (get's
+// locate(), see BoundMethod in napi_util.h): it lives until the last of them is collected.
+class Handle {
+ public:
+  Handle(Napi::Env env, std::shared_ptr<ShmStore> store)
+      : store_(std::move(store)),
+        // Phase 1's layout is the student's: views cover the whole segment.
+        buffer_(std::in_place, env, store_->base(), store_->mapped_size(),
+                miniray::napi::Region{0, store_->mapped_size()}, store_) {}
+  // Collected without close(): a lock this handle still holds is released first (see Close).
+  ~Handle() { held_lock_.Release(store_.get()); }
+
+  ShmStore& Store() {
+    if (!store_) throw Error(ErrorCode::kClosed, "store is closed");
+    return *store_;
+  }
+
+  // get() in two halves (see LocationScratch): locate(id) writes [offset, size] into the slots the
+  // harness reads through scratch(); the harness makes the view over segment().
+  Napi::Value Locate(const Napi::CallbackInfo& info) {
+    return Guard(info.Env(), [&]() -> Napi::Value {
+      ShmStore& store = Store();
+      auto loc = store.Get(miniray::napi::ArgObjectId(info, 0, "id"));
+      scratch_.Write(*buffer_, loc.offset, loc.size);
+      return info.Env().Undefined();
+    });
+  }
+
+  Napi::Value Scratch(Napi::Env env) {
+    Store();
+    return scratch_.Array(env);
+  }
+
+  // The ArrayBuffer over the whole mapping (one per open(); views of it outlive close()).
+  Napi::Value Segment(Napi::Env env) {
+    Store();
+    return buffer_->Buffer(env);
+  }
+
+  // A lock this thread still holds through debug.lock() is released first (see HeldLock), then
+  // this handle's share is dropped; views already handed out keep the mapping.
+  void Close() {
+    held_lock_.Release(store_.get());
+    store_.reset();
+    buffer_.reset();
+  }
+
+  void DebugLock() { held_lock_.Lock(Store()); }
+  void DebugUnlock() { held_lock_.Unlock(Store()); }
+
+ private:
+  std::shared_ptr<ShmStore> store_;
+  std::optional<miniray::napi::SegmentBuffer> buffer_;
+  miniray::napi::LocationScratch scratch_;
+  miniray::napi::HeldLock held_lock_;  // this thread holds the lock through debugLock()
+};
+
 class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "NativeShmStore",
                        {
                            InstanceMethod<&StoreWrap::Put>("put"),
-                           InstanceMethod<&StoreWrap::BindScratch>("bindScratch"),
-                           InstanceMethod<&StoreWrap::Locate>("locate"),
+                           InstanceMethod<&StoreWrap::Scratch>("scratch"),
                            InstanceMethod<&StoreWrap::Segment>("segment"),
                            InstanceMethod<&StoreWrap::Stats>("stats"),
                            InstanceMethod<&StoreWrap::Close>("close"),
@@ -42,27 +98,18 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
   }
 
   explicit StoreWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<StoreWrap>(info) {
-    // Constructed only from create()/open() below, with the store passed as an external.
+    // Constructed only from create()/open() below, with the store parked for it (napi_util.h).
     Guard(info.Env(), [&] {
-      store_ = miniray::napi::TakeStore<ShmStore>(info);
-      // Phase 1's layout is the student's: views cover the whole segment.
-      buffer_.emplace(info.Env(), store_->base(), store_->mapped_size(),
-                      miniray::napi::Region{0, store_->mapped_size()}, store_);
+      handle_ = std::make_shared<Handle>(info.Env(), miniray::napi::TakeStore<ShmStore>(info));
+      info.This().As<Napi::Object>().DefineProperty(
+          miniray::napi::BoundProperty<Handle, &Handle::Locate>(info.Env(), "locate", handle_));
     });
   }
 
-  // Collected without close(): a lock this handle still holds is released first (see Close).
-  ~StoreWrap() override { held_lock_.Release(store_.get()); }
-
  private:
-  ShmStore& Store(Napi::Env env) {
-    if (!store_) throw miniray::napi::MakeError(env, ErrorCode::kClosed, "store is closed");
-    return *store_;
-  }
-
   Napi::Value Put(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&] {
-      ShmStore& store = Store(info.Env());
+      ShmStore& store = Live().Store();
       auto bytes = miniray::napi::ArgBytes(info, 0, "data");
       // A view's .buffer is the whole mapping, so JavaScript can hand put() bytes of this very
       // segment, even of the free space the put is about to fill: copied out first, no put ever
@@ -78,36 +125,17 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
     });
   }
 
-  // get() in two halves (see LocationScratch): bindScratch(f64) once, then locate(id) writes
-  // [offset, size] into it; the harness makes the view over segment().
-  Napi::Value BindScratch(const Napi::CallbackInfo& info) {
-    return Guard(info.Env(), [&]() -> Napi::Value {
-      scratch_.Bind(info);
-      return info.Env().Undefined();
-    });
+  Napi::Value Scratch(const Napi::CallbackInfo& info) {
+    return Guard(info.Env(), [&] { return Live().Scratch(info.Env()); });
   }
 
-  Napi::Value Locate(const Napi::CallbackInfo& info) {
-    return Guard(info.Env(), [&]() -> Napi::Value {
-      ShmStore& store = Store(info.Env());
-      double* slots = scratch_.Slots(info.Env());
-      auto loc = store.Get(miniray::napi::ArgObjectId(info, 0, "id"));
-      miniray::napi::LocationScratch::Write(slots, *buffer_, loc.offset, loc.size);
-      return info.Env().Undefined();
-    });
-  }
-
-  // The ArrayBuffer over the whole mapping (one per open(); views of it outlive close()).
   Napi::Value Segment(const Napi::CallbackInfo& info) {
-    return Guard(info.Env(), [&]() -> Napi::Value {
-      Store(info.Env());
-      return buffer_->Buffer(info.Env());
-    });
+    return Guard(info.Env(), [&] { return Live().Segment(info.Env()); });
   }
 
   Napi::Value Stats(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&]() -> Napi::Value {
-      auto s = Store(info.Env()).Stats();
+      auto s = Live().Store().Stats();
       Napi::Object out = Napi::Object::New(info.Env());
       miniray::napi::Set(out, "segmentSize", static_cast<double>(s.segment_size));
       miniray::napi::Set(out, "capacity", static_cast<double>(s.capacity));
@@ -121,33 +149,31 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
-    // A lock this thread still holds through debug.lock() is released first (see HeldLock), then
-    // this wrapper's share is dropped; views already handed out keep the mapping.
-    held_lock_.Release(store_.get());
-    store_.reset();
-    buffer_.reset();
+    if (handle_) handle_->Close();
     return info.Env().Undefined();
   }
 
   Napi::Value DebugLock(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&] {
-      held_lock_.Lock(Store(info.Env()));
+      Live().DebugLock();
       return info.Env().Undefined();
     });
   }
 
   Napi::Value DebugUnlock(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&] {
-      held_lock_.Unlock(Store(info.Env()));
+      Live().DebugUnlock();
       return info.Env().Undefined();
     });
   }
 
+  // Empty only if the constructor failed, on an object JavaScript never received.
+  Handle& Live() {
+    if (!handle_) throw Error(ErrorCode::kClosed, "store is closed");
+    return *handle_;
+  }
 
-  std::shared_ptr<ShmStore> store_;
-  std::optional<miniray::napi::SegmentBuffer> buffer_;
-  miniray::napi::LocationScratch scratch_;
-  miniray::napi::HeldLock held_lock_;  // this thread holds the lock through debugLock()
+  std::shared_ptr<Handle> handle_;
 };
 
 Napi::Value Create(const Napi::CallbackInfo& info) {

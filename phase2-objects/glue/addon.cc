@@ -115,6 +115,70 @@ class GetWorker : public miniray::napi::PromiseWorker {
   std::vector<StoreGetResult> results_;
 };
 
+// What one open handle holds, shared by its wrapper object and the methods bound to it (the get
+// path: locate(), release(), contains(); see BoundMethod in napi_util.h). It lives until the last of
+// them is collected; then it gives back what the handle held.
+class Handle {
+ public:
+  Handle(Napi::Env env, std::shared_ptr<ObjectStore> s) : store(std::move(s)) {
+    auto l = store->layout();
+    buffer = std::make_shared<SegmentBuffer>(env, store->base(), store->mapped_size(),
+                                             miniray::napi::Region{l.data_offset, l.data_bytes}, store);
+  }
+
+  // A handle collected without close() first releases a lock it still holds (see Close), then
+  // gives back what it holds: its pins, the objects it created and did not seal, its client
+  // record. (Views still held keep the mapping alive.)
+  ~Handle() {
+    if (!store) return;
+    held_lock.Release(store.get());
+    try {
+      store->Close();
+    } catch (...) {
+      // A finalizer never throws; what Close() could not give back, Reclaim() will.
+    }
+  }
+
+  ObjectStore& Store() {
+    if (!store) throw Error(ErrorCode::kClosed, "store is closed");
+    return *store;
+  }
+
+  // get() in two halves (see LocationScratch in native-common): locate(id[, timeoutMs]) pins the
+  // object and writes its [offset, size] into the slots the harness reads through scratch(); the
+  // harness makes the view over segment(), the one ArrayBuffer of this mapping. No timeout argument
+  // is a poll (0), the harness's default: nothing to read.
+  Napi::Value Locate(const Napi::CallbackInfo& info) {
+    return Guard(info.Env(), [&]() -> Napi::Value {
+      ObjectStore& s = Store();
+      const ObjectId id = miniray::napi::ArgObjectId(info, 0, "id");
+      const int64_t timeout = info.Length() < 2 ? 0 : ArgTimeout(info, 1);
+      const StoreGetResult r = s.Get(id, timeout);
+      if (r.status != GetStatus::kSealed) throw NotReturned(id, r.status, timeout);
+      scratch.Write(*buffer, r.location.offset, r.location.size);
+      return info.Env().Undefined();
+    });
+  }
+
+  Napi::Value Release(const Napi::CallbackInfo& info) {
+    return Guard(info.Env(), [&] {
+      Store().Release(miniray::napi::ArgObjectId(info, 0, "id"));
+      return info.Env().Undefined();
+    });
+  }
+
+  Napi::Value Contains(const Napi::CallbackInfo& info) {
+    return Guard(info.Env(), [&]() -> Napi::Value {
+      return Napi::Boolean::New(info.Env(), Store().Contains(miniray::napi::ArgObjectId(info, 0, "id")));
+    });
+  }
+
+  std::shared_ptr<ObjectStore> store;
+  std::shared_ptr<SegmentBuffer> buffer;
+  miniray::napi::LocationScratch scratch;
+  miniray::napi::HeldLock held_lock;  // this thread holds the lock through debugLock()
+};
+
 class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -124,13 +188,10 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
                            InstanceMethod<&StoreWrap::Seal>("seal"),
                            InstanceMethod<&StoreWrap::Abort>("abort"),
                            InstanceMethod<&StoreWrap::Put>("put"),
-                           InstanceMethod<&StoreWrap::Locate>("locate"),
-                           InstanceMethod<&StoreWrap::BindScratch>("bindScratch"),
+                           InstanceMethod<&StoreWrap::Scratch>("scratch"),
                            InstanceMethod<&StoreWrap::SegmentBufferValue>("segment"),
                            InstanceMethod<&StoreWrap::GetMany>("getMany"),
                            InstanceMethod<&StoreWrap::GetAsync>("getAsync"),
-                           InstanceMethod<&StoreWrap::Release>("release"),
-                           InstanceMethod<&StoreWrap::Contains>("contains"),
                            InstanceMethod<&StoreWrap::Delete>("delete"),
                            InstanceMethod<&StoreWrap::Stats>("stats"),
                            InstanceMethod<&StoreWrap::Reclaim>("reclaim"),
@@ -143,59 +204,50 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
 
   explicit StoreWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<StoreWrap>(info) {
     Guard(info.Env(), [&] {
-      store_ = miniray::napi::TakeStore<ObjectStore>(info);
-      auto l = store_->layout();
-      buffer_ = std::make_shared<SegmentBuffer>(info.Env(), store_->base(), store_->mapped_size(),
-                                                miniray::napi::Region{l.data_offset, l.data_bytes}, store_);
+      handle_ = std::make_shared<Handle>(info.Env(), miniray::napi::TakeStore<ObjectStore>(info));
+      info.This().As<Napi::Object>().DefineProperties({
+          miniray::napi::BoundProperty<Handle, &Handle::Locate>(info.Env(), "locate", handle_),
+          miniray::napi::BoundProperty<Handle, &Handle::Release>(info.Env(), "release", handle_),
+          miniray::napi::BoundProperty<Handle, &Handle::Contains>(info.Env(), "contains", handle_),
+      });
     });
   }
 
-  // A handle collected without close() first releases a lock it still holds (see Close), then
-  // gives back what it holds: its pins, the objects it created and did not seal, its client
-  // record. (Views still held keep the mapping alive.)
-  ~StoreWrap() override {
-    if (!store_) return;
-    held_lock_.Release(store_.get());
-    try {
-      store_->Close();
-    } catch (...) {
-      // A finalizer never throws; what Close() could not give back, Reclaim() will.
-    }
-  }
-
  private:
-  ObjectStore& Store(Napi::Env env) {
-    if (!store_) throw miniray::napi::MakeError(env, ErrorCode::kClosed, "store is closed");
-    return *store_;
+  // Empty only if the constructor failed, on an object JavaScript never received.
+  Handle& Live() {
+    if (!handle_) throw Error(ErrorCode::kClosed, "store is closed");
+    return *handle_;
   }
+  ObjectStore& Store() { return Live().Store(); }
 
   Napi::Value CreateObject(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&]() -> Napi::Value {
-      ObjectStore& store = Store(info.Env());
+      ObjectStore& store = Store();
       auto id = miniray::napi::ArgObjectId(info, 0, "id");
       auto size = miniray::napi::ArgU64(info, 1, "size", miniray::phase2::kMaxCapacity);
       auto loc = store.CreateObject(id, size);
-      return buffer_->View(info.Env(), loc.offset, loc.size);
+      return Live().buffer->View(info.Env(), loc.offset, loc.size);
     });
   }
 
   Napi::Value Seal(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&] {
-      Store(info.Env()).Seal(miniray::napi::ArgObjectId(info, 0, "id"));
+      Store().Seal(miniray::napi::ArgObjectId(info, 0, "id"));
       return info.Env().Undefined();
     });
   }
 
   Napi::Value Abort(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&] {
-      Store(info.Env()).Abort(miniray::napi::ArgObjectId(info, 0, "id"));
+      Store().Abort(miniray::napi::ArgObjectId(info, 0, "id"));
       return info.Env().Undefined();
     });
   }
 
   Napi::Value Put(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&] {
-      ObjectStore& store = Store(info.Env());
+      ObjectStore& store = Store();
       auto id = miniray::napi::ArgObjectId(info, 0, "id");
       auto bytes = miniray::napi::ArgBytes(info, 1, "data");
       store.Put(id, bytes.data, bytes.size);
@@ -203,80 +255,51 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
     });
   }
 
-  // get() in two halves (see LocationScratch in native-common): bindScratch(f64) once, then
-  // locate(id, timeoutMs) pins the object and writes its [offset, size] there; the harness makes
-  // the view over segment(), the one ArrayBuffer of this mapping.
-  Napi::Value Locate(const Napi::CallbackInfo& info) {
+  Napi::Value Scratch(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&]() -> Napi::Value {
-      ObjectStore& store = Store(info.Env());
-      const ObjectId id = miniray::napi::ArgObjectId(info, 0, "id");
-      int64_t timeout = ArgTimeout(info, 1);
-      double* slots = scratch_.Slots(info.Env());  // before the get pins anything
-      const StoreGetResult r = store.Get(id, timeout);
-      if (r.status != GetStatus::kSealed) throw NotReturned(id, r.status, timeout);
-      miniray::napi::LocationScratch::Write(slots, *buffer_, r.location.offset, r.location.size);
-      return info.Env().Undefined();
-    });
-  }
-
-  Napi::Value BindScratch(const Napi::CallbackInfo& info) {
-    return Guard(info.Env(), [&]() -> Napi::Value {
-      scratch_.Bind(info);
-      return info.Env().Undefined();
+      Store();
+      return Live().scratch.Array(info.Env());
     });
   }
 
   Napi::Value SegmentBufferValue(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&]() -> Napi::Value {
-      Store(info.Env());
-      return buffer_->Buffer(info.Env());
+      Store();
+      return Live().buffer->Buffer(info.Env());
     });
   }
 
   Napi::Value GetMany(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&]() -> Napi::Value {
-      ObjectStore& store = Store(info.Env());
+      ObjectStore& store = Store();
       auto ids = ArgIds(info, 0);
       int64_t timeout = ArgTimeout(info, 1);
-      return Results(info.Env(), *buffer_, store.GetMany(ids, timeout));
+      return Results(info.Env(), *Live().buffer, store.GetMany(ids, timeout));
     });
   }
 
   // getAsync(ids, timeoutMs, single): a Promise of one view (single) or of an array of views.
   Napi::Value GetAsync(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&]() -> Napi::Value {
-      Store(info.Env());
+      Store();
       auto ids = ArgIds(info, 0);
       int64_t timeout = ArgTimeout(info, 1);
       bool single = info.Length() > 2 && info[2].ToBoolean().Value();
       if (single && ids.size() != 1) throw Error(ErrorCode::kInvalidArgument, "single get of " + std::to_string(ids.size()) + " ids");
-      return (new GetWorker(info.Env(), store_, buffer_, std::move(ids), timeout, single))->Start();
-    });
-  }
-
-  Napi::Value Release(const Napi::CallbackInfo& info) {
-    return Guard(info.Env(), [&] {
-      Store(info.Env()).Release(miniray::napi::ArgObjectId(info, 0, "id"));
-      return info.Env().Undefined();
-    });
-  }
-
-  Napi::Value Contains(const Napi::CallbackInfo& info) {
-    return Guard(info.Env(), [&]() -> Napi::Value {
-      return Napi::Boolean::New(info.Env(), Store(info.Env()).Contains(miniray::napi::ArgObjectId(info, 0, "id")));
+      return (new GetWorker(info.Env(), Live().store, Live().buffer, std::move(ids), timeout, single))->Start();
     });
   }
 
   Napi::Value Delete(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&] {
-      Store(info.Env()).Delete(miniray::napi::ArgObjectId(info, 0, "id"));
+      Store().Delete(miniray::napi::ArgObjectId(info, 0, "id"));
       return info.Env().Undefined();
     });
   }
 
   Napi::Value Stats(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&]() -> Napi::Value {
-      auto s = Store(info.Env()).Stats();
+      auto s = Store().Stats();
       Napi::Object out = Napi::Object::New(info.Env());
       using miniray::napi::Set;
       Set(out, "segmentSize", static_cast<double>(s.segment_size));
@@ -299,7 +322,7 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
 
   Napi::Value Reclaim(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&]() -> Napi::Value {
-      auto r = Store(info.Env()).Reclaim();
+      auto r = Store().Reclaim();
       Napi::Object out = Napi::Object::New(info.Env());
       miniray::napi::Set(out, "clients", static_cast<double>(r.clients));
       miniray::napi::Set(out, "pins", static_cast<double>(r.pins));
@@ -313,10 +336,12 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
     // this handle's waits and release its pins. Views already handed out, and gets still finishing
     // on the pool, keep the mapping alive.
     return Guard(info.Env(), [&] {
-      held_lock_.Release(store_.get());  // never unmap a robust mutex this thread holds (see HeldLock)
-      std::shared_ptr<ObjectStore> store = std::move(store_);
-      store_.reset();
-      buffer_.reset();
+      if (!handle_) return info.Env().Undefined();
+      Handle& h = *handle_;
+      h.held_lock.Release(h.store.get());  // never unmap a robust mutex this thread holds (see HeldLock)
+      std::shared_ptr<ObjectStore> store = std::move(h.store);
+      h.store.reset();
+      h.buffer.reset();
       if (store) store->Close();
       return info.Env().Undefined();
     });
@@ -324,14 +349,14 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
 
   Napi::Value DebugLock(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&] {
-      held_lock_.Lock(Store(info.Env()));
+      Live().held_lock.Lock(Store());
       return info.Env().Undefined();
     });
   }
 
   Napi::Value DebugUnlock(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&] {
-      held_lock_.Unlock(Store(info.Env()));
+      Live().held_lock.Unlock(Store());
       return info.Env().Undefined();
     });
   }
@@ -339,9 +364,9 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
 
   Napi::Value Layout(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&]() -> Napi::Value {
-      auto l = Store(info.Env()).layout();
+      auto l = Store().layout();
       Napi::Object out = Napi::Object::New(info.Env());
-      miniray::napi::Set(out, "segmentSize", static_cast<double>(store_->mapped_size()));
+      miniray::napi::Set(out, "segmentSize", static_cast<double>(Store().mapped_size()));
       miniray::napi::Set(out, "tableOffset", static_cast<double>(l.table_offset));
       miniray::napi::Set(out, "tableBytes", static_cast<double>(l.table_bytes));
       miniray::napi::Set(out, "dataOffset", static_cast<double>(l.data_offset));
@@ -351,10 +376,7 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
     });
   }
 
-  std::shared_ptr<ObjectStore> store_;
-  std::shared_ptr<SegmentBuffer> buffer_;
-  miniray::napi::LocationScratch scratch_;
-  miniray::napi::HeldLock held_lock_;  // this thread holds the lock through debugLock()
+  std::shared_ptr<Handle> handle_;
 };
 
 Napi::Value Wrap(Napi::Env env, std::unique_ptr<ObjectStore> store) {

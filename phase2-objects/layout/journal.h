@@ -1,94 +1,39 @@
 // Phase 2: the journal, a write-ahead undo log kept in the segment. GIVEN: you do not edit this
 // file; your ObjectTable, Allocator and ObjectStore use it.
 //
-// Creating an object takes some twenty writes of shared state: a free block is unlinked and split,
-// its rest is linked back, a slot gets the id, the counters move. A process can be killed between
-// any two of them (SIGKILL, the OOM killer, a crash), and then the next process to take the lock
-// finds a half-done change. The journal makes every such change all-or-nothing:
+// The journal itself is native-common's (miniray/journal.h explains it in full):
 //
 //   Transaction tx(journal);          // begin
-//   journal.Set(&block->size, need);  // records the old word in the segment, *then* writes
+//   journal.Set(&block->size, ...);   // record the word's old value, then write the new one
 //   journal.Set(&header->used, ...);
 //   tx.Commit();                      // one write (count = 0): the change is done
 //
 // If the writer dies before Commit, the records are still in the segment, and the next locker's
-// Recover() calls Rollback(): it puts every recorded word back, newest first, and the segment is
-// exactly as it was before the transaction began. Undoing twice is the same as undoing once, so a
-// recovery that is itself killed is simply run again. A Transaction that goes out of scope without
-// Commit (an exception half-way) rolls back too: a failed operation leaves nothing behind.
+// Recover() calls Rollback(): it puts every recorded word back, newest first. A Transaction that
+// goes out of scope without Commit (an exception half-way) rolls back too.
 //
-// Only writes *inside* a transaction go through the journal. A change that is one single write (a
-// pin, an unpin) is atomic on its own and needs no record.
+// What phase 2 adds is where its journal lies (StoreHeader::journal) and what its records may name:
+// the header's counters and client records, the table, the blocks; never the lock, the futex word,
+// the repair flag or the journal itself.
 #pragma once
 
-#include <cstddef>
 #include <cstdint>
-#include <cstring>
-#include <type_traits>
 
 #include "layout.h"
+#include "miniray/journal.h"
 #include "miniray/segment.h"
 
 namespace miniray::phase2 {
 
-class Journal {
+class Journal : public miniray::Journal {
  public:
   explicit Journal(const Segment& segment);
 
-  // Starts a transaction. ERR_SEGMENT_CORRUPT when one is still open (Recover() first).
-  void Begin();
-  // Records the 8-byte word that holds `*field`, then writes `value` into it. Inside a transaction.
-  template <typename T>
-  void Set(T* field, T value) {
-    static_assert(std::is_trivially_copyable_v<T> && sizeof(T) <= 8 && 8 % sizeof(T) == 0,
-                  "Set() writes a field of 1, 2, 4 or 8 bytes; use Copy() for more");
-    Log(field, sizeof(T));
-    std::memcpy(static_cast<void*>(field), &value, sizeof(T));
-    Wrote();
-  }
-  // Set() for a range of bytes (an id, a whole entry): records every word it touches, then copies.
-  void Copy(void* dst, const void* src, size_t bytes);
-  // Ends the transaction: from here on the change is permanent.
-  void Commit();
-  // Undoes the open transaction (this process's, or a dead writer's), newest record first.
-  // ERR_SEGMENT_CORRUPT when a record names a word it must not touch; the journal then stays open.
-  void Rollback();
-
-  // A transaction is open in the segment (maybe a dead process's).
-  bool open() const;
   // Whether a record may name the 8-byte word at `word_offset` of a segment of `segment_size`
-  // bytes: the header's counters and client records, the table, the blocks; never the lock, the
-  // futex word, the repair flag or the journal itself.
+  // bytes (the checker asks too).
   static bool MayWrite(uint64_t word_offset, uint64_t segment_size);
-  // This process is inside Begin() .. Commit().
-  bool active() const { return active_; }
-
- private:
-  void Log(const void* field, size_t bytes);
-  void Record(uint64_t word_offset);
-  void Wrote();
-
-  const Segment& segment_;
-  JournalArea* area_;
-  uint32_t count_ = 0;  // records written by this process's open transaction
-  bool active_ = false;
 };
 
-// Begin() now, Commit() when told, Rollback() when it goes out of scope without a Commit().
-class Transaction {
- public:
-  explicit Transaction(Journal& journal) : journal_(journal) { journal_.Begin(); }
-  ~Transaction();
-  Transaction(const Transaction&) = delete;
-  Transaction& operator=(const Transaction&) = delete;
-  void Commit() {
-    journal_.Commit();
-    committed_ = true;
-  }
-
- private:
-  Journal& journal_;
-  bool committed_ = false;
-};
+using Transaction = miniray::Transaction;
 
 }  // namespace miniray::phase2

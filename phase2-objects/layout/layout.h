@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "miniray/journal.h"
 #include "miniray/object_id.h"
 #include "miniray/process_identity.h"
 #include "miniray/robust_mutex.h"
@@ -94,19 +95,12 @@ static_assert(sizeof(ClientRecord) == 32, "ClientRecord is part of the segment l
 
 // ---- the journal ----------------------------------------------------------------------------------
 
-// One word a transaction changed: its segment offset (8-byte aligned) and what it held before.
-struct JournalRecord {
-  uint64_t offset;
-  uint64_t old_value;
-};
-
-// A write-ahead undo log (journal.h). count != 0: a transaction is open (or its writer died), and
-// undoing its records, newest first, restores the segment as it was before the transaction.
-struct JournalArea {
-  uint32_t count;
-  uint32_t reserved;
-  JournalRecord records[kJournalCapacity];
-};
+// A write-ahead undo log (journal.h, miniray/journal.h). count != 0: a transaction is open (or its
+// writer died), and undoing its records, newest first, restores the segment as it was before the
+// transaction.
+using JournalRecord = miniray::JournalRecord;
+using JournalArea = miniray::JournalAreaOf<kJournalCapacity>;
+static_assert(sizeof(JournalArea) == 8 + 16 * kJournalCapacity, "JournalArea is part of the segment layout");
 
 // ---- the header -----------------------------------------------------------------------------------
 

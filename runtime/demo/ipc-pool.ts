@@ -25,6 +25,8 @@ export class IpcPool {
     const children = Array.from({ length: n }, () =>
       fork(file, [], { execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
     );
+    // A write to a child that has died fails (EPIPE) as an 'error' event; its 'exit' rejects the call.
+    for (const c of children) c.on('error', () => undefined);
     await Promise.all(
       children.map(
         (c) =>

@@ -1,9 +1,14 @@
 // The runtime's API on one shared runtime of two worker processes: exact results, values and
 // zero-copy views, chained tasks, errors carried back with the remote stack, wait(), and objects
 // freed so that a long run does not fill the store.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { removeTrackedSegments } from '../../testkit/segments.js';
+import { ObjectStore } from '../../phase2-objects/index.js';
 import { RemoteTaskError, init, type Runtime } from '../index.js';
 import type * as Tasks from './tasks.js';
 import { checksum, pattern } from './tasks.js';
@@ -12,17 +17,21 @@ import { TASKS, testSegments } from './helpers.js';
 const STORE_BYTES = 4 << 20; // small on purpose: the long run below moves 4x this through it
 // Worker processes take seconds to start on a loaded machine: every test allows for it.
 const SLOW = { timeout: 120_000 };
+const SEGMENTS = testSegments('api');
 let started: Promise<Runtime> | undefined;
 let rt: Runtime;
+let probe: ObjectStore | undefined; // this process's own handle on the runtime's store, to look inside
 
 // The one runtime of this file, started by the first test that needs it (inside a test, so that
 // its start counts against that test's timeout, not against loading the file).
 beforeEach(async () => {
-  started ??= init({ workers: 2, memory: STORE_BYTES, maxObjects: 256, segments: testSegments('api') });
+  started ??= init({ workers: 2, memory: STORE_BYTES, maxObjects: 256, segments: SEGMENTS });
   rt = await started;
+  probe ??= ObjectStore.open(SEGMENTS.store);
 }, SLOW.timeout);
 
 afterAll(async () => {
+  probe?.close();
   await (await started?.catch(() => undefined))?.shutdown();
   removeTrackedSegments();
 });
@@ -44,6 +53,41 @@ describe('objects are freed', SLOW, () => {
     expect(after.store.pinned).toBe(0);
     expect(after.scheduler.tasks).toBe(0); // every finished task collected
     expect(after.scheduler.completed).toBe(64);
+  });
+});
+
+describe('free()', SLOW, () => {
+  it('free() deletes the object at once; get() of the freed ref and a task that takes it are refused with ERR_OBJECT_NOT_FOUND', async () => {
+    const ref = rt.put(pattern(100_000, 3));
+    const store = probe as ObjectStore;
+    expect(store.contains(ref.id)).toBe(true);
+    rt.free(ref);
+    expect(store.contains(ref.id)).toBe(false);
+    rt.free(ref); // a second free is a no-op
+    await expect(rt.get(ref, { timeoutMs: 1000 })).toRejectMiniRay('ERR_OBJECT_NOT_FOUND', 'was freed');
+    expect(() => rt.remote<typeof Tasks.checksumAfter>(TASKS, 'checksumAfter').remote(ref)).toThrowMiniRay('ERR_OBJECT_NOT_FOUND', 'was freed');
+  });
+
+  it('free() of an input a pending task takes waits for that task: it reads the input intact, then the input is deleted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'miniray-rt-'));
+    const gatePath = join(dir, 'go');
+    try {
+      const store = probe as ObjectStore;
+      const bytes = pattern(200_000, 11);
+      const input = rt.put(bytes);
+      const gate = rt.remote<typeof Tasks.whenFileExists>(TASKS, 'whenFileExists').remote(gatePath, 60_000);
+      const out = rt.remote<typeof Tasks.checksumAfter>(TASKS, 'checksumAfter').remote(input, gate);
+      rt.free(input);
+      expect(store.contains(input.id)).toBe(true); // out has not run: its input stays
+      // Other objects come and go meanwhile; none may take the input's bytes.
+      for (let i = 0; i < 4; i += 1) rt.free(rt.put(pattern(200_000, 100 + i)));
+      writeFileSync(gatePath, 'go');
+      expect(await rt.get(out, { timeoutMs: 90_000 })).toBe(checksum(bytes));
+      expect(store.contains(input.id)).toBe(false); // deleted as soon as out was collected
+      rt.free([gate, out]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 // Shared by the runtime's suites: the task module's handle, and bounded waits on runtime events.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
+import { childProcesses } from '../../lib/process.js';
 import { withTimeout } from '../../testkit/children.js';
 import { uniqueSegmentName } from '../../testkit/segments.js';
 import type { InitOptions, Runtime, TimelineEntry } from '../index.js';
@@ -36,4 +37,36 @@ export function nextWorkerStarted(rt: Runtime, ms = 90_000): Promise<{ pid: numb
     ms,
     'no replacement worker started',
   );
+}
+
+// The timeline of the tasks running `fns`, once `runs` of them have ended and none is still
+// marked running: a worker's notes that a task started and ended may arrive just after the driver
+// saw the task done in the scheduler.
+export function settledTimeline(rt: Runtime, fns: readonly string[], runs: number, ms = 30_000): Promise<TimelineEntry[]> {
+  const mine = (): TimelineEntry[] => rt.timeline().filter((e) => fns.includes(e.fn));
+  return withTimeout(
+    new Promise<TimelineEntry[]>((resolve) => {
+      const check = (): void => {
+        const entries = mine();
+        if (entries.length < runs || entries.some((e) => e.outcome === 'running')) return;
+        rt.events.off('task-end', check);
+        resolve(entries);
+      };
+      rt.events.on('task-end', check);
+      check();
+    }),
+    ms,
+    `${runs} runs of ${fns.join(', ')} did not all end: ${JSON.stringify(mine().map((e) => [e.task, e.attempt, e.outcome]))}`,
+  );
+}
+
+// Live worker processes (runtime/worker.ts) that this process started.
+export function workerChildren(): number[] {
+  return childProcesses().filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('runtime/worker.ts');
+    } catch {
+      return false; // it exited while we looked
+    }
+  });
 }

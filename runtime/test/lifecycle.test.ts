@@ -8,7 +8,9 @@ import { processAlive } from '../../lib/process.js';
 import { useSandbox } from '../../testkit/sandbox.js';
 import { ObjectStore } from '../../phase2-objects/index.js';
 import { RemoteTaskError, init, type Runtime } from '../index.js';
-import { TASKS, nextStart, nextWorkerStarted, shmExists, testSegments } from './helpers.js';
+import { Scheduler } from '../../phase3-scheduler/index.js';
+import { uniqueSegmentName } from '../../testkit/segments.js';
+import { TASKS, nextStart, nextWorkerStarted, settledTimeline, shmExists, testSegments, workerChildren } from './helpers.js';
 import type * as Tasks from './tasks.js';
 import { checksum, pattern } from './tasks.js';
 
@@ -23,6 +25,39 @@ async function withRuntime(tag: string, options: { maxAttempts?: number }, body:
     await body(rt);
   } finally {
     await rt.shutdown();
+  }
+}
+
+function restore(variable: string, value: string | undefined): void {
+  if (value === undefined) delete process.env[variable];
+  else process.env[variable] = value;
+}
+
+// Whether the student's build of `phase` is the unfinished skeleton (it is in the course's own
+// repository; in a student's copy it may be done, and the tests that need a skeleton are skipped).
+function skeletonUnfinished(phase: 'phase2' | 'phase3'): boolean {
+  const variable = `MINIRAY_IMPL_${phase.toUpperCase()}`;
+  const saved = process.env[variable];
+  process.env[variable] = 'student';
+  const name = uniqueSegmentName(`probe-${phase}`);
+  try {
+    if (phase === 'phase2') {
+      ObjectStore.create(name, { capacity: 1 << 20 }).close();
+      ObjectStore.unlink(name);
+    } else {
+      const s = Scheduler.create(name, { queueCapacity: 4, maxTasks: 16, maxWorkers: 4, leaseMs: 0, maxAttempts: 1 });
+      try {
+        s.registerWorker();
+      } finally {
+        s.close();
+        Scheduler.unlink(name);
+      }
+    }
+    return false;
+  } catch (e) {
+    return e instanceof MiniRayError && e.code === 'ERR_NOT_IMPLEMENTED';
+  } finally {
+    restore(variable, saved);
   }
 }
 
@@ -53,13 +88,47 @@ describe('worker death', SLOW, () => {
       const stats = rt.stats();
       expect(stats.workerDeaths).toBe(1);
       expect(stats.scheduler.requeued).toBe(1);
-      expect(rt.timeline().filter((e) => e.fn === fn.name).map((e) => [e.attempt, e.outcome])).toEqual([
+      expect((await settledTimeline(rt, [fn.name], 2)).map((e) => [e.attempt, e.outcome])).toEqual([
         [1, 'killed'],
         [2, 'ok'],
       ]);
       // Both workers run tasks again, the new one included.
       const who = await rt.get(Array.from({ length: 8 }, () => rt.remote<typeof Tasks.whoAmI>(TASKS, 'whoAmI').remote()), { timeoutMs: 90_000 });
       for (const w of who) expect(rt.workerPids()).toContain(w.pid);
+    });
+  });
+
+  it('a worker SIGKILLed mid-task among 40 other tasks: every result exact, each task completed exactly once, only the killed one re-run', async () => {
+    await withRuntime('exact', {}, async (rt) => {
+      const sum = rt.remote<typeof Tasks.patternSum>(TASKS, 'patternSum');
+      const hang = rt.remote<typeof Tasks.hangOnFirstAttempt>(TASKS, 'hangOnFirstAttempt');
+      const before = rt.stats();
+      const started = nextStart(rt, hang.name);
+      const seeds = Array.from({ length: 40 }, (_, i) => i + 1);
+      const refs = seeds.slice(0, 20).map((seed) => sum.remote(64 << 10, seed));
+      const victim = hang.remote(64 << 10, 77);
+      refs.push(...seeds.slice(20).map((seed) => sum.remote(64 << 10, seed)));
+      const first = await started; // the barrier: the hanging attempt runs in that worker now
+      process.kill(first.pid, 'SIGKILL');
+      expect(await rt.get(refs, { timeoutMs: 90_000 })).toEqual(seeds.map((seed) => checksum(pattern(64 << 10, seed))));
+      expect(await rt.get(victim, { timeoutMs: 90_000 })).toEqual({ attempt: 2, sum: checksum(pattern(64 << 10, 77)) });
+      const after = rt.stats();
+      expect(after.workerDeaths).toBe(1);
+      expect(after.scheduler.requeued - before.scheduler.requeued).toBe(1);
+      expect(after.scheduler.completed - before.scheduler.completed).toBe(41);
+      const runs = await settledTimeline(rt, [sum.name, hang.name], 42);
+      const ok = runs.filter((e) => e.outcome === 'ok');
+      const killed = runs.filter((e) => e.outcome === 'killed');
+      expect(ok).toHaveLength(41);
+      expect(new Set(ok.map((e) => e.task)).size).toBe(41); // no task completed twice
+      expect(killed.map((e) => [e.fn, e.attempt, e.pid])).toEqual([[hang.name, 1, first.pid]]);
+      expect(ok.find((e) => e.fn === hang.name)?.task).toBe(killed[0]?.task); // the same task, re-leased
+      expect(runs.filter((e) => e.fn === sum.name).every((e) => e.attempt === 1)).toBe(true);
+      // Every result object is there once: freeing them all brings the store back to where it was.
+      rt.free([...refs, victim]);
+      const end = rt.stats().store;
+      expect(end.objectCount).toBe(before.store.objectCount);
+      expect(end.usedBytes).toBe(before.store.usedBytes);
     });
   });
 
@@ -104,24 +173,46 @@ describe('start and shutdown', SLOW, () => {
     await expect(rt.get(pending, { timeoutMs: 1000 })).toRejectMiniRay('ERR_CLOSED');
   });
 
-  it('init() on an unfinished phase fails with a message that names it, and leaves nothing behind', async () => {
-    const segments = testSegments('skel');
-    const previous = process.env.MINIRAY_IMPL;
-    process.env.MINIRAY_IMPL = 'student';
+  // A phase is taken from the skeleton (MINIRAY_IMPL_PHASEn=student) while the other is the
+  // reference: the message names the unfinished one.
+  async function initOnSkeletonOf(phase: 'phase2' | 'phase3'): Promise<unknown> {
+    const segments = testSegments(`skel-${phase}`);
+    const variable = `MINIRAY_IMPL_${phase.toUpperCase()}`;
+    const saved = { impl: process.env.MINIRAY_IMPL, own: process.env[variable] };
+    process.env.MINIRAY_IMPL = 'solution';
+    process.env[variable] = 'student';
     try {
-      let skeleton = false;
-      try {
-        ObjectStore.create(segments.store, { capacity: 1 << 20 }).close();
-        ObjectStore.unlink(segments.store);
-      } catch (e) {
-        skeleton = e instanceof MiniRayError && e.code === 'ERR_NOT_IMPLEMENTED';
-      }
-      if (!skeleton) return; // the student's phase 2 works here: nothing to name
-      await expect(init({ workers: 1, memory: 1 << 20, segments })).toRejectMiniRay('ERR_NOT_IMPLEMENTED', 'phase 2 is not finished');
+      const error = await init({ workers: 1, memory: 1 << 20, segments }).then(
+        async (rt) => {
+          await rt.shutdown();
+          return null;
+        },
+        (e: unknown) => e,
+      );
       expect(shmExists(segments.store) || shmExists(segments.scheduler)).toBe(false);
+      expect(workerChildren()).toEqual([]);
+      return error;
     } finally {
-      if (previous === undefined) delete process.env.MINIRAY_IMPL;
-      else process.env.MINIRAY_IMPL = previous;
+      restore('MINIRAY_IMPL', saved.impl);
+      restore(variable, saved.own);
     }
+  }
+
+  it('init() on the skeleton of phase 2 fails with "mini-Ray needs phase 2 (the object store)" and the missing function, leaving no process and no segment', async (ctx) => {
+    if (!skeletonUnfinished('phase2')) ctx.skip();
+    const e = await initOnSkeletonOf('phase2');
+    expect(e).toBeInstanceOf(MiniRayError);
+    expect((e as MiniRayError).code).toBe('ERR_NOT_IMPLEMENTED');
+    expect((e as MiniRayError).message).toMatch(/^mini-Ray needs phase 2 \(the object store\): not implemented: phase2 \w+::\w+/);
+    expect((e as MiniRayError).message).toContain('npm test -- phase2');
+  });
+
+  it('init() on the skeleton of phase 3 (phase 2 finished) fails with "mini-Ray needs phase 3 (the scheduler)", leaving no process and no segment', async (ctx) => {
+    if (!skeletonUnfinished('phase3')) ctx.skip();
+    const e = await initOnSkeletonOf('phase3');
+    expect(e).toBeInstanceOf(MiniRayError);
+    expect((e as MiniRayError).code).toBe('ERR_NOT_IMPLEMENTED');
+    expect((e as MiniRayError).message).toMatch(/^mini-Ray needs phase 3 \(the scheduler\): not implemented: phase3 \w+::\w+/);
+    expect((e as MiniRayError).message).toContain('npm test -- phase3');
   });
 });

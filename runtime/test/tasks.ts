@@ -1,4 +1,6 @@
 // Remote functions for the runtime's suite: every worker imports this module by its path.
+import { existsSync } from 'node:fs';
+
 import { currentTask } from '../context.js';
 
 export function square(x: number): number {
@@ -58,4 +60,25 @@ export async function hangOnFirstAttempt(n: number, seed: number): Promise<{ att
 export async function hangAlways(): Promise<number> {
   await new Promise((resolve) => setTimeout(resolve, 60_000));
   return 0;
+}
+
+// The checksum of pattern(n, seed), computed in the worker (a few ms of work per task).
+export function patternSum(n: number, seed: number): number {
+  return checksum(pattern(n, seed));
+}
+
+// The checksum of bytes that arrive as a view of the store; the other arguments only order it
+// after the tasks that made them.
+export function checksumAfter(bytes: Uint8Array, ..._after: unknown[]): number {
+  return checksum(bytes);
+}
+
+// Returns once `path` exists (the test creates it: a barrier), failing after `timeoutMs`.
+export async function whenFileExists(path: string, timeoutMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  while (!existsSync(path)) {
+    if (Date.now() > deadline) throw new Error(`${path} did not appear within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return path;
 }

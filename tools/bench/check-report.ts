@@ -68,6 +68,10 @@ export function checkReport(report: Json, expectOk: boolean): string[] {
     if (!isNum(r.samples) || r.samples < 1 || !Number.isInteger(r.samples)) fail(`${at}.samples is not a count`);
     if (!isNum(r.batch) || r.batch < 1) fail(`${at}.batch is not a count`);
     if (r.bandwidth_gbps !== undefined && (!isNum(r.bandwidth_gbps) || r.bandwidth_gbps <= 0)) fail(`${at}.bandwidth_gbps is malformed`);
+    const paired = r.paired_noop_rounds_ns;
+    if (paired !== undefined && (!Array.isArray(paired) || paired.length !== rounds || !paired.every((x) => isNum(x) && x > 0))) {
+      fail(`${at}.paired_noop_rounds_ns does not give one positive time per round`);
+    }
   });
   const has = (phase: string, op: string, bytes: number): boolean =>
     rows.some((r) => isObj(r) && r.phase === phase && r.op === op && r.bytes === bytes);
@@ -89,9 +93,23 @@ export function checkReport(report: Json, expectOk: boolean): string[] {
         if (expectOk) fail(`${p.phase}: status ${p.status}${isStr(p.message) ? `: ${p.message}` : ''}`);
         continue;
       }
+      if (p.phase === 'demo') {
+        checkDemo(report, has, fail);
+        continue;
+      }
       if (p.phase === 'phase3') {
         for (const op of ['task_roundtrip', 'tasks_1_worker', 'tasks_2_workers', 'tasks_4_workers']) {
           if (!has(p.phase, op, 0)) fail(`${p.phase}: no ${op} row`);
+        }
+        continue;
+      }
+      if (p.phase === 'phase4') {
+        // Phase 4 against the phase-2 design, side by side (tools/bench/phases/phase4.ts).
+        for (const bytes of [64, 1 << 20]) for (const op of ['get', 'get_release']) if (!has('phase4', op, bytes)) fail(`phase4: no ${op} row for ${bytes} bytes`);
+        const pairs: Array<[string, number]> = [['small_create_delete', 256], ['overflow_get', 16 * 1024]];
+        for (const w of ['distinct', 'shared']) for (const n of [1, 2, 4]) pairs.push([`churn_${w}_${n}p`, 256]);
+        for (const [op, bytes] of pairs) {
+          for (const design of ['phase4', 'phase2']) if (!has(design, op, bytes)) fail(`phase4: no ${design} ${op} row`);
         }
         continue;
       }
@@ -129,6 +147,32 @@ export function checkReport(report: Json, expectOk: boolean): string[] {
     });
   }
   return errors;
+}
+
+export const DEMO_OPS = ['one_process', 'miniray', 'ipc'] as const;
+
+// The demo's part: its rows (every job three ways), the section saying what they ran, and both
+// ratios of every job.
+function checkDemo(report: Obj, has: (phase: string, op: string, bytes: number) => boolean, fail: (m: string) => void): void {
+  const d = report.demo;
+  if (!isObj(d)) return fail('demo: ran (status ok) but the report has no demo section');
+  if (!isNum(d.workers) || d.workers < 1 || !Number.isInteger(d.workers)) fail('demo.workers is not a count');
+  const start = d.start_ms;
+  if (!isObj(start) || !isNum(start.miniray) || !isNum(start.ipc) || start.miniray < 0 || start.ipc < 0) fail('demo.start_ms is malformed');
+  const jobs = d.jobs;
+  if (!Array.isArray(jobs) || jobs.length === 0) return fail('demo.jobs is empty');
+  const ratios = Array.isArray(report.ratios) ? report.ratios : [];
+  for (const [i, j] of jobs.entries()) {
+    if (!isObj(j) || (j.job !== 'image' && j.job !== 'words') || !isStr(j.label) || !isStr(j.checksum)) {
+      fail(`demo.jobs[${i}] is malformed`);
+      continue;
+    }
+    for (const way of DEMO_OPS) if (!has('demo', `${j.job}_${way}`, 0)) fail(`demo: no ${j.job}_${way} row`);
+    for (const name of [`${j.job}_speedup`, `${j.job}_ipc_vs_miniray`]) {
+      if (!ratios.some((r) => isObj(r) && r.phase === 'demo' && r.name === name)) fail(`demo: no ${name} ratio`);
+    }
+  }
+  if (!jobs.some((j) => isObj(j) && j.job === 'image')) fail('demo: no image job');
 }
 
 function main(argv: readonly string[]): number {

@@ -86,6 +86,8 @@ export interface ChildOpenRequest {
   readonly name: string;
   readonly objects: readonly ObjectRef[];
   readonly quick: boolean;
+  // What else a phase's childGet needs (phase 4: which store, which workload, when to start).
+  readonly params?: Readonly<Record<string, string | number>>;
 }
 
 // The messages the parent sends a second process after 'open' (see procs.ts and child.ts).

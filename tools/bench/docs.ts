@@ -3,6 +3,8 @@
 //
 //   <!-- bench:begin [baseline phase2 ...] -->  ...  <!-- bench:end -->
 //       the table of rows (of the phases named; all when none), the steps of a get and the ratios
+//   <!-- bench:begin demo -->  ...  <!-- bench:end -->
+//       the demo's table: each job in one process, on mini-Ray and over Node IPC, and the ratios
 //   <!-- bench:fig KEY -->...<!-- /bench -->
 //       one figure in running text; KEY is one of
 //         row:PHASE:OP:BYTES          "272 ns (265-281)": the median and the lowest-highest round
@@ -14,9 +16,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { REPO_ROOT } from '../../lib/phases.js';
-import { fmtNsSpread, fmtRatio, renderMarkdown, type Report, type RowPhase } from './report.js';
+import { fmtNsSpread, fmtRatio, fmtRunSpread, renderDemoMarkdown, renderMarkdown, type Report, type RowPhase } from './report.js';
 
-export const DOC_FILES = ['README.md', 'phase1-shm/README.md', 'phase2-objects/README.md', 'phase3-scheduler/README.md'];
+export const DOC_FILES = ['README.md', 'phase1-shm/README.md', 'phase2-objects/README.md', 'phase3-scheduler/README.md', 'docs/putting-it-together.md'];
 const BLOCK = /<!-- bench:begin([^>]*?)-->[\s\S]*?<!-- bench:end -->/g;
 const FIG = /<!-- bench:fig ([^ ]+) -->[\s\S]*?<!-- \/bench -->/g;
 
@@ -25,7 +27,8 @@ export function figure(report: Report, key: string): string | undefined {
   const [kind, phase, a, b] = key.split(':');
   if (kind === 'row') {
     const r = report.rows.find((x) => x.phase === phase && x.op === a && x.bytes === Number(b));
-    return r === undefined ? undefined : fmtNsSpread(r.median_ns, r.min_ns, r.max_ns);
+    if (r === undefined) return undefined;
+    return phase === 'demo' ? fmtRunSpread(r.median_ns, r.min_ns, r.max_ns) : fmtNsSpread(r.median_ns, r.min_ns, r.max_ns);
   }
   if (kind === 'ratio' || kind === 'verdict') {
     const r = report.ratios.find((x) => x.phase === phase && x.name === a && x.bytes === Number(b));
@@ -44,10 +47,22 @@ export function renderDoc(report: Report, text: string): { text: string; missing
   const missing: string[] = [];
   let blocks = 0;
   let figures = 0;
-  const withBlocks = text.replace(BLOCK, (_all, spec: string) => {
-    blocks += 1;
+  const withBlocks = text.replace(BLOCK, (all, spec: string) => {
+    if (spec.trim() === 'demo' && report.demo === undefined) {
+      missing.push('demo table');
+      return all; // a run without the demo leaves its table as it was
+    }
     const phases = spec.trim() === '' ? undefined : (spec.trim().split(/\s+/) as RowPhase[]);
-    return `<!-- bench:begin${spec.trimEnd()} -->\n${renderMarkdown(report, phases)}\n<!-- bench:end -->`;
+    // A run that measured none of the block's phases (e.g. `npm run bench -- demo`) leaves it too.
+    const measured = report.rows.some((r) => r.phase !== 'baseline' && r.phase !== 'demo' && (phases === undefined || phases.includes(r.phase)));
+    if (spec.trim() !== 'demo' && !measured) {
+      missing.push(`table of ${spec.trim() === '' ? 'every phase' : spec.trim()}`);
+      return all;
+    }
+    blocks += 1;
+    // 'demo' alone: the demo's own table (one line per job, one column per way).
+    const table = spec.trim() === 'demo' ? renderDemoMarkdown(report) : renderMarkdown(report, phases);
+    return `<!-- bench:begin${spec.trimEnd()} -->\n${table}\n<!-- bench:end -->`;
   });
   const out = withBlocks.replace(FIG, (all, key: string) => {
     const value = figure(report, key);

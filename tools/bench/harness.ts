@@ -28,6 +28,9 @@ export interface Stats {
   readonly max_ns: number;
   readonly samples: number;
   readonly batch: number;
+  // With BatchOptions.pairedWith: the median of that reference op, timed in batches that alternate
+  // with this op's in the same window (per call, like median_ns).
+  readonly paired_median_ns?: number;
 }
 
 export interface BatchOptions {
@@ -38,6 +41,11 @@ export interface BatchOptions {
   // Largest batch the caller can prepare room for.
   readonly maxBatch?: number;
   readonly batch?: number;
+  // A reference op (the N-API no-op) timed in a batch of its own right before every batch of this
+  // op, so that a ratio of the two compares calls made microseconds apart: this machine runs at
+  // times twice as slow for seconds on end, which two rows measured seconds apart turn into a ratio
+  // off by 2x.
+  readonly pairedWith?: () => void;
 }
 
 const nowNs = (): bigint => process.hrtime.bigint();
@@ -111,6 +119,9 @@ export async function measureBatched(
   options: BatchOptions = {},
 ): Promise<Stats> {
   const batch = await calibrate(op, budget, options);
+  const paired = options.pairedWith;
+  const pairedBatch = paired === undefined ? 0 : await calibrate(paired, budget, {});
+  const pairedSamples: number[] = [];
   const bench = newBench(budget);
   let yielded = Date.now();
   bench.add(name, async () => {
@@ -121,6 +132,11 @@ export async function measureBatched(
       yielded = Date.now();
     }
     await options.prepare?.(batch);
+    if (paired !== undefined) {
+      const p0 = nowNs();
+      for (let i = 0; i < pairedBatch; i += 1) paired();
+      pairedSamples.push(Number(nowNs() - p0) / pairedBatch);
+    }
     const t0 = nowNs();
     for (let i = 0; i < batch; i += 1) op();
     const total = Number(nowNs() - t0) / 1e6;
@@ -130,7 +146,11 @@ export async function measureBatched(
   await bench.run();
   const task = bench.getTask(name);
   if (task === undefined) throw new Error(`benchmark ${name} vanished`);
-  return statsOf(task, batch);
+  const stats = statsOf(task, batch);
+  if (paired === undefined || pairedSamples.length === 0) return stats;
+  // tinybench's warm-up ran the task too: only as many of the last pairs as there are samples.
+  const kept = pairedSamples.slice(-stats.samples).sort((a, b) => a - b);
+  return { ...stats, paired_median_ns: quantile(kept, 0.5) };
 }
 
 // Measures an asynchronous operation (one call per sample: these take microseconds or more).

@@ -2,6 +2,8 @@
 //
 //   npm run bench                      every phase that has a benchmark, on the student's code
 //   npm run bench -- phase2            one phase (the baselines always run)
+//   npm run bench -- demo              mini-Ray's demo jobs alone (runtime/demo/bench.ts); a run that
+//                                      names nothing measures every phase and the demo
 //   npm run bench -- --solution        the reference solution (MINIRAY_IMPL=solution does the same)
 //   npm run bench -- --quick           few samples, sizes up to 1 MiB: checks that it all runs
 //   npm run bench -- --update-docs     also rewrites the <!-- bench:begin --> ... <!-- bench:end -->
@@ -18,6 +20,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 import { isMiniRayError } from '../../lib/errors.js';
 import { PHASES, REPO_ROOT, currentImpl, type Impl, type PhaseId } from '../../lib/phases.js';
@@ -37,6 +40,8 @@ import {
   REPORT_SCHEMA,
   fmtBytes,
   renderTerminal,
+  type BenchPart,
+  type DemoInfo,
   type PhaseResult,
   type Ratio,
   type Report,
@@ -45,22 +50,25 @@ import {
 } from './report.js';
 import { runRounds, type Group } from './rounds.js';
 import { NOISY_SHARE } from './noise.js';
-import { ratiosFor, setQuiet, stepsFor } from './targets.js';
+import { demoRatios, ratiosFor, setQuiet, stepsFor } from './targets.js';
 
 interface Args {
   readonly impl: Impl;
   readonly phases: readonly PhaseId[];
+  readonly demo: boolean;
+  readonly all: boolean; // nothing named: every phase with a benchmark, and the demo
   readonly quick: boolean;
   readonly rounds: number;
   readonly updateDocs: boolean;
   readonly out: string;
 }
 
-const USAGE = 'usage: npm run bench -- [phase1 phase2 ...] [--solution] [--quick] [--rounds N] [--update-docs] [--out FILE]';
+const USAGE = 'usage: npm run bench -- [phase1 phase2 ... demo] [--solution] [--quick] [--rounds N] [--update-docs] [--out FILE]';
 
 function parseArgs(argv: readonly string[]): Args {
   let impl: Impl = currentImpl();
   const phases: PhaseId[] = [];
+  let demo = false;
   let quick = false;
   let rounds: number | undefined;
   let updateDocs = false;
@@ -79,6 +87,7 @@ function parseArgs(argv: readonly string[]): Args {
         process.exit(2);
       }
     } else if (/^phase[1-4]$/.test(a)) phases.push(a as PhaseId);
+    else if (a === 'demo') demo = true;
     else if (a === '--help' || a === '-h') {
       console.log(USAGE);
       process.exit(0);
@@ -87,7 +96,9 @@ function parseArgs(argv: readonly string[]): Args {
       process.exit(2);
     }
   }
-  return { impl, phases, quick, rounds: rounds ?? (quick ? 2 : 5), updateDocs, out };
+  // Naming nothing measures everything: every phase with a benchmark, and the demo.
+  const all = phases.length === 0 && !demo;
+  return { impl, phases, demo: demo || all, all, quick, rounds: rounds ?? (quick ? 2 : 5), updateDocs, out };
 }
 
 const log = (message: string): void => {
@@ -171,7 +182,36 @@ async function preparePhase(phase: PhaseId, args: Args, ctx: BenchContext): Prom
   }
 }
 
-function failure(phase: PhaseId, label: string, e: unknown): PhaseResult {
+// The demo's jobs (runtime/demo/bench.ts, which comes with the runtime in a release through phase
+// 3; loaded by a computed name so that an earlier release still typechecks).
+interface DemoSet extends MeterSet {
+  describe(): DemoInfo;
+}
+
+const DEMO_BENCH = join(REPO_ROOT, 'runtime', 'demo', 'bench.ts');
+
+async function prepareDemo(args: Args): Promise<{ result: PhaseResult; set?: DemoSet }> {
+  if (!existsSync(DEMO_BENCH)) return { result: { phase: 'demo', status: 'no-harness' } };
+  const label = `demo (${args.impl})`;
+  if (process.env.MINIRAY_SKIP_BUILD !== '1') {
+    const broken = build({ impls: [args.impl], phases: ['phase2', 'phase3'], quiet: true }).find((s) => !s.ok);
+    if (broken !== undefined) {
+      console.error(`bench: ${label} needs phase 2 and phase 3, and ${broken.target} does not compile: skipped`);
+      return { result: { phase: 'demo', status: 'compile-error', message: `${broken.target} does not compile: ${broken.diagnostics.slice(0, 3).join('; ')}` } };
+    }
+  }
+  console.error(`bench: ${label}: setting up...`);
+  try {
+    const mod = (await import(pathToFileURL(DEMO_BENCH).href)) as {
+      prepareDemoBench(options: { quick: boolean; log: (message: string) => void }): Promise<DemoSet>;
+    };
+    return { result: { phase: 'demo', status: 'ok' }, set: await mod.prepareDemoBench({ quick: args.quick, log }) };
+  } catch (e) {
+    return { result: failure('demo', label, e) };
+  }
+}
+
+function failure(phase: BenchPart, label: string, e: unknown): PhaseResult {
   const message = e instanceof Error ? e.message.split('\n')[0] ?? '' : String(e);
   const status = isMiniRayError(e, 'ERR_NOT_IMPLEMENTED') ? 'not-implemented' : isMiniRayError(e, 'ERR_BUILD_FAILED') ? 'compile-error' : 'error';
   console.error(`bench: ${label}: ${message}; skipped`);
@@ -205,13 +245,23 @@ async function main(): Promise<number> {
     const ipc = await ipcMeters(sizes);
     sets.push(ipc);
     groups.push({ name: 'baseline', meters: [...baselineMeters(native, memcpy, sizes), ...ipc.meters] });
-    const wanted = args.phases.length > 0 ? args.phases : (Object.keys(PHASE_BENCHES) as PhaseId[]);
+    const wanted = args.all ? (Object.keys(PHASE_BENCHES) as PhaseId[]) : args.phases;
     for (const phase of wanted) {
       const { result, set } = await preparePhase(phase, args, ctx);
       phases.push(result);
       if (set !== undefined) {
         sets.push(set);
         groups.push({ name: phase, meters: set.meters });
+      }
+    }
+    let demo: DemoSet | undefined;
+    if (args.demo) {
+      const { result, set } = await prepareDemo(args);
+      phases.push(result);
+      if (set !== undefined) {
+        demo = set;
+        sets.push(set);
+        groups.push({ name: 'demo', meters: set.meters });
       }
     }
 
@@ -230,6 +280,10 @@ async function main(): Promise<number> {
     const steps: Step[] = [];
     for (const p of phases) {
       if (p.status !== 'ok') continue;
+      if (p.phase === 'demo') {
+        ratios.push(...demoRatios(rows));
+        continue;
+      }
       ratios.push(...ratiosFor(p.phase, rows, sizes));
       steps.push(...stepsFor(p.phase, rows, sizes));
     }
@@ -247,6 +301,7 @@ async function main(): Promise<number> {
       steps,
       notes: notesFor(args, rows, quiet),
       duration_s: Math.round((Date.now() - started) / 100) / 10,
+      ...(demo !== undefined && phases.some((p) => p.phase === 'demo' && p.status === 'ok') ? { demo: demo.describe() } : {}),
     };
     writeFileSync(args.out, `${JSON.stringify(report, null, 2)}\n`);
     console.log(renderTerminal(report));
@@ -275,9 +330,19 @@ function notesFor(args: Args, rows: readonly Row[], quiet: boolean): string[] {
     `every row is measured once per round (${args.rounds} rounds, each measuring every row in the same order); a row shows the median of its round medians and the lowest and highest round, and every ratio is taken within a round before it is summarised the same way.`,
   );
   notes.push('each sample of a fast op is the mean of `batch` back-to-back calls; bandwidth = bytes / median.');
+  if (rows.some((r) => r.paired_noop_rounds_ns !== undefined)) {
+    notes.push(
+      'a get / N-API no-op ratio divides each round of the get by an N-API no-op timed in batches that alternate with its own (microseconds apart): this machine can run twice as slow for seconds at a time, which a ratio of two rows measured seconds apart would turn into a 2x error.',
+    );
+  }
   notes.push(
     `put and memcpy write into pre-faulted memory (as Ray does with preallocate_plasma_memory), each call to the next slot of ${poolBytes(args.quick) / MiB} MiB, so neither writes into cache-hot lines; memcpy_hot copies to one destination (an upper bound).`,
   );
+  if (rows.some((r) => r.phase === 'demo')) {
+    notes.push(
+      "the demo's rows time one whole run of a job per round (one process, mini-Ray, Node IPC, one after the other); its workers start once, before the rounds, and every run's checksum must agree.",
+    );
+  }
   if (rows.some((r) => r.op === 'get')) {
     notes.push('get rows pass the id as its 20 bytes (idBytes(id)); get_hex_id passes the same id as 40 hex digits.');
   }

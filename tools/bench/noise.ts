@@ -6,6 +6,7 @@
 // from it cannot be trusted either way (targets.ts then says "unstable").
 import { readFileSync } from 'node:fs';
 
+import { childProcesses } from '../../lib/process.js';
 import { childPids } from './cleanup.js';
 
 export const NOISY_SHARE = 0.1;
@@ -36,7 +37,8 @@ export function cpuSnapshot(): CpuSnapshot | undefined {
     const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = v;
     const busy = user + nice + system + irq + softirq + steal;
     let ours = procTimes('self', true);
-    for (const pid of childPids()) ours += procTimes(pid, false);
+    // Every live child counts, tracked or not (the demo's workers are started by the runtime).
+    for (const pid of new Set([...childPids(), ...childProcesses()])) ours += procTimes(pid, false);
     return { busy, total: busy + idle + iowait, ours };
   } catch {
     return undefined;

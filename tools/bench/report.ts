@@ -8,7 +8,9 @@ import type { Impl, PhaseId } from '../../lib/phases.js';
 
 export const REPORT_SCHEMA = 'miniray-bench/2';
 
-export type RowPhase = PhaseId | 'baseline';
+// What a run measures besides the baselines: the phases, and mini-Ray's demo (runtime/demo/bench.ts).
+export type BenchPart = PhaseId | 'demo';
+export type RowPhase = BenchPart | 'baseline';
 
 // A number measured once per round, summarised.
 export interface Spread {
@@ -40,6 +42,9 @@ export interface Row {
   readonly batch: number;
   // bytes / median, in GB/s (1e9 bytes per second); absent where no bytes move (a zero-copy get).
   readonly bandwidth_gbps?: number;
+  // Gets (phases 1 and 2): each round's median of the N-API no-op, timed in batches alternating
+  // with this row's own (the denominator of its ratio to the no-op).
+  readonly paired_noop_rounds_ns?: readonly number[];
 }
 
 export type RatioName =
@@ -47,7 +52,12 @@ export type RatioName =
   | 'get_release_vs_noop'
   | 'put_vs_memcpy_bandwidth'
   | 'ipc_vs_get'
-  | 'ipc_vs_task_roundtrip';
+  | 'ipc_vs_task_roundtrip'
+  // The demo's jobs (phase 'demo'): one process / mini-Ray, and Node IPC / mini-Ray.
+  | 'image_speedup'
+  | 'image_ipc_vs_miniray'
+  | 'words_speedup'
+  | 'words_ipc_vs_miniray';
 
 export interface Target {
   // 'le': the ratio must be at most `value`; 'ge': at least.
@@ -58,7 +68,7 @@ export interface Target {
 export type Verdict = 'pass' | 'fail' | 'unstable';
 
 export interface Ratio extends Spread {
-  readonly phase: PhaseId;
+  readonly phase: BenchPart;
   readonly name: RatioName;
   readonly bytes: number;
   readonly target: Target;
@@ -82,7 +92,7 @@ export interface Step extends Spread {
 export type PhaseStatus = 'ok' | 'compile-error' | 'not-implemented' | 'error' | 'no-harness';
 
 export interface PhaseResult {
-  readonly phase: PhaseId;
+  readonly phase: BenchPart;
   readonly status: PhaseStatus;
   readonly message?: string;
 }
@@ -102,6 +112,18 @@ export interface Machine {
   readonly foreign_cpu_rounds: readonly (number | null)[];
 }
 
+export type DemoJobName = 'image' | 'words';
+
+// The demo's part of a report: what its rows ran (the rows themselves are phase 'demo').
+export interface DemoInfo {
+  readonly workers: number;
+  // How long mini-Ray (store, scheduler, workers) and the Node-IPC pool took to start, once per
+  // run, before the rounds; not part of the rows.
+  readonly start_ms: { readonly miniray: number; readonly ipc: number };
+  // Each job, and the checksum every run of it (all rounds, all three ways) gave.
+  readonly jobs: readonly { readonly job: DemoJobName; readonly label: string; readonly checksum: string }[];
+}
+
 export interface Report {
   readonly schema: typeof REPORT_SCHEMA;
   readonly created_at: string;
@@ -116,6 +138,8 @@ export interface Report {
   readonly steps: readonly Step[];
   readonly notes: readonly string[];
   readonly duration_s: number;
+  // Present when the demo ran (runtime/demo/bench.ts).
+  readonly demo?: DemoInfo;
 }
 
 export const KiB = 1024;
@@ -147,14 +171,24 @@ export function fmtNsSpread(median: number, min: number, max: number): string {
   return min < 0 ? `${m} (${f(min)} to ${f(max)})` : `${m} (${f(min)}-${f(max)})`;
 }
 
+// A whole run's time (the demo's rows): "950 ms (900-1000)", "1.25 s (1.20-1.30)".
+export function fmtRunSpread(median: number, min: number, max: number): string {
+  const inSeconds = median >= 1e9;
+  const f = (ns: number): string => (inSeconds ? (ns / 1e9).toFixed(2) : (ns / 1e6).toFixed(0));
+  const unit = inSeconds ? 's' : 'ms';
+  return f(min) === f(max) ? `${f(median)} ${unit}` : `${f(median)} ${unit} (${f(min)}-${f(max)})`;
+}
+
 export function fmtBandwidth(gbps: number): string {
   return gbps >= 1 ? `${gbps.toFixed(2)} GB/s` : `${(gbps * 1000).toPrecision(3)} MB/s`;
 }
 
+const DEMO_RATIOS: ReadonlySet<RatioName> = new Set(['image_speedup', 'image_ipc_vs_miniray', 'words_speedup', 'words_ipc_vs_miniray']);
+
 function fmtRatioValue(name: RatioName, v: number): string {
   if (name === 'put_vs_memcpy_bandwidth') return `${(v * 100).toFixed(0)}%`;
   if (v >= 100) return `${Math.round(v).toLocaleString('en-US')}x`;
-  return `${v.toFixed(1)}x`;
+  return `${v.toFixed(DEMO_RATIOS.has(name) ? 2 : 1)}x`;
 }
 
 export function fmtRatio(r: Ratio): string {
@@ -179,6 +213,14 @@ export function ratioLabel(r: Ratio): string {
       return `IPC round trip / get @ ${fmtBytes(r.bytes)}`;
     case 'ipc_vs_task_roundtrip':
       return `IPC round trip @ ${fmtBytes(r.bytes)} / task round trip`;
+    case 'image_speedup':
+      return 'image: one process / mini-Ray';
+    case 'image_ipc_vs_miniray':
+      return 'image: Node IPC / mini-Ray';
+    case 'words_speedup':
+      return 'word count: one process / mini-Ray';
+    case 'words_ipc_vs_miniray':
+      return 'word count: Node IPC / mini-Ray';
   }
 }
 
@@ -278,6 +320,13 @@ export function renderTerminal(report: Report): string {
       out.push('  (UNSTABLE: the rounds lie on both sides of the target; run again on a quieter machine)');
     }
   }
+  if (report.demo !== undefined) {
+    const d = report.demo;
+    out.push(
+      `demo: ${d.workers} workers; started in ${d.start_ms.miniray} ms (mini-Ray) and ${d.start_ms.ipc} ms (Node IPC), not in the rows; ` +
+        d.jobs.map((j) => `${j.label}: checksum ${j.checksum} in every run`).join('; '),
+    );
+  }
   for (const n of report.notes) out.push(`note: ${n}`);
   return out.join('\n');
 }
@@ -286,7 +335,9 @@ export function renderTerminal(report: Report): string {
 // cell the median over rounds with the lowest and highest round; then the steps and the ratios.
 export function renderMarkdown(report: Report, phases?: readonly RowPhase[]): string {
   const sizes = report.sizes;
-  const rows = report.rows.filter((r) => phases === undefined || phases.includes(r.phase));
+  // The demo's rows have a table of their own (renderDemoMarkdown).
+  const shown = (phase: RowPhase): boolean => (phases === undefined ? phase !== 'demo' : phases.includes(phase));
+  const rows = report.rows.filter((r) => shown(r.phase));
   const keys: string[] = [];
   for (const r of rows) if (!keys.includes(rowLabel(r))) keys.push(rowLabel(r));
   const lines: string[] = [];
@@ -309,7 +360,7 @@ export function renderMarkdown(report: Report, phases?: readonly RowPhase[]): st
     for (const s of steps) lines.push(`| ${s.phase} ${s.label} | ${fmtNsSpread(s.median, s.min, s.max)} | ${s.from} |`);
   }
   lines.push('');
-  const ratios = report.ratios.filter((r) => phases === undefined || phases.includes(r.phase));
+  const ratios = report.ratios.filter((r) => shown(r.phase));
   const word: Record<Verdict, string> = { pass: 'met', fail: '**not met**', unstable: '**unstable**' };
   for (const r of ratios) {
     lines.push(`- ${word[r.verdict]}: ${r.phase} ${ratioLabel(r)} = ${fmtRatio(r)} (target ${fmtTarget(r)})`);
@@ -318,6 +369,39 @@ export function renderMarkdown(report: Report, phases?: readonly RowPhase[]): st
   lines.push(
     `Measured ${report.created_at.slice(0, 10)} with \`npm run bench${report.impl === 'solution' ? ' -- --solution' : ''}\` ` +
       `in ${report.rounds} rounds on ${machineLine(report.machine)}; ${loadLine(report)}.`,
+  );
+  return lines.join('\n');
+}
+
+// The demo's table for docs/putting-it-together.md (<!-- bench:begin demo -->): one line per job,
+// each way's time (median, lowest-highest round), then the ratios taken within each round.
+export function renderDemoMarkdown(report: Report): string {
+  const lines: string[] = [];
+  const d = report.demo;
+  const row = (op: string): Row | undefined => report.rows.find((r) => r.phase === 'demo' && r.op === op);
+  const ratio = (name: RatioName): Ratio | undefined => report.ratios.find((r) => r.phase === 'demo' && r.name === name);
+  if (d === undefined) return '';
+  lines.push('| job | one process | mini-Ray | Node IPC | one process / mini-Ray | Node IPC / mini-Ray |');
+  lines.push('|---|---:|---:|---:|---:|---:|');
+  for (const j of d.jobs) {
+    const cell = (way: string): string => {
+      const r = row(`${j.job}_${way}`);
+      return r === undefined ? '' : fmtRunSpread(r.median_ns, r.min_ns, r.max_ns);
+    };
+    const rc = (name: RatioName): string => {
+      const r = ratio(name);
+      return r === undefined ? '' : fmtRatio(r);
+    };
+    lines.push(`| ${j.label} | ${cell('one_process')} | ${cell('miniray')} | ${cell('ipc')} | ${rc(`${j.job}_speedup`)} | ${rc(`${j.job}_ipc_vs_miniray`)} |`);
+  }
+  lines.push('');
+  const word: Record<Verdict, string> = { pass: 'met', fail: '**not met**', unstable: '**unstable**' };
+  for (const r of report.ratios.filter((x) => x.phase === 'demo')) lines.push(`- ${word[r.verdict]}: ${ratioLabel(r)} = ${fmtRatio(r)} (target ${fmtTarget(r)})`);
+  lines.push('');
+  lines.push(
+    `Measured ${report.created_at.slice(0, 10)} with \`npm run bench${report.impl === 'solution' ? ' -- --solution' : ''}\` ` +
+      `in ${report.rounds} rounds, ${d.workers} workers, on ${machineLine(report.machine)}; ${loadLine(report)}. ` +
+      `Starting the workers took ${d.start_ms.miniray} ms for mini-Ray and ${d.start_ms.ipc} ms for Node IPC (not in the table).`,
   );
   return lines.join('\n');
 }

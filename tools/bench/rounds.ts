@@ -62,7 +62,11 @@ export function toRow(m: Meter, stats: readonly Stats[]): Row {
     samples: stats.reduce((a, x) => a + x.samples, 0),
     batch: stats[stats.length - 1]?.batch ?? 1,
   };
-  return m.movesBytes && m.bytes > 0 ? { ...row, bandwidth_gbps: Number((m.bytes / s.median).toPrecision(4)) } : row;
+  const paired = stats.map((x) => x.paired_median_ns);
+  const withPaired = paired.every((x): x is number => x !== undefined && x > 0)
+    ? { ...row, paired_noop_rounds_ns: paired.map(round1) }
+    : row;
+  return m.movesBytes && m.bytes > 0 ? { ...withPaired, bandwidth_gbps: Number((m.bytes / s.median).toPrecision(4)) } : withPaired;
 }
 
 export async function runRounds(groups: readonly Group[], options: RoundsOptions): Promise<RoundsResult> {

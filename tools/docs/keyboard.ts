@@ -225,21 +225,13 @@ export async function checkPhone(browser: Browser, base: string, pageWithWideCod
       for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowRight');
       // Chromium scrolls smoothly: the key starts an animation that lands a few frames later (later
       // still on a loaded machine), so wait for the block to move, bounded, rather than read at once.
-      const moved = await wide
-        .evaluate(
-          (el, from) =>
-            new Promise<boolean>((resolve) => {
-              const t0 = performance.now();
-              const poll = (): void => {
-                if (el.scrollLeft > from) resolve(true);
-                else if (performance.now() - t0 > 5_000) resolve(false);
-                else setTimeout(poll, 20);
-              };
-              poll();
-            }),
-          before,
-        )
-        .catch(() => false);
+      // (Polled from here: a function handed to evaluate() must not define named functions, which
+      // the TypeScript loader wraps in a helper the page does not have.)
+      let moved = false;
+      for (const deadline = Date.now() + 5_000; !moved && Date.now() < deadline; ) {
+        moved = (await wide.evaluate((el) => el.scrollLeft)) > before;
+        if (!moved) await page.waitForTimeout(50);
+      }
       if (!moved) report(where, 'ArrowRight on a focused code block does not scroll it (scrollLeft unchanged 5 s after five presses)');
       const f = await focused(page);
       if (f === null || !f.visibleFocus) report(where, 'a focused code block shows no focus outline');

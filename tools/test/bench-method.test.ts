@@ -51,6 +51,21 @@ describe('bench method', () => {
     setQuiet(true);
   });
 
+  it("a get's ratio divides by the no-op timed alternately with it, when the row has one: a machine twice as slow for a while cancels out", () => {
+    setQuiet(true);
+    // Round 2 ran at half speed for the get but not for the no-op row measured seconds earlier.
+    const slow = rows(300);
+    const plain = ratiosFor('phase2', slow, [64]).find((r) => r.name === 'get_vs_noop');
+    expect(plain).toMatchObject({ rounds: [7.5, 15], verdict: 'unstable' });
+    const i = slow.findIndex((r) => r.op === 'get');
+    slow[i] = { ...(slow[i] as Row), paired_noop_rounds_ns: [20, 40] };
+    const paired = ratiosFor('phase2', slow, [64]).find((r) => r.name === 'get_vs_noop');
+    expect(paired).toMatchObject({ rounds: [7.5, 7.5], verdict: 'pass' });
+    const json = JSON.parse(JSON.stringify({ ...slow[i], paired_noop_rounds_ns: [20] })) as Row;
+    const report = { schema: REPORT_SCHEMA, rounds: 2, rows: [json] };
+    expect(checkReport(report as never, false).join('\n')).toContain('paired_noop_rounds_ns does not give one positive time per round');
+  });
+
   it('steps are differences of rows taken per round', () => {
     const steps = stepsFor('phase2', rows(160), [64]);
     const step = (name: string) => steps.find((s) => s.step === name);

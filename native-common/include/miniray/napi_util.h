@@ -248,24 +248,67 @@ class SegmentBuffer {
 };
 
 // The hot path of get(): instead of building a view per call in C++ (about 100 ns), the glue writes
-// the object's [offset, size] (relative to the segment's ArrayBuffer) into a Float64Array(2) that
-// the harness bound once, and the harness makes the view in JavaScript (see lib/views.ts).
-// The array is looked up again on every call, never kept as a raw pointer: JavaScript can transfer
-// its buffer away (structuredClone, postMessage), which detaches it here and frees its memory.
+// the object's [offset, size] (relative to the segment's ArrayBuffer) into two slots that the
+// harness reads through a Float64Array(2), and the harness makes the view in JavaScript (see
+// lib/views.ts).
+// The slots are this object's memory, not a JavaScript-made array: the glue keeps a plain pointer
+// to them and writes without a single N-API call (looking a bound array up again on every call, as
+// it must for memory JavaScript owns and can transfer away, cost a third of a whole get). The
+// Float64Array is a window on the slots (an external ArrayBuffer): Node copies such a buffer where
+// JavaScript asks to transfer it, so it is never detached, and it shares ownership of the slots,
+// which live until both this object and the array are gone.
 class LocationScratch {
  public:
-  // bindScratch(f64): keeps a reference to the array.
-  void Bind(const Napi::CallbackInfo& info);
-  // The array's two slots, checked to be still attached: call before an operation with effects
-  // (a get that pins), so that a detached array fails it before anything changed.
-  // ERR_INVALID_ARGUMENT when unbound or detached.
-  double* Slots(Napi::Env env) const;
-  // Writes the location of segment bytes [offset, offset + size) within `buffer`.
-  static void Write(double* slots, const SegmentBuffer& buffer, uint64_t offset, uint64_t size);
+  LocationScratch();
+  LocationScratch(const LocationScratch&) = delete;
+  LocationScratch& operator=(const LocationScratch&) = delete;
+
+  // scratch(): the Float64Array over the slots, made on the first call and the same one after
+  // (one external ArrayBuffer per address).
+  Napi::Float64Array Array(Napi::Env env);
+  // Writes the location of segment bytes [offset, offset + size) within `buffer`;
+  // ERR_SEGMENT_CORRUPT when they lie outside it.
+  void Write(const SegmentBuffer& buffer, uint64_t offset, uint64_t size) {
+    slots_[0] = static_cast<double>(buffer.BufferOffset(offset, size));
+    slots_[1] = static_cast<double>(size);
+  }
 
  private:
+  std::shared_ptr<double[]> memory_;
+  double* slots_;  // memory_.get()
   Napi::Reference<Napi::Float64Array> ref_;
 };
+
+// ---- Methods bound to one handle ----------------------------------------------------------------
+// A JavaScript function whose calls reach `target` directly: the function's data is the target, so a
+// call needs no napi_unwrap of `this` (a private-symbol lookup inside a TryCatch: about 60 ns, a
+// fifth of a get before it was bound). The function holds a share of the target, dropped when the
+// function is collected: the target lives as long as anything can still call it, whatever `this` a
+// caller passes. For the few methods on the hot path (get, release); the rest stay on the class.
+//   wrapper.DefineProperty(BoundProperty<Handle, &Handle::Locate>(env, "locate", handle_));
+namespace detail {
+// Adds a finalizer to `fn` that deletes `share`; deletes it and throws if that fails.
+void KeepWhileReachable(Napi::Env env, Napi::Function fn, std::shared_ptr<void>* share);
+template <typename T, Napi::Value (T::*Method)(const Napi::CallbackInfo&)>
+Napi::Value CallBound(const Napi::CallbackInfo& info) {
+  return (static_cast<T*>(info.Data())->*Method)(info);
+}
+}  // namespace detail
+
+template <typename T, Napi::Value (T::*Method)(const Napi::CallbackInfo&)>
+Napi::Function BoundMethod(Napi::Env env, const char* name, const std::shared_ptr<T>& target) {
+  Napi::Function fn = Napi::Function::New<detail::CallBound<T, Method>>(env, name, target.get());
+  detail::KeepWhileReachable(env, fn, new std::shared_ptr<void>(target));
+  return fn;
+}
+
+// The same as an own property of a wrapper object (writable and configurable like a method, not
+// enumerable).
+template <typename T, Napi::Value (T::*Method)(const Napi::CallbackInfo&)>
+Napi::PropertyDescriptor BoundProperty(Napi::Env env, const char* name, const std::shared_ptr<T>& target) {
+  return Napi::PropertyDescriptor::Value(name, BoundMethod<T, Method>(env, name, target),
+                                         static_cast<napi_property_attributes>(napi_writable | napi_configurable));
+}
 
 // Sets `obj[key]` to a JS number (helper for building stats objects).
 inline void Set(Napi::Object obj, const char* key, double value) {

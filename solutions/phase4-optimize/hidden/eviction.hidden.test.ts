@@ -1,0 +1,128 @@
+// Hidden, checklist 4.2 and 4.4: eviction's corners.
+import { describe, expect } from 'vitest';
+
+import '../../../testkit/matchers.js';
+import { fixtures, spawnChild } from '../../../testkit/children.js';
+import { Severity, graded } from '../../../testkit/graded.js';
+import { useSandbox } from '../../../testkit/sandbox.js';
+import { checklist } from '../../../phase4-optimize/checklist.js';
+import { EVICTION_LOG, ObjectStore, type ObjectId } from '../../../phase4-optimize/index.js';
+import { checkedObject, idsOfStripe, verifyChecked } from '../../../phase4-optimize/test/fixtures.js';
+
+const sandbox = useSandbox();
+const fx = fixtures<typeof import('../../../phase4-optimize/test/fixtures.js')>(
+  new URL('../../../phase4-optimize/test/fixtures.ts', import.meta.url),
+);
+const BIG = 60_000;
+
+describe('phase 4 (hidden): eviction', () => {
+  graded(
+    checklist.lru,
+    'with small objects too: a create that could never fit, even with everything unpinned evicted, evicts nothing at all',
+    () => {
+      const store = ObjectStore.create(sandbox.segment('toobig'), { capacity: 1 << 20, stripes: 4 });
+      const ids: ObjectId[] = [];
+      for (let i = 0; i < 40; i += 1) ids.push(store.put(checkedObject(i, 200 + i * 50)));
+      ids.push(store.put(checkedObject(99, 100_000)));
+      store.get(ids[0]!); // keeps its slab: no run of free space can be longer than the rest
+      const tooBig = store.stats().capacity - 65_600;
+      expect(() => store.put(checkedObject(5, tooBig))).toThrowMiniRay('ERR_SHM_FULL');
+      expect(store.stats().evictions, 'nothing evicted for a create that could never fit').toBe(0);
+      for (const id of ids) expect(store.contains(id), `object ${id}`).toBe(true);
+      store.release(ids[0]!);
+      store.put(checkedObject(6, tooBig)); // with the pin gone it can fit: by evicting
+      expect(store.stats().evictions, 'a create that can fit does evict').toBeGreaterThan(0);
+      store.close();
+    },
+    { weight: Severity.data },
+  );
+
+  graded(
+    checklist.lru,
+    'an object that was read and released is evictable again, in the order of the releases',
+    () => {
+      const store = ObjectStore.create(sandbox.segment('again'), { capacity: 4 * (BIG + 64) + 1000, stripes: 4 });
+      const ids = [0, 1, 2, 3].map((i) => store.put(checkedObject(i, BIG)));
+      for (const i of [2, 0, 3, 1]) {
+        store.get(ids[i]!);
+        store.release(ids[i]!);
+      }
+      store.put(checkedObject(8, BIG));
+      store.put(checkedObject(9, BIG));
+      expect(store.evictedSince(0).ids, 'the two released first').toEqual([ids[2], ids[0]]);
+      store.close();
+    },
+    { weight: Severity.data },
+  );
+
+  graded(
+    checklist.lru,
+    'small objects are evicted in recency order too: the least recently released slot goes, the rest stay',
+    () => {
+      // One slab of the 4096 class (15 slots) fits, a second does not: the 16th small object
+      // needs a slot freed by eviction.
+      const store = ObjectStore.create(sandbox.segment('small'), { capacity: 70_000, stripes: 4 });
+      const ids: ObjectId[] = [];
+      for (let i = 0; i < 15; i += 1) ids.push(store.put(checkedObject(i, 4000)));
+      store.get(ids[0]!);
+      store.release(ids[0]!);
+      const late = store.put(checkedObject(99, 4000));
+      expect(store.evictedSince(0).ids, 'the least recently released small object').toEqual([ids[1]]);
+      for (const id of [ids[0]!, ...ids.slice(2), late]) {
+        expect(verifyChecked(store.get(id)), `object ${id}`).toBe(true);
+        store.release(id);
+      }
+      store.close();
+    },
+    { weight: Severity.data },
+  );
+
+  graded(
+    checklist.lru,
+    'the eviction log keeps the last 64 ids in order and says how many fell out of it',
+    () => {
+      const store = ObjectStore.create(sandbox.segment('log'), { capacity: 2 * (BIG + 64) + 500, stripes: 8 });
+      const order: ObjectId[] = [];
+      for (let i = 0; i < EVICTION_LOG + 8; i += 1) order.push(store.put(checkedObject(i, BIG)));
+      const evicted = order.slice(0, order.length - 2);
+      const all = store.evictedSince(0);
+      expect(all.now).toBe(evicted.length);
+      expect(all.lost, 'evictions older than the log').toBe(evicted.length - EVICTION_LOG);
+      expect(all.ids).toEqual(evicted.slice(-EVICTION_LOG));
+      const recent = store.evictedSince(evicted.length - 3);
+      expect(recent).toEqual({ ids: evicted.slice(-3), now: evicted.length, lost: 0 });
+      expect(() => store.evictedSince(evicted.length + 1)).toThrowMiniRay('ERR_INVALID_ARGUMENT');
+      store.close();
+    },
+  );
+
+  graded(
+    checklist.locks,
+    "a victim whose stripe another process holds is skipped, never waited for: the next one is evicted, no lock taken out of order",
+    async () => {
+      const name = sandbox.segment('skip');
+      const store = ObjectStore.create(name, { capacity: 3 * (BIG + 64) + 500, stripes: 4, lockTimeoutMs: 2000 });
+      const [a] = idsOfStripe(1, 4, 1);
+      const [b] = idsOfStripe(1, 4, 2);
+      const [c, d] = idsOfStripe(2, 4, 3);
+      store.put(checkedObject(1, BIG), a);
+      store.put(checkedObject(2, BIG), b);
+      store.put(checkedObject(3, BIG), c);
+      const child = await spawnChild({ label: 'holder' });
+      const held = child.run(fx, 'holdLock', { name, lock: { stripe: 1 } });
+      await child.waitEvent('locked');
+      const t0 = performance.now();
+      store.put(checkedObject(4, BIG), d);
+      expect(performance.now() - t0, 'the create did not wait for the held stripe').toBeLessThan(1500);
+      child.signal('release');
+      await held;
+      const s = store.stats();
+      expect(store.evictedSince(0).ids, 'the oldest object whose stripe was free').toEqual([b]);
+      expect(s.lockOrderViolations).toBe(0);
+      expect(s.locks.stripes[1]!.tryFailures, 'the held stripe was tried once and skipped').toBeGreaterThanOrEqual(1);
+      expect(store.contains(a!)).toBe(true);
+      store.close();
+    },
+    { weight: Severity.data },
+  );
+});
