@@ -4,11 +4,11 @@ import { writeFileSync } from 'node:fs';
 
 import { describe, expect } from 'vitest';
 
-import { fixtures, spawnChild, type Child } from '../../testkit/children.js';
+import { fixtures, spawnChild } from '../../testkit/children.js';
 import { expectBounded } from '../../testkit/bounds.js';
 import { atPhaseOfSecond } from '../../testkit/clock.js';
 import { graded, Severity } from '../../testkit/graded.js';
-import { stopWhileInitialising } from '../../testkit/initialising.js';
+import { creatorCaughtInitialising } from '../../testkit/initialising.js';
 import { useSandbox } from '../../testkit/sandbox.js';
 import { SHM_DIR } from '../../testkit/segments.js';
 import { checklist } from '../checklist.js';
@@ -19,28 +19,12 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 const lfx = fixtures<typeof import('./lock-fixtures.js')>(new URL('./lock-fixtures.ts', import.meta.url));
 
 describe('phase 1: opening a segment that is being created', () => {
-  // The creator is caught between sizing its file and returning from create(); a creator that
-  // finished too fast to be caught is tried again with a larger segment (a longer fallocate).
-  async function creatorCaughtInitialising(): Promise<{ name: string; creator: Child; capacity: number; running: Promise<void> }> {
-    for (let attempt = 0; attempt < 3; attempt += 1) {
-      const name = sandbox.segment('initialising');
-      const capacity = (64 << 20) << attempt;
-      const creator = await spawnChild({ label: 'creator' });
-      const created = creator.waitEvent('created', 30_000);
-      const running = creator.run(lfx, 'createAndPut', { name, capacity }, 60_000);
-      running.catch(() => undefined);
-      if (await stopWhileInitialising(creator.pid, name, created, running)) return { name, creator, capacity, running };
-      await creator.kill('SIGKILL');
-    }
-    throw new Error('the creator finished create() three times before it could be stopped halfway');
-  }
-
   // The creator puts and the opener reads an object: graded with checklist 1.4, once put() and get() work.
   graded(
     checklist.multiprocess,
     'open() while the creator is still initialising waits for it, then sees the finished store and its objects',
     async () => {
-      const { name, creator, capacity, running } = await creatorCaughtInitialising();
+      const { name, creator, capacity, running } = await creatorCaughtInitialising(lfx, () => sandbox.segment('initialising'));
       const opener = await spawnChild({ label: 'opener' });
       const opening = opener.run(lfx, 'openAndRead', { name, lockTimeoutMs: 10_000 }, 30_000);
       await opener.waitEvent('opening');

@@ -2,8 +2,8 @@
 // timeout names the holder, and every process asleep on the lock gets it in turn.
 import { describe, expect } from 'vitest';
 
-import { fixtures, spawnChild, spawnChildren, type Child } from '../../testkit/children.js';
-import { expectBounded } from '../../testkit/bounds.js';
+import { expectBounded, holdLockInChild, type LockHolder } from '../../testkit/bounds.js';
+import { fixtures, spawnChild, spawnChildren } from '../../testkit/children.js';
 import { atPhaseOfSecond } from '../../testkit/clock.js';
 import { graded, Severity } from '../../testkit/graded.js';
 import { waitUntilAsleep } from '../../testkit/asleep.js';
@@ -15,19 +15,7 @@ const sandbox = useSandbox();
 const fx = fixtures<typeof import('./fixtures.js')>(new URL('./fixtures.ts', import.meta.url));
 const lfx = fixtures<typeof import('./lock-fixtures.js')>(new URL('./lock-fixtures.ts', import.meta.url));
 
-async function holdLock(name: string): Promise<{ child: Child; release: () => Promise<void> }> {
-  const child = await spawnChild({ label: 'holder' });
-  const holding = child.run(fx, 'holdLock', { name });
-  holding.catch(() => undefined); // a holder the test kills never returns
-  await child.waitEvent('locked');
-  return {
-    child,
-    release: async () => {
-      child.signal('release');
-      await holding;
-    },
-  };
-}
+const holdLock = (name: string): Promise<LockHolder> => holdLockInChild(fx, name);
 
 describe('phase 1: bounded waits', () => {
   // Each wait starts at a chosen point of the clock's second (atPhaseOfSecond): 999 ms from 500 ms
@@ -60,7 +48,8 @@ describe('phase 1: bounded waits', () => {
       expect(store.stats().lockRecoveries, 'timed-out waits take nothing over').toBe(0);
       store.close();
     },
-    { weight: Severity.behaviour },
+    // About 8 s of waits (each starts at a chosen phase of the second): room for a loaded machine.
+    { weight: Severity.behaviour, timeoutMs: 60_000 },
   );
 
   // Needs put() and get(): graded with checklist 1.3.

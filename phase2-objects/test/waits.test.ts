@@ -4,10 +4,10 @@
 import { describe, expect } from 'vitest';
 
 import { waitUntilAsleep } from '../../testkit/asleep.js';
-import { expectBounded } from '../../testkit/bounds.js';
-import { fixtures, spawnChild, spawnChildren, type Child } from '../../testkit/children.js';
+import { expectBounded, holdLockInChild, type LockHolder } from '../../testkit/bounds.js';
+import { fixtures, spawnChild, spawnChildren } from '../../testkit/children.js';
 import { graded, Severity } from '../../testkit/graded.js';
-import { stopWhileInitialising } from '../../testkit/initialising.js';
+import { creatorCaughtInitialising } from '../../testkit/initialising.js';
 import { useSandbox } from '../../testkit/sandbox.js';
 import { checklist } from '../checklist.js';
 import { ObjectStore, randomObjectId, type ObjectId } from '../index.js';
@@ -18,19 +18,7 @@ const fx = fixtures<typeof import('./fixtures.js')>(new URL('./fixtures.ts', imp
 const wfx = fixtures<typeof import('./wait-fixtures.js')>(new URL('./wait-fixtures.ts', import.meta.url));
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function holdLock(name: string): Promise<{ child: Child; release: () => Promise<void> }> {
-  const child = await spawnChild({ label: 'holder' });
-  const holding = child.run(fx, 'holdLock', { name });
-  holding.catch(() => undefined);
-  await child.waitEvent('locked');
-  return {
-    child,
-    release: async () => {
-      child.signal('release');
-      await holding;
-    },
-  };
-}
+const holdLock = (name: string): Promise<LockHolder> => holdLockInChild(fx, name);
 
 describe('phase 2: bounded waits', () => {
   graded(
@@ -180,18 +168,7 @@ describe('phase 2: opening a store that is being created', () => {
     checklist.lifecycle,
     'open() while the creator is still initialising waits for it, then sees the finished store and its objects',
     async () => {
-      let caught: { name: string; creator: Child; capacity: number; running: Promise<void> } | undefined;
-      for (let attempt = 0; attempt < 3 && caught === undefined; attempt += 1) {
-        const name = sandbox.segment('initialising');
-        const capacity = (64 << 20) << attempt;
-        const creator = await spawnChild({ label: 'creator' });
-        const created = creator.waitEvent('created', 30_000);
-        const running = creator.run(wfx, 'createAndPut', { name, capacity }, 60_000);
-        running.catch(() => undefined);
-        if (await stopWhileInitialising(creator.pid, name, created, running)) caught = { name, creator, capacity, running };
-        else await creator.kill('SIGKILL');
-      }
-      if (caught === undefined) throw new Error('the creator finished create() three times before it could be stopped halfway');
+      const caught = await creatorCaughtInitialising(wfx, () => sandbox.segment('initialising'));
       const { name, creator, capacity, running } = caught;
       const opener = await spawnChild({ label: 'opener' });
       const opening = opener.run(wfx, 'openAndRead', { name, lockTimeoutMs: 10_000 }, 30_000);

@@ -98,6 +98,42 @@ describe('hidden phase 1: hostile segments', () => {
 
   graded(
     checklist.segment,
+    'open() refuses a data region that overlaps the table or holds nothing, even with the capacity forged to match it: from the table\'s start, one alignment unit before its end, and at the segment\'s end (ERR_LAYOUT_MISMATCH)',
+    async () => {
+      const name = sandbox.segment('overlap');
+      const maxObjects = 16; // a table of 640 bytes: ten alignment units
+      const store = ShmStore.create(name, { capacity: 16 * 1024, maxObjects, lockTimeoutMs: 1000 });
+      const ids = [store.put(Buffer.from('kept'))];
+      const header = readSegment(name, 0, HEADER_BYTES);
+      const suggested = usesSuggestedLayout(header, store.stats());
+      const segmentSize = BigInt(store.stats().segmentSize);
+      const tableOffset = header.readBigUInt64LE(GEOMETRY.tableOffset);
+      const tableEnd = tableOffset + BigInt(maxObjects * ENTRY_BYTES);
+      const child = await spawnChild({ label: 'opener' });
+      // Two fields changed together, so that every other check still holds: the data region starts
+      // inside the table (a put would write over table entries), or at the segment's end (a capacity
+      // of 0), and the capacity is what the rest of the segment holds from there.
+      for (const dataOffset of [tableOffset, tableEnd - 64n, segmentSize]) {
+        writeSegment(name, GEOMETRY.dataOffset, encodeLE(dataOffset, 8));
+        writeSegment(name, GEOMETRY.capacity, encodeLE(segmentSize - dataOffset, 8));
+        const out = await child.run(fx, 'probe', { name, ids, missing: randomObjectId(), held: false, lockTimeoutMs: 50 });
+        const what = `data_offset ${dataOffset} in a table of ${tableOffset}..${tableEnd}, capacity ${segmentSize - dataOffset}`;
+        expect(await howEnded(child, 10), `${what}: the process survives`).toBe('alive');
+        // For another layout the two words hit other fields: the operations only had to fail cleanly.
+        if (suggested) expect(out[0], `${what}: open() must refuse it`).toMatchObject({ op: 'open', result: 'ERR_LAYOUT_MISMATCH' });
+        for (const o of out) expect(['ok', ...SEGMENT_ERRORS], `${what}: ${o.op}: ${o.message ?? ''}`).toContain(o.result);
+        writeSegment(name, 0, header);
+      }
+      const again = ShmStore.open(name, { lockTimeoutMs: 1000 });
+      expect(again.get(ids[0] as ObjectId).toString(), 'the restored header opens, and the object is intact').toBe('kept');
+      again.close();
+      store.close();
+    },
+    { weight: Severity.data, timeoutMs: 60_000 },
+  );
+
+  graded(
+    checklist.segment,
     "open() refuses a segment owned by another user, even one of mode 0600 (ERR_LAYOUT_MISMATCH)",
     () => {
       const name = sandbox.segment('foreign-owner');

@@ -5,8 +5,8 @@ import { writeFileSync } from 'node:fs';
 
 import { describe, expect } from 'vitest';
 
-import { expectBounded } from '../../../testkit/bounds.js';
-import { fixtures, spawnChild, type Child } from '../../../testkit/children.js';
+import { expectBounded, holdLockInChild } from '../../../testkit/bounds.js';
+import { fixtures, spawnChild } from '../../../testkit/children.js';
 import { graded, Severity } from '../../../testkit/graded.js';
 import { useSandbox } from '../../../testkit/sandbox.js';
 import { SHM_DIR } from '../../../testkit/segments.js';
@@ -19,20 +19,6 @@ const lfx = fixtures<typeof import('../../../phase1-shm/test/lock-fixtures.js')>
   new URL('../../../phase1-shm/test/lock-fixtures.ts', import.meta.url),
 );
 
-async function holding(name: string): Promise<{ holder: Child; release: () => Promise<void> }> {
-  const holder = await spawnChild({ label: 'holder' });
-  const run = holder.run(pub, 'holdLock', { name });
-  run.catch(() => undefined);
-  await holder.waitEvent('locked');
-  return {
-    holder,
-    release: async () => {
-      holder.signal('release');
-      await run;
-    },
-  };
-}
-
 describe('hidden phase 1: waits from a third process', () => {
   graded(
     checklist.mutex,
@@ -40,7 +26,7 @@ describe('hidden phase 1: waits from a third process', () => {
     async () => {
       const name = sandbox.segment('phases');
       const store = ShmStore.create(name, { capacity: 4096 });
-      const { holder, release } = await holding(name);
+      const { child: holder, release } = await holdLockInChild(pub, name);
       const third = await spawnChild({ label: 'third' });
       for (const [lockTimeoutMs, phase] of [
         [999, 500],
@@ -66,7 +52,7 @@ describe('hidden phase 1: waits from a third process', () => {
       const name = sandbox.segment('readers');
       const store = ShmStore.create(name, { capacity: 4096 });
       const id = store.put(Buffer.from('there'));
-      const { release } = await holding(name);
+      const { release } = await holdLockInChild(pub, name);
       const third = await spawnChild({ label: 'reader' });
       for (const op of ['get', 'stats'] as const) {
         const r = await third.run(lfx, 'timedAt', { name, lockTimeoutMs: 200, phase: 0, op, id });

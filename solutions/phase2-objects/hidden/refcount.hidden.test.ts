@@ -2,7 +2,7 @@
 import { describe, expect } from 'vitest';
 
 import { fixtures, spawnChild, spawnChildren } from '../../../testkit/children.js';
-import { graded } from '../../../testkit/graded.js';
+import { graded, Severity } from '../../../testkit/graded.js';
 import { useSandbox } from '../../../testkit/sandbox.js';
 import { checklist } from '../../../phase2-objects/checklist.js';
 import { ObjectStore, randomObjectId } from '../../../phase2-objects/index.js';
@@ -117,4 +117,31 @@ describe('phase 2 (hidden): reference counts', () => {
     store.delete(id);
     store.close();
   });
+
+  graded(
+    item,
+    "a handle's pins on one object stop at 65,535 (the count never wraps): the next get is ERR_TABLE_FULL, and a getMany that would pass the limit (an id twice) pins none of its ids",
+    () => {
+      const store = ObjectStore.create(sandbox.segment('pin-limit'), { capacity: 1 << 16 });
+      const id = store.put(Buffer.from('pinned to the limit'));
+      const other = store.put(Buffer.from('listed first'));
+      const base = store.stats().pinned;
+      const LIMIT = 65_535;
+      for (let i = 0; i < LIMIT; i += 1) store.get(id);
+      expect(store.stats().pinned, `${LIMIT} gets, none released`).toBe(base + LIMIT);
+      expect(() => store.get(id), 'get number 65,536').toThrowMiniRay('ERR_TABLE_FULL');
+      expect(store.stats().pinned, 'the refused get pinned nothing').toBe(base + LIMIT);
+      store.release(id); // one below the limit
+      expect(() => store.getMany([other, id, id]), 'two more pins of an object one below its limit').toThrowMiniRay('ERR_TABLE_FULL');
+      expect(store.stats().pinned, 'the refused getMany pinned none of its ids, not even the first').toBe(base + LIMIT - 1);
+      expect(store.getMany([id]).map((b) => b?.toString()), 'one more pin reaches the limit exactly').toEqual(['pinned to the limit']);
+      for (let i = 0; i < LIMIT; i += 1) store.release(id);
+      expect(() => store.release(id), 'every pin given back').toThrowMiniRay('ERR_INVALID_ARGUMENT');
+      expect(store.stats().pinned, 'as before the first get').toBe(base);
+      store.delete(id);
+      expect(store.contains(id), 'deleted once unpinned').toBe(false);
+      store.close();
+    },
+    { weight: Severity.data, timeoutMs: 60_000 },
+  );
 });

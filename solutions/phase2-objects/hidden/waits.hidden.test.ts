@@ -2,7 +2,7 @@
 // close() wakes its own waiting get at once, and readers wait for the lock like writers.
 import { describe, expect } from 'vitest';
 
-import { expectBounded } from '../../../testkit/bounds.js';
+import { expectBounded, holdLockInChild } from '../../../testkit/bounds.js';
 import { fixtures, spawnChild } from '../../../testkit/children.js';
 import { graded, Severity } from '../../../testkit/graded.js';
 import { useSandbox } from '../../../testkit/sandbox.js';
@@ -68,14 +68,11 @@ describe('phase 2 (hidden): waits from another process', () => {
       const pinsBefore = store.stats().pinned;
       const closing = ObjectStore.open(name, { lockTimeoutMs: 200 });
       closing.get(id);
-      const holder = await spawnChild({ label: 'holder' });
-      const holding = holder.run(pub, 'holdLock', { name });
-      await holder.waitEvent('locked');
+      const holder = await holdLockInChild(pub, name);
       const t0 = performance.now();
       closing.close();
       expect(performance.now() - t0, 'close() waited for the lock, then gave up').toBeGreaterThanOrEqual(199);
-      holder.signal('release');
-      await holding;
+      await holder.release();
       // Giving the pin back needs the lock; a close() that could not take it leaves the pin for
       // reclaim() to find once this process is gone.
       expect(store.stats().pinned, 'the pin is still counted: close() did not touch the table without the lock').toBe(pinsBefore + 1);
@@ -97,9 +94,7 @@ describe('phase 2 (hidden): waits from another process', () => {
       const ops = ['contains', 'stats', 'get', 'getMany'] as const;
       const reading = reader.run(wfx, 'timedOpsOfOpenHandle', { name, lockTimeoutMs: 200, ops, id });
       await reader.waitEvent('opened');
-      const holder = await spawnChild({ label: 'holder' });
-      const holding = holder.run(pub, 'holdLock', { name });
-      await holder.waitEvent('locked');
+      const holder = await holdLockInChild(pub, name);
       reader.signal('go');
       const results = await reading;
       ops.forEach((op, i) => {
@@ -107,8 +102,7 @@ describe('phase 2 (hidden): waits from another process', () => {
         expect(r?.outcome, `${op}() while another process holds the lock`).toBe('ERR_LOCK_TIMEOUT');
         expectBounded(r?.elapsedMs ?? 0, 200, `${op}()`);
       });
-      holder.signal('release');
-      await holding;
+      await holder.release();
       expect(store.stats().pinned, 'no reader pinned anything').toBe(pinsBefore);
       store.close();
     },
