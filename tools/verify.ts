@@ -8,9 +8,9 @@
 //               -> the benchmarks and the demo, small
 //
 // The lanes share nothing but the CPU: each step works in its own build directory or scratch copy,
-// and test segments carry the pid that made them (cleanup never touches another run's). Most steps
-// wait on processes, futexes and deadlines more than they compute, so on 2 cores three lanes take
-// about half the time one does. A step's output is kept in build/verify/<step>.log and printed whole
+// and test segments carry the pid that made them (cleanup never touches another run's). The lanes
+// overlap one step's waiting (processes, futexes, deadlines) with another's computing; on 2 cores,
+// where compiling and the sanitizers keep both busy, they save about a fifth. A step's output is kept in build/verify/<step>.log and printed whole
 // when the step ends, so the output reads as one step after another; the first failure stops every
 // lane and its log is printed last.
 //
