@@ -7,6 +7,12 @@ export function square(x: number): number {
   return x * x;
 }
 
+// Called only as the dependent of a failed task, so a test can tell "it never ran" from any other
+// test's tasks whose start notes are still arriving.
+export function onlyAfterFailure(x: number): number {
+  return x * x;
+}
+
 export function add(a: number, b: number): number {
   return a + b;
 }
