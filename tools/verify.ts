@@ -17,7 +17,7 @@
 //   npm run verify                 the lanes
 //   npm run verify -- --serial     one step at a time, output live (the way to read a failure slowly)
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { REPO_ROOT, hasSolutions } from '../lib/phases.js';
@@ -100,16 +100,42 @@ interface Outcome {
   readonly step: Step;
   readonly ok: boolean;
   readonly ms: number;
+  readonly cpuMs: number | undefined; // user + system CPU of everything the step ran
   readonly exit: string;
 }
+
+// Every step runs under bash, whose `times` then writes to fd 3 the user and system CPU time of all
+// the step's processes (its reaped descendants, as getrusage(RUSAGE_CHILDREN) counts them). On a
+// loaded machine a step's wall time says little; its CPU seconds say where verify's time goes.
+const underTimes = (step: Step): { cmd: string; args: string[] } => ({
+  cmd: 'bash',
+  args: ['-c', '"$@"; rc=$?; times >&3; exit $rc', 'bash', step.cmd, ...step.args],
+});
+
+// `times` prints two lines, the shell's own and its children's: "0m1.250s 0m0.310s".
+function readCpuMs(file: string): number | undefined {
+  if (!existsSync(file)) return undefined;
+  const line = readFileSync(file, 'utf8').trim().split('\n')[1] ?? '';
+  rmSync(file, { force: true });
+  const m = /^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/.exec(line.trim());
+  if (m === null) return undefined;
+  return (Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4])) * 1000;
+}
+
+const took = (o: Outcome): string => `${secs(o.ms)} wall${o.cpuMs === undefined ? '' : `, ${secs(o.cpuMs)} cpu`}`;
 
 // One step with its output live (the serial mode and the steps before the lanes).
 function runLive(step: Step): Outcome {
   const t0 = Date.now();
   console.log(`\n=== verify: ${step.name} ===`);
-  const r = spawnSync(step.cmd, [...step.args], { cwd: REPO_ROOT, stdio: 'inherit', env: { ...process.env, ...step.env } });
-  const outcome = { step, ok: r.status === 0, ms: Date.now() - t0, exit: String(r.status ?? r.signal) };
-  if (outcome.ok) console.log(`--- ${step.name}: ok (${secs(outcome.ms)})`);
+  mkdirSync(join(REPO_ROOT, LOG_DIR), { recursive: true });
+  const cpuFile = `${logFile(step)}.cpu`;
+  const cpuFd = openSync(cpuFile, 'w');
+  const { cmd, args } = underTimes(step);
+  const r = spawnSync(cmd, args, { cwd: REPO_ROOT, stdio: ['inherit', 'inherit', 'inherit', cpuFd], env: { ...process.env, ...step.env } });
+  closeSync(cpuFd);
+  const outcome = { step, ok: r.status === 0, ms: Date.now() - t0, cpuMs: readCpuMs(cpuFile), exit: String(r.status ?? r.signal) };
+  if (outcome.ok) console.log(`--- ${step.name}: ok (${took(outcome)})`);
   return outcome;
 }
 
@@ -135,21 +161,25 @@ function stopAll(): void {
 function runLogged(step: Step, lane: number): Promise<Outcome> {
   const file = logFile(step);
   const fd = openSync(file, 'w');
+  const cpuFile = `${file}.cpu`;
+  const cpuFd = openSync(cpuFile, 'w');
   const t0 = Date.now();
   console.log(`[lane ${lane}] started: ${step.name}`);
+  const { cmd, args } = underTimes(step);
   return new Promise((resolve) => {
-    const child = spawn(step.cmd, [...step.args], {
+    const child = spawn(cmd, args, {
       cwd: REPO_ROOT,
-      stdio: ['ignore', fd, fd],
+      stdio: ['ignore', fd, fd, cpuFd],
       // Colours as the terminal would get them (vitest takes any FORCE_COLOR, even 0, as yes).
       env: { ...process.env, ...step.env, ...(process.stdout.isTTY && process.env.FORCE_COLOR === undefined ? { FORCE_COLOR: '1' } : {}) },
       detached: true,
     });
     closeSync(fd);
+    closeSync(cpuFd);
     if (child.pid !== undefined) running.add(child.pid);
     const done = (ok: boolean, exit: string): void => {
       if (child.pid !== undefined) running.delete(child.pid);
-      resolve({ step, ok, ms: Date.now() - t0, exit });
+      resolve({ step, ok, ms: Date.now() - t0, cpuMs: readCpuMs(cpuFile), exit });
     };
     child.on('error', (e) => done(false, e.message));
     child.on('exit', (code, signal) => done(code === 0, String(code ?? signal)));
@@ -175,9 +205,23 @@ async function runLane(steps: readonly Step[], lane: number, outcomes: Outcome[]
       return false;
     }
     printLog(step);
-    console.log(`--- ${step.name}: ok (${secs(o.ms)})`);
+    console.log(`--- ${step.name}: ok (${took(o)})`);
   }
   return true;
+}
+
+// The table of the steps' times: wall, CPU (user + system of all its processes), lane.
+function printTimes(outcomes: readonly Outcome[]): void {
+  const laneOf = (step: Step): string => {
+    const i = LANES.findIndex((l) => l.includes(step));
+    return i < 0 ? '' : `  (lane ${i + 1})`;
+  };
+  console.log(`  ${'wall'.padStart(8)}  ${'cpu'.padStart(8)}  step`);
+  for (const o of outcomes) {
+    console.log(`  ${secs(o.ms).padStart(8)}  ${(o.cpuMs === undefined ? '?' : secs(o.cpuMs)).padStart(8)}  ${o.step.name}${laneOf(o.step)}`);
+  }
+  const cpu = outcomes.reduce((sum, o) => sum + (o.cpuMs ?? 0), 0);
+  console.log(`  ${''.padStart(8)}  ${secs(cpu).padStart(8)}  CPU in all (on 2 cores the wall time cannot be less than half of it)`);
 }
 
 function closingLine(steps: readonly Step[]): void {
@@ -201,24 +245,29 @@ async function main(argv: readonly string[]): Promise<number> {
   const total = (): string => secs(Date.now() - started);
 
   if (serial) {
+    const done: Outcome[] = [];
     for (const step of steps) {
       const o = runLive(step);
       if (!o.ok) {
         console.error(`\nverify FAILED at '${step.name}' after ${secs(o.ms)} (exit ${o.exit})`);
         return 1;
       }
+      done.push(o);
     }
-    console.log(`\nverify: all ${steps.length} steps passed in ${total()}`);
+    console.log(`\nverify: all ${steps.length} steps passed in ${total()} (wall time; each step's wall and CPU seconds:)`);
+    printTimes(done);
     closingLine(steps);
     return 0;
   }
 
+  const first: Outcome[] = [];
   for (const step of FIRST) {
     const o = runLive(step);
     if (!o.ok) {
       console.error(`\nverify FAILED at '${step.name}' after ${secs(o.ms)} (exit ${o.exit})`);
       return 1;
     }
+    first.push(o);
   }
   mkdirSync(join(REPO_ROOT, LOG_DIR), { recursive: true });
   console.log(`\nverify: ${LANES.length} lanes side by side (logs in ${LOG_DIR}/; \`npm run verify -- --serial\` runs one step at a time)`);
@@ -246,8 +295,8 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     return 1;
   }
-  console.log(`\nverify: all ${steps.length} steps passed in ${total()} (wall time; the steps' own times:)`);
-  for (const o of outcomes) console.log(`  ${secs(o.ms).padStart(7)}  ${o.step.name}`);
+  console.log(`\nverify: all ${steps.length} steps passed in ${total()} (wall time; each step's wall and CPU seconds:)`);
+  printTimes([...first, ...outcomes]);
   closingLine(steps);
   return 0;
 }
