@@ -1,6 +1,7 @@
 // npm run course: instructor tooling.
 //
-//   npm run course -- check [phaseN ...] [--jobs N] [--no-release | --release-only]
+//   npm run course -- check [phaseN ...] [--jobs N] [--no-release | --release-only] [--suites-from EVENTS]
+//                           [--solutions-only | --no-solutions]
 //       the self-check (part of npm run verify), in the manner of Brown's Examplar:
 //       (a) every solution passes every suite, and the manifest of graded tests is up to date;
 //       (b) every graded test fails on the untouched skeleton (the student files as committed);
@@ -8,6 +9,10 @@
 //           bug) fails at least one hidden test; the report names the tests that caught it;
 //       (d) the student release builds, and its public suites fail only with "not implemented".
 //       --no-release leaves (d) out, --release-only runs (d) alone (verify runs the two side by side).
+//       --suites-from EVENTS takes (a)'s run from the events file of a vitest run made with
+//       testkit/grade-reporter.ts (verify's suites step) instead of running every suite again;
+//       --solutions-only runs (a) alone, --no-solutions leaves it out (verify: (a) in its suites lane,
+//       reading that run; (b) and (c) in another lane).
 //   npm run course -- manifest [phaseN ...]
 //       regenerates tools/grading/manifests/<phase>.json from a run against the solutions
 //   npm run course -- export OUT [--through phaseN] [--check] [--force]
@@ -37,7 +42,7 @@ import { ScratchPool } from './grading/mutation/runner.js';
 import { buildAutograder } from './grading/autograder.js';
 import { exportRelease } from './grading/release.js';
 import { checkReleaseTree, checkStagedRelease } from './grading/release-check.js';
-import { hiddenSuitesPresent, runSuites, type SuiteRun, type TestOutcome } from './grading/run.js';
+import { hiddenSuitesPresent, runSuites, suiteRunFromEvents, type SuiteRun, type TestOutcome } from './grading/run.js';
 import { color } from './grading/score.js';
 
 const ok = (s: string): string => color.green(s);
@@ -73,9 +78,25 @@ const secs = (ms: number): string => `${(ms / 1000).toFixed(0)} s`;
 
 // ---- (a) solutions ---------------------------------------------------------------------------------
 
-async function checkSolutions(phases: readonly PhaseInfo[], failures: string[]): Promise<void> {
-  console.log(color.bold(`\n(a) every solution passes every suite (public and hidden)`));
-  const run = await runSuites({ root: REPO_ROOT, impl: 'solution', phases, hidden: true });
+async function checkSolutions(phases: readonly PhaseInfo[], failures: string[], suitesFrom: string | undefined): Promise<void> {
+  console.log(color.bold(`\n(a) every solution passes every suite (public and hidden)${suitesFrom === undefined ? '' : `: the run recorded in ${suitesFrom}`}`));
+  let run: SuiteRun;
+  if (suitesFrom === undefined) {
+    run = await runSuites({ root: REPO_ROOT, impl: 'solution', phases, hidden: true });
+  } else {
+    if (!existsSync(suitesFrom)) {
+      failures.push(`${suitesFrom} does not exist: run the suites with testkit/grade-reporter.ts and MINIRAY_GRADE_EVENTS first`);
+      return;
+    }
+    run = suiteRunFromEvents(suitesFrom, { impl: 'solution', phases, hidden: true });
+    if (run.stopped !== undefined) failures.push(run.stopped);
+    for (const p of phases) {
+      if (!run.tests.some((t) => t.file.includes(`${p.dir}/`))) failures.push(`${suitesFrom} holds no test of ${p.id}: the run left its suites out`);
+      if (!run.tests.some((t) => t.file.startsWith(`solutions/${p.dir}/hidden/`)) && hiddenSuitesPresent(REPO_ROOT, p)) {
+        failures.push(`${suitesFrom} holds no hidden test of ${p.id}: the run left solutions/${p.dir}/hidden out`);
+      }
+    }
+  }
   const failed = run.tests.filter((t) => t.state !== 'passed');
   for (const b of run.builds) if (!b.ok) failures.push(`solution ${b.target} does not compile:\n    ${b.diagnostics.join('\n    ')}`);
   for (const t of failed) failures.push(`solution fails ${t.file} > ${t.fullName}: ${firstLine(t)}`);
@@ -157,20 +178,28 @@ async function check(argv: readonly string[]): Promise<number> {
   }
   console.log(color.bold(`course check: ${phases.map((p) => p.id).join(', ')}`));
   const failures: string[] = [];
-  await checkSolutions(phases, failures);
-  let verdicts: MutantVerdict[] = [];
-  const pool = await ScratchPool.open(jobs, 'check');
-  try {
-    const first = pool.slots[0];
-    if (first !== undefined) await checkSkeletons(phases, first.scratch, failures);
-    verdicts = await checkMutants(phases, pool, failures);
-  } finally {
-    pool.dispose();
+  const at = argv.indexOf('--suites-from');
+  const suitesFrom = at >= 0 ? argv[at + 1] : undefined;
+  if (at >= 0 && (suitesFrom === undefined || suitesFrom.startsWith('--'))) {
+    console.error('--suites-from: the events file of a run with testkit/grade-reporter.ts');
+    return 2;
   }
-  if (!argv.includes('--no-release')) await checkRelease(failures);
-
-  const caught = verdicts.filter((v) => v.caught).length;
-  console.log(color.bold(`\nmutants: ${caught}/${verdicts.length} caught`));
+  const solutionsOnly = argv.includes('--solutions-only');
+  if (!argv.includes('--no-solutions')) await checkSolutions(phases, failures, suitesFrom === undefined ? undefined : resolve(process.env.INIT_CWD ?? process.cwd(), suitesFrom));
+  if (!solutionsOnly) {
+    let verdicts: MutantVerdict[] = [];
+    const pool = await ScratchPool.open(jobs, 'check');
+    try {
+      const first = pool.slots[0];
+      if (first !== undefined) await checkSkeletons(phases, first.scratch, failures);
+      verdicts = await checkMutants(phases, pool, failures);
+    } finally {
+      pool.dispose();
+    }
+    if (!argv.includes('--no-release')) await checkRelease(failures);
+    const caught = verdicts.filter((v) => v.caught).length;
+    console.log(color.bold(`\nmutants: ${caught}/${verdicts.length} caught`));
+  }
   const seconds = ((Date.now() - t0) / 1000).toFixed(0);
   if (failures.length > 0) {
     console.log(bad(color.bold(`\ncourse check FAILED (${failures.length} problems, ${seconds} s):`)));
@@ -292,7 +321,7 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'autograder':
       return autograderCommand(rest);
     default:
-      console.error('usage: npm run course -- check [phaseN ...] [--jobs N] [--no-release | --release-only] | manifest [phaseN ...] | export OUT [--through phaseN] [--check] [--force] | autograder phaseN OUT.zip [--minutes N] | mutants | mutate phaseN [--help]');
+      console.error('usage: npm run course -- check [phaseN ...] [--jobs N] [--no-release | --release-only] [--suites-from EVENTS] [--solutions-only | --no-solutions] | manifest [phaseN ...] | export OUT [--through phaseN] [--check] [--force] | autograder phaseN OUT.zip [--minutes N] | mutants | mutate phaseN [--help]');
       return 2;
   }
 }

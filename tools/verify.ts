@@ -21,6 +21,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from
 import { join } from 'node:path';
 
 import { REPO_ROOT, hasSolutions } from '../lib/phases.js';
+import { GRADE_EVENTS_ENV } from '../testkit/grade-events.js';
 import { removeStaleTestSegments } from '../testkit/segments.js';
 
 interface Step {
@@ -38,14 +39,33 @@ const npx = (...args: string[]): Pick<Step, 'cmd' | 'args'> => ({ cmd: 'npx', ar
 
 // vitest's JSON report of the solution run, for verify's closing line.
 const SUITE_REPORT = 'build/verify-tests.json';
+// The same run's grade events (testkit/grade-reporter.ts: every test with its checklist item and
+// result), which the course check's (a) reads instead of running every suite a second time.
+const SUITE_EVENTS = join(REPO_ROOT, 'build', 'verify-events.jsonl');
 const LOG_DIR = 'build/verify';
 
 const TYPECHECK: Step = { name: 'typecheck', ...npx('tsc', '--noEmit', '-p', 'tsconfig.json') };
 const BUILD: Step = { name: 'build (skeletons and solutions)', ...tsx('tools/build.ts', '--all') };
 const SUITES: Step = {
   name: 'every suite against the solutions',
-  ...npx('vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${SUITE_REPORT}`),
-  env: { MINIRAY_IMPL: 'solution', MINIRAY_SKIP_BUILD: '1' },
+  ...npx(
+    'vitest',
+    'run',
+    // The watchdog's marker first (it fails the tests a dead test process took with it), as the
+    // grader runs it; the grade events last.
+    `--reporter=${join(REPO_ROOT, 'testkit', 'watchdog', 'reporter.ts')}`,
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${SUITE_REPORT}`,
+    `--reporter=${join(REPO_ROOT, 'testkit', 'grade-reporter.ts')}`,
+  ),
+  env: { MINIRAY_IMPL: 'solution', MINIRAY_SKIP_BUILD: '1', [GRADE_EVENTS_ENV]: SUITE_EVENTS },
+};
+// (a) of the course check on that run: nothing failed, every test is graded(), every checklist item
+// has a test, every manifest is up to date.
+const MANIFESTS: Step = {
+  name: 'course self-check: manifests and checklists (from the suites run)',
+  ...tsx('tools/course.ts', 'check', '--solutions-only', '--suites-from', SUITE_EVENTS),
 };
 const SELF_TESTS: Step = {
   name: 'reference self-tests',
@@ -62,7 +82,8 @@ const CRASH_POINTS: Step = {
 };
 // The watchdog, the grader, stress, the autograder: each on a scratch copy with planted faults.
 const TOOL_TESTS: Step = { name: "the grading tools' own tests", ...npx('vitest', 'run', '--config', 'tools/test/vitest.config.ts') };
-const COURSE_CHECK: Step = { name: 'course self-check: solutions, skeletons, mutants', ...tsx('tools/course.ts', 'check', '--no-release') };
+// (b) and (c): (a) is MANIFESTS, (d) is RELEASE_CHECK.
+const COURSE_CHECK: Step = { name: 'course self-check: skeletons, mutants', ...tsx('tools/course.ts', 'check', '--no-release', '--no-solutions') };
 const RELEASE_CHECK: Step = { name: 'course self-check: the staged student releases', ...tsx('tools/course.ts', 'check', '--release-only') };
 const DOCS_BUILD: Step = { name: 'docs build', ...tsx('tools/docs/build.ts') };
 const DOCS_BROWSER: Step = { name: 'docs browser test', ...tsx('tools/docs/browser-test.ts') };
@@ -84,7 +105,7 @@ const DEMO: Step = {
 // What must pass before any lane starts, then the lanes.
 const FIRST: readonly Step[] = [TYPECHECK, BUILD];
 const LANES: readonly (readonly Step[])[] = [
-  [SUITES, SELF_TESTS, CRASH_POINTS, TOOL_TESTS, RELEASE_CHECK],
+  [SUITES, MANIFESTS, SELF_TESTS, CRASH_POINTS, TOOL_TESTS, RELEASE_CHECK],
   [COURSE_CHECK],
   [SANITIZERS, DOCS_BUILD, DOCS_BROWSER, BENCH, BENCH_CHECK, DEMO],
 ];
@@ -243,6 +264,8 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log('        `npm start` and `npm test -- phase1` show how far your code is.');
   }
   const total = (): string => secs(Date.now() - started);
+  // The grade reporter appends: a file left by an earlier run would be read as part of this one.
+  rmSync(SUITE_EVENTS, { force: true });
 
   if (serial) {
     const done: Outcome[] = [];

@@ -231,6 +231,33 @@ async function runOnce(
   return collect(options, builds, events, hung, stopped, exitCode, log.slice(-LOG_TAIL_CHARS), Date.now() - started);
 }
 
+// The SuiteRun of a vitest run made elsewhere, from the events file its grade reporter wrote (`npm
+// run verify` runs every suite once, with testkit/grade-reporter.ts among its reporters, and the
+// course check reads that run instead of making its own). Only the phases' files are kept, as a run
+// of runSuites would have selected them (`<dir>/` anywhere in the path: the phase's public suites and
+// its hidden ones). The builds are not known here: the caller built before that run.
+export function suiteRunFromEvents(eventsFile: string, options: Pick<RunOptions, 'impl' | 'phases' | 'hidden'>): SuiteRun {
+  const inPhases = (file: string | undefined): boolean => file === undefined || options.phases.some((p) => file.includes(`${p.dir}/`));
+  const events: GradeEvent[] = [];
+  for (const line of readFileSync(eventsFile, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    const e = JSON.parse(line) as GradeEvent;
+    if (e.type === 'start') events.push({ ...e, files: e.files.filter(inPhases) });
+    else if (e.type === 'end' || inPhases(e.file)) events.push(e);
+  }
+  const ended = events.some((e) => e.type === 'end');
+  return collect(
+    { ...options, root: '' },
+    [],
+    events,
+    new Map(),
+    ended ? undefined : `the run that wrote ${eventsFile} did not finish`,
+    null,
+    '',
+    0,
+  );
+}
+
 function collect(
   options: RunOptions,
   builds: readonly BuildStatus[],
