@@ -13,6 +13,9 @@
 //      trial like the others, verified too), then `spread` more passages evenly spaced from
 //      maxPassages to n, the last one included. Every point is thus killed at its first
 //      maxPassages passages, at its last, and evenly in between; the same ones in every run.
+// `npm run verify` samples further (MINIRAY_CRASH_SAMPLE=K, see sampleFromEnv): every point is still
+// killed at its first K passages and its last, and at K more passages in between drawn with a fixed
+// seed (MINIRAY_CRASH_SEED, default 1); the output says how many passages of how many were killed at.
 // Children are forked by the phase's fault-injection build (native-common/crash_trial.h), so a
 // trial costs milliseconds and every passage of every point can be afforded.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -64,6 +67,48 @@ export interface ExploreOptions {
   readonly maxPassages?: number;
   // Passages killed at beyond maxPassages, evenly spread to the last (default 80).
   readonly spread?: number;
+  // With a seed, the `spread` passages beyond maxPassages are drawn at random (this seed and the
+  // point's name make the draw, so a run can be repeated) instead of evenly spaced; the last
+  // passage is always one of them.
+  readonly seed?: number;
+}
+
+export const CRASH_SAMPLE_ENV = 'MINIRAY_CRASH_SAMPLE';
+export const CRASH_SEED_ENV = 'MINIRAY_CRASH_SEED';
+
+// The sampling `npm run verify` asks for: MINIRAY_CRASH_SAMPLE=K kills every point at its first K
+// passages, its last, and K drawn from the rest (seeded by MINIRAY_CRASH_SEED, default 1). Unset
+// (the instructor's run): the defaults above, every passage up to the 120th.
+export function sampleFromEnv(env: NodeJS.ProcessEnv = process.env): ExploreOptions {
+  const k = Number(env[CRASH_SAMPLE_ENV] ?? '');
+  if (!Number.isInteger(k) || k < 1) return {};
+  const seed = Number(env[CRASH_SEED_ENV] ?? '1');
+  return { maxPassages: k, spread: k, seed: Number.isFinite(seed) ? seed : 1 };
+}
+
+// A small seeded generator (mulberry32), seeded by the run's seed and the point's name.
+function seededRandom(seed: number, point: string): () => number {
+  let a = seed >>> 0;
+  for (const ch of point) a = Math.imul(a ^ ch.charCodeAt(0), 2654435761) >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// The passages past maxPassages to kill at: `spread` of them, the last one included, evenly spaced
+// or (with a seed) drawn at random.
+function passagesBeyond(point: string, maxPassages: number, last: number, spread: number, seed: number | undefined): number[] {
+  const beyond = last - maxPassages;
+  if (beyond <= spread) return Array.from({ length: beyond }, (_, i) => maxPassages + i + 1);
+  if (seed === undefined) return Array.from({ length: spread }, (_, i) => maxPassages + Math.round(((i + 1) * beyond) / spread));
+  const random = seededRandom(seed, point);
+  const chosen = new Set<number>([last]);
+  while (chosen.size < spread) chosen.add(maxPassages + 1 + Math.floor(random() * beyond));
+  return [...chosen].sort((x, y) => x - y);
 }
 
 // A point passed more often than this is a loop that never ends.
@@ -157,9 +202,8 @@ export function exploreCrashPoints<S>(scenario: CrashScenario<S>, options: Explo
         if (kill(mid)) last = mid;
         else hi = mid;
       }
-      // ...then kill at `spread` passages evenly spaced after maxPassages, the last one included.
-      for (let i = 1; i <= spread; i += 1) {
-        const passage = maxPassages + Math.round((i * (last - maxPassages)) / spread);
+      // ...then kill at `spread` passages after maxPassages, the last one included.
+      for (const passage of passagesBeyond(point, maxPassages, last, spread, options.seed)) {
         if (passage > maxPassages && !killedAt.has(passage) && !kill(passage)) {
           throw new Error(`${scenario.name}: ${point} has ${last} passages in one run and fewer in another`);
         }
@@ -177,5 +221,9 @@ export function formatCoverage(report: ScenarioReport): string {
   const rows = report.points.map(
     (p) => `  ${p.point} x${p.killed}${p.complete ? '' : ` of ${p.passages} passages (sampled)`}`,
   );
-  return `${report.scenario}: ${report.trials} trials\n${rows.join('\n')}`;
+  const killed = report.points.reduce((n, p) => n + p.killed, 0);
+  const passages = report.points.reduce((n, p) => n + p.passages, 0);
+  const sampled = report.points.filter((p) => !p.complete).length;
+  const how = sampled === 0 ? 'every passage' : `${sampled} of ${report.points.length} points sampled`;
+  return `${report.scenario}: ${report.trials} trials; killed at ${killed} of ${passages} passages of ${report.points.length} points (${how})\n${rows.join('\n')}`;
 }

@@ -16,11 +16,13 @@
 //
 //   npm run verify                 the lanes
 //   npm run verify -- --serial     one step at a time, output live (the way to read a failure slowly)
+//   npm run verify -- --every-passage   the crash points killed at every passage, not a sample
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { REPO_ROOT, hasSolutions } from '../lib/phases.js';
+import { CRASH_SAMPLE_ENV } from '../testkit/crash-points.js';
 import { GRADE_EVENTS_ENV } from '../testkit/grade-events.js';
 import { removeStaleTestSegments } from '../testkit/segments.js';
 
@@ -74,11 +76,15 @@ const SELF_TESTS: Step = {
 };
 // ASan + UBSan build of every reference and native-common (build/sanitize/), then every suite.
 const SANITIZERS: Step = { name: 'sanitizers (ASan + UBSan): every suite against the solutions', ...tsx('tools/sanitize.ts') };
-// The references killed at every crash point (solutions/*/crash; instructor-only, not graded).
+// The references killed at every crash point (solutions/*/crash; instructor-only, not graded). Every
+// point is killed, each at its first CRASH_SAMPLE passages, its last, and CRASH_SAMPLE more drawn
+// with a fixed seed (testkit/crash-points.ts); `npm run verify -- --every-passage`, or the suite run
+// alone (`MINIRAY_IMPL=solution MINIRAY_CRASH_SUITES=1 npx vitest run /crash/`), kills at every passage.
+const CRASH_SAMPLE = process.argv.includes('--every-passage') ? {} : { [CRASH_SAMPLE_ENV]: '12' };
 const CRASH_POINTS: Step = {
   name: 'crash points against the solutions',
   ...npx('vitest', 'run', '/crash/'),
-  env: { MINIRAY_IMPL: 'solution', MINIRAY_CRASH_SUITES: '1', MINIRAY_SKIP_BUILD: '1' },
+  env: { MINIRAY_IMPL: 'solution', MINIRAY_CRASH_SUITES: '1', MINIRAY_SKIP_BUILD: '1', ...CRASH_SAMPLE },
 };
 // The watchdog, the grader, stress, the autograder: each on a scratch copy with planted faults.
 const TOOL_TESTS: Step = { name: "the grading tools' own tests", ...npx('vitest', 'run', '--config', 'tools/test/vitest.config.ts') };

@@ -11,7 +11,7 @@ import { BUILD_DIR } from '../../../lib/phases.js';
 import { buildTarget } from '../../../tools/build.js';
 import { expect, test } from 'vitest';
 
-import { exploreCrashPoints, formatCoverage, type CrashScenario, type Death, type TrialResult } from '../../../testkit/crash-points.js';
+import { exploreCrashPoints, formatCoverage, sampleFromEnv, type CrashScenario, type Death, type TrialResult } from '../../../testkit/crash-points.js';
 import { patternBytes, sha1 } from '../../../testkit/data.js';
 import { removeTrackedSegments, trackSegment, uniqueSegmentName } from '../../../testkit/segments.js';
 import { ObjectStore, type ObjectId } from '../../../phase2-objects/index.js';
@@ -286,11 +286,12 @@ export function cleanup(): void {
 }
 
 // One test per scenario: killed at every crash point it passes, at every passage (past the 120th
-// passage of a point, at 80 more spread evenly to its last: testkit/crash-points.ts).
+// passage of a point, at 80 more spread evenly to its last: testkit/crash-points.ts; verify samples
+// further with MINIRAY_CRASH_SAMPLE).
 export function testEveryCrashPoint(cases: ReadonlyArray<CrashScenario<State>>): void {
   for (const c of cases) {
     test(`killed at every crash point of "${c.name}", the survivors find a whole store`, () => {
-      const report = exploreCrashPoints(c);
+      const report = exploreCrashPoints(c, sampleFromEnv());
       console.log(formatCoverage(report));
       expect(report.points.length).toBeGreaterThan(0);
     }, 300_000);
