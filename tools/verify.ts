@@ -1,21 +1,25 @@
 // npm run verify: everything CI checks, stopping at the first failure.
 //
 //   typecheck -> build every target, then three lanes side by side:
-//     suites:   every suite (public and hidden) against the solutions -> the reference self-tests ->
-//               the crash points -> the grading tools' own tests -> the staged student releases
-//     course:   the course self-check (skeletons fail every graded test, every mutant is caught)
-//     reports:  every suite again under ASan + UBSan -> the docs site built and tried in a browser
+//     suites:   every suite (public and hidden) against the solutions, once -> the course check's (a)
+//               on that run (nothing fails, every test graded(), every checklist item tested, the
+//               manifests up to date) -> the reference self-tests -> the crash points (every point,
+//               a seeded sample of its passages) -> the grading tools' own tests -> the staged
+//               student releases
+//     course:   the course check's (b) and (c): the skeletons fail every graded test, every mutant
+//               is caught
+//     reports:  each phase's suites under ASan + UBSan -> the docs site built and tried in a browser
 //               -> the benchmarks and the demo, small
 //
 // The lanes share nothing but the CPU: each step works in its own build directory or scratch copy,
-// and test segments carry the pid that made them (cleanup never touches another run's). The lanes
-// overlap one step's waiting (processes, futexes, deadlines) with another's computing; on 2 cores,
-// where compiling and the sanitizers keep both busy, they save about a fifth. A step's output is kept in build/verify/<step>.log and printed whole
-// when the step ends, so the output reads as one step after another; the first failure stops every
-// lane and its log is printed last.
+// and test segments carry the pid that made them (cleanup never touches another run's). On 2 cores
+// the machine is CPU-bound, so what shortens verify is CPU saved; the lanes only keep both cores
+// busy. Each step's wall and CPU seconds are printed when it ends and in the closing table. A step's
+// output is kept in build/verify/<step>.log and printed whole when the step ends, so the output reads
+// as one step after another; the first failure stops every lane and its log is printed last.
 //
-//   npm run verify                 the lanes
-//   npm run verify -- --serial     one step at a time, output live (the way to read a failure slowly)
+//   npm run verify                      the lanes
+//   npm run verify -- --serial          one step at a time, output live (the way to read a failure slowly)
 //   npm run verify -- --every-passage   the crash points killed at every passage, not a sample
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -92,7 +96,7 @@ const TOOL_TESTS: Step = { name: "the grading tools' own tests", ...npx('vitest'
 const COURSE_CHECK: Step = { name: 'course self-check: skeletons, mutants', ...tsx('tools/course.ts', 'check', '--no-release', '--no-solutions') };
 const RELEASE_CHECK: Step = { name: 'course self-check: the staged student releases', ...tsx('tools/course.ts', 'check', '--release-only') };
 const DOCS_BUILD: Step = { name: 'docs build', ...tsx('tools/docs/build.ts') };
-const DOCS_BROWSER: Step = { name: 'docs browser test', ...tsx('tools/docs/browser-test.ts') };
+const DOCS_BROWSER: Step = { name: 'docs browser test', ...tsx('tools/docs/browser-test.ts', '--sample-themes') };
 // Benchmarks run, but nothing is timed-asserted: only that they complete and write a sane report.
 const BENCH: Step = {
   name: 'benchmarks run (--quick)',

@@ -173,7 +173,7 @@ export interface AuditRun {
 // Audits the loaded page in every viewport and theme without reloading it: every rule at the first
 // viewport in the light theme; elsewhere the rules a change of width (LAYOUT_RULES) or of theme
 // (COLOUR_RULES) can break. Leaves the page at the first viewport, light.
-export async function auditPage(page: Page): Promise<AuditRun[]> {
+export async function auditPage(page: Page, options: { everyThemeAtEveryWidth?: boolean } = {}): Promise<AuditRun[]> {
   const runs: AuditRun[] = [];
   for (const vp of VIEWPORTS) {
     if (page.viewportSize()?.width !== vp.width) {
@@ -183,6 +183,8 @@ export async function auditPage(page: Page): Promise<AuditRun[]> {
       await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     }
     for (const theme of THEMES) {
+      // Without everyThemeAtEveryWidth, the other widths are checked in the first theme only.
+      if (options.everyThemeAtEveryWidth === false && vp !== VIEWPORTS[0] && theme !== THEMES[0]) continue;
       await page.emulateMedia({ colorScheme: theme });
       const first = vp === VIEWPORTS[0] && theme === THEMES[0];
       runs.push({ viewport: vp.name, theme, violations: await runAxe(page, first ? undefined : vp === VIEWPORTS[0] ? COLOUR_RULES : LAYOUT_RULES) });
