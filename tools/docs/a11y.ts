@@ -172,7 +172,9 @@ export interface AuditRun {
 
 // Audits the loaded page in every viewport and theme without reloading it: every rule at the first
 // viewport in the light theme; elsewhere the rules a change of width (LAYOUT_RULES) or of theme
-// (COLOUR_RULES) can break. Leaves the page at the first viewport, light.
+// (COLOUR_RULES) can break. everyThemeAtEveryWidth: false leaves out the other themes at the other
+// widths (the page is still checked at every width, and in every theme at the first). Leaves the page
+// at the first viewport, light.
 export async function auditPage(page: Page, options: { everyThemeAtEveryWidth?: boolean } = {}): Promise<AuditRun[]> {
   const runs: AuditRun[] = [];
   for (const vp of VIEWPORTS) {
