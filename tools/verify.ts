@@ -78,8 +78,9 @@ const SELF_TESTS: Step = {
   ...npx('vitest', 'run', '--config', 'vitest.selftest.config.ts'),
   env: { MINIRAY_IMPL: 'solution', MINIRAY_SKIP_BUILD: '1' },
 };
-// ASan + UBSan build of every reference and native-common (build/sanitize/), then every suite.
-const SANITIZERS: Step = { name: 'sanitizers (ASan + UBSan): every suite against the solutions', ...tsx('tools/sanitize.ts') };
+// ASan + UBSan build (-O0) of every reference and native-common (build/sanitize/), then each phase's
+// public and hidden suites and the self-tests.
+const SANITIZERS: Step = { name: "sanitizers (ASan + UBSan): each phase's suites against the solutions", ...tsx('tools/sanitize.ts') };
 // The references killed at every crash point (solutions/*/crash; instructor-only, not graded). Every
 // point is killed, each at its first CRASH_SAMPLE passages, its last, and CRASH_SAMPLE more drawn
 // with a fixed seed (testkit/crash-points.ts); `npm run verify -- --every-passage`, or the suite run
