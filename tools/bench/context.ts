@@ -53,6 +53,8 @@ export interface Meter {
   readonly bytes: number;
   // Bytes move (a copy, an IPC message): the row gets a bandwidth.
   readonly movesBytes: boolean;
+  // The reference op its batches are paired with (harness.ts pairedWith), by its row's op name.
+  readonly paired?: string;
   measure(budget: Budget): Promise<Stats>;
 }
 
@@ -62,8 +64,9 @@ export function meter(
   bytes: number,
   movesBytes: boolean,
   measure: (budget: Budget) => Promise<Stats>,
+  paired?: string,
 ): Meter {
-  return { phase, op, bytes, movesBytes, measure };
+  return { phase, op, bytes, movesBytes, measure, ...(paired === undefined ? {} : { paired }) };
 }
 
 // What a phase sets up once (segments, second processes) and the meters that use it.
@@ -109,6 +112,9 @@ export interface BenchContext {
   // memcpy of `bytes` to fresh pre-faulted shared memory, as the baseline measures it: a phase
   // measures it right before its put of 1 MiB and more (PAIRED_MEMCPY_FROM).
   memcpy(bytes: number, budget: Budget): Promise<Stats>;
+  // One such memcpy per call (each to the next slot): the reference a put of 1 MiB and more is
+  // paired with (harness.ts pairedWith).
+  memcpyCall(bytes: number): () => void;
   // Opens the segment in a second process (childMeters there); its meters run in that process.
   otherProcess(request: ChildOpenRequest): Promise<MeterSet>;
   // Runs a phase's serve() in a second process until it returns (phase 3's workers).
