@@ -13,15 +13,21 @@ import type { Budget, Stats } from './harness.js';
 import type { BenchNative } from './native.js';
 import { MiB, type RowPhase } from './report.js';
 
-// One round's budget for a row of `bytes`. A run of R rounds gives each row R times this.
+// One round's budget for a row of `bytes`. A run of R rounds gives each row R times this: the
+// default 7 rounds of 100 ms give a row as long as 5 rounds of 150 ms did, in more, shorter rounds
+// (agreement.ts: how many rounds it takes for two runs to agree by more than chance).
 export function budgetFor(bytes: number, quick: boolean): Budget {
   if (quick) return { timeMs: 20, warmupMs: 5, warmupIterations: 2, minSamples: 3, targetBatchNs: 10_000 };
   if (bytes >= 16 * MiB) {
     // A 64 MiB sample takes 5 ms (a copy) to 0.3 s (an IPC round trip): few samples per round.
-    return { timeMs: 150, warmupMs: 0, warmupIterations: 1, minSamples: 4, targetBatchNs: 25_000 };
+    return { timeMs: 100, warmupMs: 0, warmupIterations: 1, minSamples: 3, targetBatchNs: 25_000 };
   }
-  return { timeMs: 150, warmupMs: 30, warmupIterations: 5, minSamples: 15, targetBatchNs: 25_000 };
+  return { timeMs: 100, warmupMs: 15, warmupIterations: 5, minSamples: 15, targetBatchNs: 25_000 };
 }
+
+// Rounds of a run unless --rounds says otherwise.
+export const DEFAULT_ROUNDS = 7;
+export const QUICK_ROUNDS = 2;
 
 // Puts (and the memcpy baseline) write into this many bytes of pre-faulted memory before reusing
 // any: far more than the last-level cache, so neither a put nor the memcpy it is compared with

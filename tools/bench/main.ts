@@ -10,7 +10,7 @@
 //                                      block of README.md and phase2-objects/README.md
 //   npm run bench -- --out FILE        write the report elsewhere (default bench-report.json)
 //
-//   npm run bench -- --rounds N        measure every row N times, interleaved (default 5; --quick: 2)
+//   npm run bench -- --rounds N        measure every row N times, interleaved (default 7; --quick: 2)
 //
 // Every row is measured once per round, all rows in the same order, so that a ratio of two rows is
 // taken within a round; the report gives the median over rounds and the spread (rounds.ts,
@@ -27,7 +27,18 @@ import { PHASES, REPO_ROOT, currentImpl, type Impl, type PhaseId } from '../../l
 import { build } from '../build.js';
 import { idBytes, randomObjectId } from '../../lib/ids.js';
 import { cleanupAll, installCleanupHandlers } from './cleanup.js';
-import { aligned, meter, poolBytes, poolSlots, testBytes, type BenchContext, type Meter, type MeterSet } from './context.js';
+import {
+  DEFAULT_ROUNDS,
+  QUICK_ROUNDS,
+  aligned,
+  meter,
+  poolBytes,
+  poolSlots,
+  testBytes,
+  type BenchContext,
+  type Meter,
+  type MeterSet,
+} from './context.js';
 import { updateDocs } from './docs.js';
 import { measureBatched, type Budget, type Stats } from './harness.js';
 import { describeMachine } from './machine.js';
@@ -98,7 +109,7 @@ function parseArgs(argv: readonly string[]): Args {
   }
   // Naming nothing measures everything: every phase with a benchmark, and the demo.
   const all = phases.length === 0 && !demo;
-  return { impl, phases, demo: demo || all, all, quick, rounds: rounds ?? (quick ? 2 : 5), updateDocs, out };
+  return { impl, phases, demo: demo || all, all, quick, rounds: rounds ?? (quick ? QUICK_ROUNDS : DEFAULT_ROUNDS), updateDocs, out };
 }
 
 const log = (message: string): void => {

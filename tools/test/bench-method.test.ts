@@ -3,6 +3,7 @@
 // on made-up rows: no timing is asserted anywhere.
 import { describe, expect, it } from 'vitest';
 
+import { agreementOf } from '../bench/agreement.js';
 import { checkReport } from '../bench/check-report.js';
 import { figure, renderDoc } from '../bench/docs.js';
 import { REPORT_SCHEMA, type Report, type Row } from '../bench/report.js';
@@ -128,6 +129,18 @@ describe('bench method', () => {
     const errors = checkReport(json as never, false).join('\n');
     expect(errors).toContain('ratios[0].verdict fail does not follow');
     expect(errors).toContain('rows[0]: a round lies outside min-max');
+  });
+
+  it("runs agree when each run's median lies within the other runs' rounds together; an outlier run does not", () => {
+    const run = (rounds: number[]) => ({ ...summarize(rounds), rounds });
+    // Three steady runs: run 2's median (6.4) lies outside run 1's spread (6.0-6.3), which the
+    // pairwise test calls a disagreement; it lies within what runs 1 and 3 saw together.
+    const steady = [run([6.0, 6.1, 6.3]), run([6.2, 6.4, 6.5]), run([6.1, 6.2, 6.6])];
+    expect(agreementOf('get', steady)).toMatchObject({ agree: true, pairwise: false, medians: [6.1, 6.4, 6.2] });
+    // A run whose every round lies above every other run's.
+    const outlier = [...steady, run([7.5, 7.6, 7.8])];
+    expect(agreementOf('get', outlier)).toMatchObject({ agree: false });
+    expect(agreementOf('get', [steady[0], undefined])).toBeUndefined();
   });
 
   it('docs take every figure from the report and leave unknown keys as they were', () => {
