@@ -14,15 +14,16 @@ import type { BenchNative } from './native.js';
 import { MiB, type RowPhase } from './report.js';
 
 // One round's budget for a row of `bytes`. A run of R rounds gives each row R times this: the
-// default 7 rounds of 100 ms give a row as long as 5 rounds of 150 ms did, in more, shorter rounds
-// (agreement.ts: how many rounds it takes for two runs to agree by more than chance).
+// default 7 rounds of 85 ms give a row a little less time than 5 rounds of 150 ms did, in more,
+// shorter rounds (agreement.ts: why more rounds), so that a run still takes about 4 minutes with
+// the demo's extra rounds and the puts' paired memcpy.
 export function budgetFor(bytes: number, quick: boolean): Budget {
   if (quick) return { timeMs: 20, warmupMs: 5, warmupIterations: 2, minSamples: 3, targetBatchNs: 10_000 };
   if (bytes >= 16 * MiB) {
     // A 64 MiB sample takes 5 ms (a copy) to 0.3 s (an IPC round trip): few samples per round.
     return { timeMs: 100, warmupMs: 0, warmupIterations: 1, minSamples: 3, targetBatchNs: 25_000 };
   }
-  return { timeMs: 100, warmupMs: 15, warmupIterations: 5, minSamples: 15, targetBatchNs: 25_000 };
+  return { timeMs: 85, warmupMs: 15, warmupIterations: 5, minSamples: 15, targetBatchNs: 25_000 };
 }
 
 // Rounds of a run unless --rounds says otherwise.
