@@ -30,8 +30,8 @@ export interface ImageJob {
 }
 
 export function imageJob(quick: boolean): ImageJob {
-  const width = quick ? 1024 : 3072;
-  const height = quick ? 640 : 2048;
+  const width = quick ? 768 : 3072;
+  const height = quick ? 512 : 2048;
   const size = quick ? 128 : 256;
   const tiles: tasks.TileSpec[] = [];
   for (let y0 = 0; y0 < height; y0 += size) {
@@ -69,8 +69,9 @@ export function neighbours(job: ImageJob, i: number): (number | null)[] {
   return out;
 }
 
-// The frames, one after the other, each width * height RGB.
-const framesBuffer = (job: ImageJob): Buffer => Buffer.alloc(job.frames * job.width * job.height * 3);
+// Where a run writes its frames, one after the other, each width * height RGB. A caller that runs
+// the job again passes the same buffer back (`out`), as a renderer keeps its frame buffer.
+export const framesBuffer = (job: ImageJob): Buffer => Buffer.alloc(job.frames * job.width * job.height * 3);
 
 function placeTile(frames: Buffer, job: ImageJob, frame: number, t: tasks.TileSpec, rgb: Uint8Array): void {
   const src = Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength); // no copy
@@ -102,8 +103,7 @@ export class Progress {
   }
 }
 
-export function imageOneProcess(job: ImageJob): Buffer {
-  const frames = framesBuffer(job);
+export function imageOneProcess(job: ImageJob, frames = framesBuffer(job)): Buffer {
   const bar = new Progress('image, one process', job.frames * job.tiles.length);
   const fields = job.tiles.map((t) => tasks.renderField(t));
   const padded = job.tiles.map((t, i) => tasks.padTile(t, fields[i] as Float32Array, aroundOf(job, i, fields)));
@@ -117,11 +117,10 @@ export function imageOneProcess(job: ImageJob): Buffer {
   return frames;
 }
 
-export async function imageMiniRay(rt: Runtime, job: ImageJob): Promise<Buffer> {
+export async function imageMiniRay(rt: Runtime, job: ImageJob, frames = framesBuffer(job)): Promise<Buffer> {
   const url = new URL('./tasks.ts', import.meta.url);
   const render = rt.remote<typeof tasks.renderField>(url, 'renderField');
   const shade = rt.remote<typeof tasks.shadeTile>(url, 'shadeTile');
-  const frames = framesBuffer(job);
   // Stage 1's refs go straight into stage 2's tasks: each runs when its tile and neighbours exist.
   const fields = job.tiles.map((t) => render.remote(t));
   const where = new Map<ObjectRef<Buffer>, { frame: number; tile: tasks.TileSpec }>();
@@ -155,8 +154,7 @@ export async function imageMiniRay(rt: Runtime, job: ImageJob): Promise<Buffer> 
 
 // With Node IPC, the fields come back to the driver. As soon as a tile and its neighbours are
 // back, the driver cuts the tile with its halo and sends it out once per frame; the RGB comes back.
-export async function imageIpc(pool: IpcPool, job: ImageJob): Promise<Buffer> {
-  const frames = framesBuffer(job);
+export async function imageIpc(pool: IpcPool, job: ImageJob, frames = framesBuffer(job)): Promise<Buffer> {
   const bar = new Progress('image, Node IPC', job.frames * job.tiles.length);
   const fields: (Float32Array | undefined)[] = new Array<Float32Array | undefined>(job.tiles.length);
   const block = (i: number): number[] => [i, ...neighbours(job, i).filter((j): j is number => j !== null)];

@@ -110,6 +110,7 @@ const PALETTE_SIZE = 1024;
 const LIGHT_LEVELS = 64;
 const AMBIENT = 0.35;
 const EXPOSURE = 2.2;
+const RELIEF = 12; // how steep the field stands as a surface
 let colours: Uint8Array | null = null;
 
 function colourTable(): Uint8Array {
@@ -159,8 +160,8 @@ export function shadePadded(padded: Float32Array, w: number, h: number, light: r
         continue;
       }
       // The surface normal (-gx, -gy, 1), normalised, against the light.
-      const gx = ((padded[i + 1] as number) - (padded[i - 1] as number)) * 1.5;
-      const gy = ((padded[i - pw] as number) - (padded[i + pw] as number)) * 1.5; // y grows downwards
+      const gx = ((padded[i + 1] as number) - (padded[i - 1] as number)) * RELIEF;
+      const gy = ((padded[i - pw] as number) - (padded[i + pw] as number)) * RELIEF; // y grows downwards
       const lambert = (lz - gx * lx - gy * ly) / Math.sqrt(gx * gx + gy * gy + 1);
       const k = ((((Math.sqrt(f) * 160) | 0) & (PALETTE_SIZE - 1)) * LIGHT_LEVELS + (lambert > 0 ? (lambert * levels + 0.5) | 0 : 0)) * 3;
       out[o] = table[k] as number;
