@@ -70,10 +70,10 @@ export type Neighbours = readonly [
 ];
 
 // The tile's field with a border of HALO pixels taken from its neighbours ((w + 2 HALO) x
-// (h + 2 HALO) floats). At the image's edge the nearest pixel is repeated.
-export function padTile(t: TileSpec, center: Float32Array, around: Neighbours): Float32Array {
+// (h + 2 HALO) floats), in `out` if given (at least that long). At the image's edge the nearest
+// pixel is repeated.
+export function padTile(t: TileSpec, center: Float32Array, around: Neighbours, out = new Float32Array((t.w + 2 * HALO) * (t.h + 2 * HALO))): Float32Array {
   const pw = t.w + 2 * HALO;
-  const out = new Float32Array(pw * (t.h + 2 * HALO));
   // Which tile (-1, 0, 1 on each axis) holds global row gy / column gx, clamped to the image,
   // and the row or column inside it.
   const rightW = Math.min(t.size, t.width - t.x0 - t.w);
@@ -172,9 +172,13 @@ export function shadePadded(padded: Float32Array, w: number, h: number, light: r
   return out;
 }
 
-// The mini-Ray task of stage 2: the tile and its neighbours arrive as zero-copy views of the store.
+// The mini-Ray task of stage 2: the tile and its neighbours arrive as zero-copy views of the
+// store, and are cut into this worker's padded tile, which every task reuses.
+let scratch = new Float32Array(0);
 export function shadeTile(t: TileSpec, light: readonly [number, number, number], center: Float32Array, ...around: (Float32Array | null)[]): Buffer {
-  return shadePadded(padTile(t, center, around as unknown as Neighbours), t.w, t.h, light);
+  const n = (t.w + 2 * HALO) * (t.h + 2 * HALO);
+  if (scratch.length < n) scratch = new Float32Array(n);
+  return shadePadded(padTile(t, center, around as unknown as Neighbours, scratch), t.w, t.h, light);
 }
 
 // Word counts of one chunk of text (ASCII lowercase words), as a plain object.
