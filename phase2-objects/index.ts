@@ -38,11 +38,27 @@ import { MiniRayError } from '../lib/errors.js';
 import { randomObjectId, type IdLike, type ObjectId, type ObjectIdBytes } from '../lib/ids.js';
 import { loadAddon } from '../lib/native.js';
 import { optionsOf } from '../lib/options.js';
-import { SegmentViews, type ViewSource } from '../lib/views.js';
+import {
+  DEFAULT_LOCK_TIMEOUT_MS,
+  asBuffer,
+  locatedView,
+  lockTimeoutOf,
+  type CheckReportBase,
+  type CheckedClientBase,
+  type GetOptions,
+  type LocatingStore,
+  type OpenOptions,
+  type ReclaimReport,
+  type StoreLayoutBase,
+} from '../lib/store.js';
+import { SegmentViews } from '../lib/views.js';
 
 export type { IdLike, ObjectId, ObjectIdBytes } from '../lib/ids.js';
 export { idBytes, idHex, objectId, randomObjectId } from '../lib/ids.js';
 export { MiniRayError } from '../lib/errors.js';
+export { DEFAULT_LOCK_TIMEOUT_MS } from '../lib/store.js';
+// Options of open() and get(), and what reclaim() reports (lib/store.ts: phase 4 shares them).
+export type { GetOptions, OpenOptions, ReclaimReport } from '../lib/store.js';
 
 export interface CreateOptions {
   // Bytes in the data region (block headers included; rounded up to whole pages). At most the
@@ -53,15 +69,6 @@ export interface CreateOptions {
   readonly tableSize?: number;
   // How long a lock waits before ERR_LOCK_TIMEOUT (default 5000 ms).
   readonly lockTimeoutMs?: number;
-}
-
-export interface OpenOptions {
-  readonly lockTimeoutMs?: number;
-}
-
-export interface GetOptions {
-  // 0 (default): do not wait; -1: wait without a limit; otherwise milliseconds.
-  readonly timeoutMs?: number;
 }
 
 export interface ObjectStoreStats {
@@ -81,68 +88,32 @@ export interface ObjectStoreStats {
   readonly lockRecoveries: number;
 }
 
-// What reclaim() gave back: the records of dead processes' handles, their pins, and the objects
-// they had created and not sealed (aborted).
-export interface ReclaimReport {
-  readonly clients: number;
-  readonly pins: number;
-  readonly objects: number;
-}
-
-// One open handle, as the segment checker sees it.
-export interface CheckedClient {
-  readonly slot: number;
-  readonly pid: number;
+// One open handle, as the segment checker sees it: slot, pid, alive, pins (lib/store.ts), and
+export interface CheckedClient extends CheckedClientBase {
   readonly startTime: number;
-  readonly alive: boolean; // its process still runs
-  readonly pins: number;
   readonly unsealed: number; // objects it created and has not sealed
 }
 
-// The segment checker's verdict (phase2-objects/layout/checker.h).
-export interface CheckReport {
-  readonly ok: boolean;
-  readonly problems: readonly string[];
-  readonly holderDied: boolean; // the lock's last holder died holding it
-  readonly repairPending: boolean; // the next store operation will repair
+// The segment checker's verdict (phase2-objects/layout/checker.h): ok, problems, holderDied,
+// repairPending, and what it counted (lib/store.ts), and
+export interface CheckReport extends CheckReportBase<CheckedClient> {
   readonly openTransaction: number; // records of an unfinished transaction (checked as undone)
-  readonly slots: number;
-  readonly objects: number;
-  readonly sealed: number;
-  readonly tombstones: number;
-  readonly capacity: number;
-  readonly blocks: number;
-  readonly freeBlocks: number;
-  readonly usedBytes: number;
-  readonly pinned: number;
-  readonly clients: readonly CheckedClient[];
 }
 
-export interface CheckOptions {
-  // How long to wait for the store's lock (default 5000 ms).
-  readonly lockTimeoutMs?: number;
-}
+// How long the checker waits for the store's lock (default 5000 ms).
+export type CheckOptions = OpenOptions;
 
-export interface StoreLayout {
-  readonly segmentSize: number;
-  readonly tableOffset: number;
-  readonly tableBytes: number;
-  readonly dataOffset: number;
-  readonly dataBytes: number;
-  readonly client: number; // this handle's client record
-}
+export type StoreLayout = StoreLayoutBase;
 
 // Where the fields of the segment's fixed format are (phase2-objects/layout/layout.h): byte
 // offsets, keyed 'header.<field>', 'entry.<field>', 'block.<field>', 'client.<field>', and sizes.
 export type LayoutInfo = Readonly<Record<string, number>>;
 
-interface NativeStore extends ViewSource {
+interface NativeStore extends LocatingStore {
   create(id: IdLike, size: number): Uint8Array;
   seal(id: IdLike): void;
   abort(id: IdLike): void;
   put(id: IdLike, data: Uint8Array): void;
-  // No timeoutMs: a poll (0), read without a second argument.
-  locate(id: IdLike, timeoutMs?: number): void;
   getMany(ids: readonly IdLike[], timeoutMs: number): Array<Uint8Array | null>;
   getAsync(ids: readonly IdLike[], timeoutMs: number, single: true): Promise<Uint8Array>;
   getAsync(ids: readonly IdLike[], timeoutMs: number, single: false): Promise<Array<Uint8Array | null>>;
@@ -166,12 +137,9 @@ interface Phase2Addon {
   layoutInfo(): LayoutInfo;
 }
 
-export const DEFAULT_LOCK_TIMEOUT_MS = 5000;
 export const DEFAULT_TABLE_SIZE = 1024;
 
 const addon = (): Phase2Addon => loadAddon<Phase2Addon>('phase2');
-
-const asBuffer = (view: Uint8Array): Buffer => Buffer.from(view.buffer, view.byteOffset, view.byteLength);
 
 export class ObjectStore {
   // get() hands out windows on the one mapping.
@@ -201,7 +169,7 @@ export class ObjectStore {
   // client, giving back first what clients of dead processes held; ERR_TABLE_FULL when 64 handles
   // are open.
   static open(name: string, options: OpenOptions = {}): ObjectStore {
-    return new ObjectStore(addon().open(name, optionsOf(options).lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS), name);
+    return new ObjectStore(addon().open(name, lockTimeoutOf(options)), name);
   }
 
   // Removes the name from /dev/shm. Processes that have it open keep working.
@@ -218,7 +186,7 @@ export class ObjectStore {
   // Walks segment `name` and verifies every invariant of the format (the segment checker, also
   // `npm run miniray -- check /name`). Takes the store's lock while it reads.
   static check(name: string, options: CheckOptions = {}): CheckReport {
-    return addon().check(name, optionsOf(options).lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
+    return addon().check(name, lockTimeoutOf(options));
   }
 
   // Byte offsets of the segment's fields, for tests that look inside a segment.
@@ -255,10 +223,7 @@ export class ObjectStore {
 
   // A pinned, zero-copy view of a sealed object, waiting for it as described above.
   get(id: IdLike, options?: GetOptions): Buffer {
-    const timeoutMs = options === undefined ? 0 : (optionsOf(options).timeoutMs ?? 0);
-    if (timeoutMs === 0) this.native.locate(id);
-    else this.native.locate(id, timeoutMs);
-    return this.views.located();
+    return locatedView(this.native, this.views, id, options);
   }
 
   getMany(ids: readonly IdLike[], options: GetOptions = {}): Array<Buffer | null> {

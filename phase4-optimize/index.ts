@@ -18,14 +18,29 @@
 // - evictedSince(n) lists the ids evicted since the eviction count was n (the last 64 at most).
 // - stats() adds the pool (slabs, slots, fragmentation), eviction counts, and each lock's
 //   contention counters.
-import { randomObjectId, type ObjectId } from '../lib/ids.js';
+import { randomObjectId, type IdLike, type ObjectId, type ObjectIdBytes } from '../lib/ids.js';
 import { loadAddon } from '../lib/native.js';
 import { optionsOf } from '../lib/options.js';
-import { SegmentViews, type ViewSource } from '../lib/views.js';
+import {
+  DEFAULT_LOCK_TIMEOUT_MS,
+  asBuffer,
+  locatedView,
+  lockTimeoutOf,
+  type CheckReportBase,
+  type GetOptions,
+  type LocatingStore,
+  type OpenOptions,
+  type ReclaimReport,
+  type StoreLayoutBase,
+} from '../lib/store.js';
+import { SegmentViews } from '../lib/views.js';
 
-export type { ObjectId } from '../lib/ids.js';
-export { objectId, randomObjectId } from '../lib/ids.js';
+export type { IdLike, ObjectId, ObjectIdBytes } from '../lib/ids.js';
+export { idBytes, idHex, objectId, randomObjectId } from '../lib/ids.js';
 export { MiniRayError } from '../lib/errors.js';
+export { DEFAULT_LOCK_TIMEOUT_MS } from '../lib/store.js';
+// Options of open() and get(), and what reclaim() reports: phase 2's (lib/store.ts).
+export type { GetOptions, OpenOptions, ReclaimReport } from '../lib/store.js';
 
 export interface CreateOptions {
   // Bytes in the data region (block headers and slabs included; rounded up to whole pages).
@@ -36,15 +51,6 @@ export interface CreateOptions {
   // one stripe.
   readonly slotsPerStripe?: number;
   readonly lockTimeoutMs?: number;
-}
-
-export interface OpenOptions {
-  readonly lockTimeoutMs?: number;
-}
-
-export interface GetOptions {
-  // 0 (default): do not wait; -1: wait without a limit; otherwise milliseconds.
-  readonly timeoutMs?: number;
 }
 
 // One lock's contention counters.
@@ -90,65 +96,37 @@ export interface ObjectStoreStats {
   readonly repairs: number;
 }
 
-export interface ReclaimReport {
-  readonly clients: number;
-  readonly pins: number;
-  readonly objects: number;
-}
-
 export interface EvictionReport {
   readonly ids: readonly ObjectId[]; // oldest first
   readonly now: number; // pass it as `since` next time
   readonly lost: number; // evictions since `since` that fell out of the log
 }
 
-export interface StoreLayout {
-  readonly segmentSize: number;
-  readonly tableOffset: number;
-  readonly tableBytes: number;
-  readonly dataOffset: number;
-  readonly dataBytes: number;
-  readonly client: number;
+export interface StoreLayout extends StoreLayoutBase {
   readonly stripes: number;
   readonly slotsPerStripe: number;
 }
 
-// The segment checker's report (phase4-optimize/layout/checker.h): every invariant of the format
-// that does not hold, one sentence each, and what it counted.
-export interface CheckReport {
-  readonly ok: boolean;
-  readonly problems: readonly string[];
-  readonly holderDied: boolean; // a lock's holder died holding it: the next operation repairs
-  readonly repairPending: boolean; // nothing else was checked
+// The segment checker's report (phase4-optimize/layout/checker.h): phase 2's (lib/store.ts), and
+export interface CheckReport extends CheckReportBase {
   readonly stripes: number;
-  readonly slots: number;
-  readonly objects: number;
-  readonly sealed: number;
-  readonly tombstones: number;
-  readonly capacity: number;
-  readonly blocks: number;
-  readonly freeBlocks: number;
-  readonly usedBytes: number;
   readonly slabs: number;
   readonly poolSlots: number;
   readonly lru: number;
-  readonly pinned: number;
-  readonly clients: ReadonlyArray<{ readonly slot: number; readonly pid: number; readonly alive: boolean; readonly pins: number }>;
 }
 
 // Which lock a test holds: a stripe, the allocator's, the LRU list's.
 export type LockRef = { readonly stripe: number } | 'allocator' | 'lru';
 
-interface NativeStore extends ViewSource {
-  create(id: string, size: number): Uint8Array;
-  seal(id: string): void;
-  abort(id: string): void;
-  put(id: string, data: Uint8Array): void;
-  locate(id: string, timeoutMs?: number): void;
-  getAsync(id: string, timeoutMs: number): Promise<Uint8Array>;
-  release(id: string): void;
-  contains(id: string): boolean;
-  delete(id: string): void;
+interface NativeStore extends LocatingStore {
+  create(id: IdLike, size: number): Uint8Array;
+  seal(id: IdLike): void;
+  abort(id: IdLike): void;
+  put(id: IdLike, data: Uint8Array): void;
+  getAsync(id: IdLike, timeoutMs: number): Promise<Uint8Array>;
+  release(id: IdLike): void;
+  contains(id: IdLike): boolean;
+  delete(id: IdLike): void;
   stats(): ObjectStoreStats;
   reclaim(): ReclaimReport;
   evictedSince(since: number): EvictionReport;
@@ -163,13 +141,12 @@ interface Phase4Addon {
   create(name: string, capacity: number, stripes: number, slotsPerStripe: number, lockTimeoutMs: number): NativeStore;
   open(name: string, lockTimeoutMs: number): NativeStore;
   unlink(name: string): void;
-  stripeOf(id: string, stripes: number): number;
+  stripeOf(id: IdLike, stripes: number): number;
   sizeClassOf(size: number): number;
-  homeSlotOf(id: string, slotsPerStripe: number): number;
+  homeSlotOf(id: IdLike, slotsPerStripe: number): number;
   check(name: string, lockTimeoutMs: number): CheckReport;
 }
 
-export const DEFAULT_LOCK_TIMEOUT_MS = 5000;
 export const DEFAULT_STRIPES = 16;
 export const DEFAULT_SLOTS_PER_STRIPE = 64;
 // The pool's size classes: 64 << c bytes for c = 0..6; larger objects come from the free list.
@@ -178,8 +155,6 @@ export const SLAB_BYTES = 64 * 1024;
 export const EVICTION_LOG = 64;
 
 const addon = (): Phase4Addon => loadAddon<Phase4Addon>('phase4');
-
-const asBuffer = (view: Uint8Array): Buffer => Buffer.from(view.buffer, view.byteOffset, view.byteLength);
 
 const lockArgs = (lock: LockRef): [number, number] =>
   lock === 'allocator' ? [1, 0] : lock === 'lru' ? [2, 0] : [0, lock.stripe];
@@ -207,7 +182,7 @@ export class ObjectStore {
   }
 
   static open(name: string, options: OpenOptions = {}): ObjectStore {
-    return new ObjectStore(addon().open(name, optionsOf(options).lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS), name);
+    return new ObjectStore(addon().open(name, lockTimeoutOf(options)), name);
   }
 
   static unlink(name: string): void {
@@ -217,16 +192,16 @@ export class ObjectStore {
   // The segment checker (given): takes every lock in order, walks the segment's bytes and reports
   // every invariant that does not hold. `npm run miniray -- check NAME` prints it.
   static check(name: string, options: OpenOptions = {}): CheckReport {
-    return addon().check(name, optionsOf(options).lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
+    return addon().check(name, lockTimeoutOf(options));
   }
 
   // The stripe an id belongs to in a store of `stripes` stripes (the given hash).
-  static stripeOf(id: ObjectId, stripes: number): number {
+  static stripeOf(id: IdLike, stripes: number): number {
     return addon().stripeOf(id, stripes);
   }
 
   // The slot of its stripe where `id`'s probe starts (the given hash): for crafting ids that collide.
-  static homeSlotOf(id: ObjectId, slotsPerStripe: number): number {
+  static homeSlotOf(id: IdLike, slotsPerStripe: number): number {
     return addon().homeSlotOf(id, slotsPerStripe);
   }
 
@@ -235,44 +210,45 @@ export class ObjectStore {
     return addon().sizeClassOf(size);
   }
 
-  create(id: ObjectId, size: number): Buffer {
+  // Every method that takes an id takes it as 40 hex digits (ObjectId) or as its 20 bytes
+  // (idBytes(id)), as in phase 2.
+  create(id: IdLike, size: number): Buffer {
     return asBuffer(this.native.create(id, size));
   }
 
-  seal(id: ObjectId): void {
+  seal(id: IdLike): void {
     this.native.seal(id);
   }
 
-  abort(id: ObjectId): void {
+  abort(id: IdLike): void {
     this.native.abort(id);
   }
 
-  put(data: Uint8Array, id: ObjectId = randomObjectId()): ObjectId {
+  put(data: Uint8Array, id?: ObjectId): ObjectId;
+  put(data: Uint8Array, id: ObjectIdBytes): ObjectIdBytes;
+  put(data: Uint8Array, id: IdLike = randomObjectId()): IdLike {
     this.native.put(id, data);
     return id;
   }
 
   // The fast path: one id, one stripe lock, a view made in JS over the one mapping.
-  get(id: ObjectId, options: GetOptions = {}): Buffer {
-    const timeoutMs = optionsOf(options).timeoutMs ?? 0;
-    if (timeoutMs === 0) this.native.locate(id); // a poll: the glue skips the timeout argument
-    else this.native.locate(id, timeoutMs);
-    return this.views.located();
+  get(id: IdLike, options?: GetOptions): Buffer {
+    return locatedView(this.native, this.views, id, options);
   }
 
-  async getAsync(id: ObjectId, options: GetOptions = {}): Promise<Buffer> {
+  async getAsync(id: IdLike, options: GetOptions = {}): Promise<Buffer> {
     return asBuffer(await this.native.getAsync(id, optionsOf(options).timeoutMs ?? 0));
   }
 
-  release(id: ObjectId): void {
+  release(id: IdLike): void {
     this.native.release(id);
   }
 
-  contains(id: ObjectId): boolean {
+  contains(id: IdLike): boolean {
     return this.native.contains(id);
   }
 
-  delete(id: ObjectId): void {
+  delete(id: IdLike): void {
     this.native.delete(id);
   }
 

@@ -33,7 +33,7 @@ import { randomBytes } from 'node:crypto';
 
 import { MiniRayError } from '../lib/errors.js';
 import { REPO_ROOT } from '../lib/phases.js';
-import { ObjectStore, randomObjectId, type ObjectId } from '../phase2-objects/index.js';
+import { ObjectStore, type ObjectId } from '../phase2-objects/index.js';
 import { MAX_FN_BYTES, Scheduler, type TaskId, type TaskOutcome } from '../phase3-scheduler/index.js';
 import { decode, writeValue, type ErrorRecord } from './codec.js';
 import { inPhase, namePhase } from './phase-errors.js';
@@ -52,6 +52,10 @@ export { MiniRayError } from '../lib/errors.js';
 const WORKER_MAIN = fileURLToPath(new URL('./worker.ts', import.meta.url));
 const POLL_MS = 20; // the longest the driver sleeps before it looks at the scheduler again
 const REAP_EVERY_MS = 1000;
+// The longest a finished task whose note never came waits to be collected. A worker that dies
+// right after complete() sends no note: its death makes the driver look at every task in flight
+// at once, and this is only the last resort.
+const SWEEP_EVERY_MS = 1000;
 const MAX_FAILED_STARTS = 5;
 
 export interface InitOptions {
@@ -130,8 +134,9 @@ interface RefState {
   readonly fn: string | null; // null for put()
   status: 'pending' | 'ok' | 'error';
   error: Error | null;
-  readonly settled: Promise<void>;
-  markSettled: () => void;
+  // Made when someone first waits for it (most refs are never awaited one by one).
+  settled: Promise<void> | null;
+  markSettled: (() => void) | null;
   uses: number; // pending tasks that take it as an argument
   pins: number; // zero-copy views get() handed out that are still reachable
   freed: boolean;
@@ -153,11 +158,27 @@ interface WorkerProc {
 }
 
 function newState(id: ObjectId, fn: string | null, status: RefState['status']): RefState {
-  let markSettled = (): void => undefined;
-  const settled = new Promise<void>((resolve) => (markSettled = resolve));
-  const s: RefState = { id, fn, status, error: null, settled, markSettled, uses: 0, pins: 0, freed: false, stored: status === 'ok' };
-  if (status !== 'pending') markSettled();
-  return s;
+  return { id, fn, status, error: null, settled: null, markSettled: null, uses: 0, pins: 0, freed: false, stored: status === 'ok' };
+}
+
+const SETTLED = Promise.resolve();
+
+// Resolves when the ref has finished or failed.
+function settledOf(s: RefState): Promise<void> {
+  if (s.status !== 'pending') return SETTLED;
+  s.settled ??= new Promise<void>((resolve) => (s.markSettled = resolve));
+  return s.settled;
+}
+
+// Object ids of one runtime: a random prefix drawn once, then a counter (as Ray derives an
+// object's id from its task's). Unique in the store, without a call to the random source per object.
+class IdMaker {
+  private readonly prefix = randomBytes(12).toString('hex');
+  private count = 0;
+  next(): ObjectId {
+    this.count += 1;
+    return `${this.prefix}${this.count.toString(16).padStart(16, '0')}` as ObjectId;
+  }
 }
 
 function bounded<T>(p: Promise<T>, timeoutMs: number | undefined, what: string): Promise<T> {
@@ -190,6 +211,7 @@ export class Runtime {
   // 'task-start' / 'task-end' (TimelineEntry), 'worker-died' ({ pid, lane }), 'worker-started' ({ pid, lane }).
   readonly events = new EventEmitter();
   private readonly states = new Map<ObjectId, RefState>();
+  private readonly ids = new IdMaker();
   private readonly ready: PendingTask[] = [];
   private readonly inflight = new Map<TaskId, PendingTask>();
   private readonly procs = new Map<number, WorkerProc>();
@@ -200,13 +222,15 @@ export class Runtime {
   private readonly viewRegistry = new FinalizationRegistry<RefState>((s) => this.quietly(() => this.unpin(s)));
   // (a RefState is also the unregister token of its views)
   private collecting = false;
-  // Tasks a worker said it has ended: the collector looks at these first, and at every task in
-  // flight only when its timer (POLL_MS) runs out, so that a run of n tasks costs O(n) looks, not
-  // O(n^2). The timer still finds a task whose note never came (its worker died just after).
+  // Tasks a worker said it has ended: the collector looks at these alone, and at every task in
+  // flight (a sweep) only on its first turn, after a worker died, and every SWEEP_EVERY_MS, so
+  // that a run of n tasks costs O(n) looks, not O(n^2).
   private readonly noted = new Set<TaskId>();
+  private sweepDue = true;
+  private lastSweep = 0;
   // wait() calls in progress: each counts down as the refs it waits for settle.
   private readonly waiters = new Set<{ readonly pending: Map<RefState, number>; left: number; readonly resolve: () => void }>();
-  private wake: (byNote?: boolean) => void = () => undefined;
+  private wake: () => void = () => undefined;
   private closed = false;
   private started = false; // every first worker is up: from now on a dead one is replaced
   private broken: Error | null = null;
@@ -287,7 +311,7 @@ export class Runtime {
   // Stores a value: Buffers and typed arrays as raw bytes, anything else through v8.serialize.
   put<T>(value: T): ObjectRef<T> {
     this.assertOpen();
-    const id = randomObjectId();
+    const id = this.ids.next();
     inPhase('phase 2', () => writeValue(this.store, id, value));
     return this.track(newState(id, null, 'ok'));
   }
@@ -300,7 +324,7 @@ export class Runtime {
     this.assertOpen();
     const list = refs instanceof ObjectRef ? [refs] : refs;
     await bounded(
-      Promise.all(list.map((r) => r.state.settled)),
+      Promise.all(list.map((r) => settledOf(r.state))),
       options.timeoutMs,
       `get: ${list.filter((r) => r.state.status === 'pending').length} of ${list.length} objects were not ready`,
     );
@@ -451,10 +475,10 @@ export class Runtime {
       deps.push(a.state);
       return { ref: a.id };
     });
-    const result = newState(randomObjectId(), fn, 'pending');
+    const result = newState(this.ids.next(), fn, 'pending');
     const task: PendingTask = { fn, args: encoded, deps, result, callId: null };
     const ref = this.track(result);
-    void Promise.all(deps.map((d) => d.settled)).then(() => {
+    void (deps.length === 0 ? SETTLED : Promise.all(deps.map(settledOf))).then(() => {
       const failed = deps.find((d) => d.status === 'error');
       if (failed !== undefined) {
         this.finishTask(task);
@@ -526,7 +550,7 @@ export class Runtime {
     if (s.status !== 'pending') return;
     s.status = status;
     s.error = error;
-    s.markSettled();
+    s.markSettled?.();
     for (const w of this.waiters) {
       const n = w.pending.get(s);
       if (n === undefined) continue;
@@ -580,45 +604,52 @@ export class Runtime {
     this.wake();
     if (this.collecting || this.closed) return;
     this.collecting = true;
-    void this.collectLoop()
-      .catch((e: unknown) => this.fail(e instanceof Error ? e : new Error(String(e))))
-      .finally(() => (this.collecting = false));
+    void this.collectLoop().catch((e: unknown) => this.fail(e instanceof Error ? e : new Error(String(e))));
   }
 
   private async collectLoop(): Promise<void> {
-    let sweep = true; // look at every task in flight (the first turn, and each time the timer ran out)
-    while (!this.closed && (this.ready.length > 0 || this.inflight.size > 0 || this.undeleted.size > 0)) {
-      this.pump();
-      const look = sweep ? [...this.inflight.keys()] : [...this.noted];
-      this.noted.clear();
-      for (const id of look) {
-        const task = this.inflight.get(id);
-        if (task === undefined) continue;
-        const info = inPhase('phase 3', () => this.sched.inspect(id));
-        if (info.state !== 'done' && info.state !== 'failed') continue;
-        const outcome = inPhase('phase 3', () => this.sched.wait(id));
-        this.inflight.delete(id);
-        this.onOutcome(task, outcome);
+    this.sweepDue = true;
+    try {
+      while (!this.closed && (this.ready.length > 0 || this.inflight.size > 0 || this.undeleted.size > 0)) {
+        this.pump();
+        const now = performance.now();
+        const sweep = this.sweepDue || now - this.lastSweep >= SWEEP_EVERY_MS;
+        if (sweep) {
+          this.sweepDue = false;
+          this.lastSweep = now;
+        }
+        const look = sweep ? [...this.inflight.keys()] : [...this.noted];
+        this.noted.clear();
+        for (const id of look) {
+          const task = this.inflight.get(id);
+          if (task === undefined) continue;
+          const info = inPhase('phase 3', () => this.sched.inspect(id));
+          if (info.state !== 'done' && info.state !== 'failed') continue;
+          const outcome = inPhase('phase 3', () => this.sched.wait(id));
+          this.inflight.delete(id);
+          this.onOutcome(task, outcome);
+        }
+        const t = performance.now();
+        if (t - this.lastReap > REAP_EVERY_MS) this.reap(t);
+        if (this.undeleted.size > 0 && this.ready.length === 0 && this.inflight.size === 0) {
+          for (const s of [...this.undeleted]) this.tryDelete(s);
+          if (this.undeleted.size > 0) await delay(POLL_MS * 5);
+          continue;
+        }
+        if (this.noted.size > 0) continue;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, POLL_MS);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = () => undefined;
       }
-      const t = performance.now();
-      if (t - this.lastReap > REAP_EVERY_MS) this.reap(t);
-      if (this.undeleted.size > 0 && this.ready.length === 0 && this.inflight.size === 0) {
-        for (const s of [...this.undeleted]) this.tryDelete(s);
-        if (this.undeleted.size > 0) await delay(POLL_MS * 5);
-        continue;
-      }
-      if (this.noted.size > 0) {
-        sweep = false;
-        continue;
-      }
-      sweep = await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(true), POLL_MS);
-        this.wake = (byNote = false) => {
-          clearTimeout(timer);
-          resolve(!byNote);
-        };
-      });
-      this.wake = () => undefined;
+    } finally {
+      // As soon as the last turn ends (no await in between): a task submitted from now on
+      // starts a new loop.
+      this.collecting = false;
     }
   }
 
@@ -627,7 +658,7 @@ export class Runtime {
       const task = this.ready[0] as PendingTask;
       if (task.callId === null) {
         const call: CallRecord = { resultId: task.result.id, args: task.args };
-        const callId = randomObjectId();
+        const callId = this.ids.next();
         inPhase('phase 2', () => writeValue(this.store, callId, call));
         task.callId = callId;
       }
@@ -696,7 +727,7 @@ export class Runtime {
               this.events.emit('task-end', entry);
             }
             this.noted.add(m.task as TaskId);
-            this.wake(true);
+            this.wake();
             break;
           }
         }
@@ -720,6 +751,7 @@ export class Runtime {
           return;
         }
         this.respawn(lane, w.ready ? 0 : failedStarts + 1);
+        this.sweepDue = true; // a task it completed may have had no note
         this.collect();
       });
     });

@@ -9,6 +9,7 @@
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
+import type { CheckReportBase, CheckedClientBase } from '../lib/store.js';
 import { SHM_DIR, TEST_PREFIX } from '../testkit/segments.js';
 
 // The first 8 bytes of each phase's segment (little-endian), see each phase's layout header.
@@ -26,22 +27,9 @@ interface CheckResult {
 
 // A release through an earlier phase lacks the later phases' folders: their harnesses are imported
 // by a specifier the typecheck does not follow, and typed here by the fields this tool reads.
-interface Phase2Report {
-  readonly ok: boolean;
-  readonly problems: readonly string[];
-  readonly holderDied: boolean;
-  readonly repairPending: boolean;
+// The checkers' reports of phases 2 and 4 share their fields (lib/store.ts, in every release).
+interface Phase2Report extends CheckReportBase<CheckedClientBase & { readonly unsealed: number }> {
   readonly openTransaction: number;
-  readonly slots: number;
-  readonly objects: number;
-  readonly sealed: number;
-  readonly tombstones: number;
-  readonly capacity: number;
-  readonly blocks: number;
-  readonly freeBlocks: number;
-  readonly usedBytes: number;
-  readonly pinned: number;
-  readonly clients: ReadonlyArray<{ readonly slot: number; readonly pid: number; readonly alive: boolean; readonly pins: number; readonly unsealed: number }>;
 }
 interface Phase3Report {
   readonly problems: readonly string[];
@@ -57,24 +45,11 @@ interface Phase3Report {
   readonly busyWorkers: number;
   readonly deadWorkers: number;
 }
-interface Phase4Report {
-  readonly problems: readonly string[];
-  readonly holderDied: boolean;
-  readonly repairPending: boolean;
+interface Phase4Report extends CheckReportBase {
   readonly stripes: number;
-  readonly slots: number;
-  readonly objects: number;
-  readonly sealed: number;
-  readonly tombstones: number;
-  readonly capacity: number;
-  readonly blocks: number;
-  readonly freeBlocks: number;
-  readonly usedBytes: number;
   readonly slabs: number;
   readonly poolSlots: number;
   readonly lru: number;
-  readonly pinned: number;
-  readonly clients: ReadonlyArray<{ readonly slot: number; readonly pid: number; readonly alive: boolean; readonly pins: number }>;
 }
 async function harness<T>(dir: string): Promise<T> {
   const specifier = `../${dir}/index.js`;

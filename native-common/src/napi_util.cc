@@ -193,6 +193,21 @@ uint32_t ArgLockTimeout(const Napi::CallbackInfo& info, size_t i) {
   return static_cast<uint32_t>(ArgU64(info, i, "lockTimeoutMs", 3'600'000));
 }
 
+int64_t ArgTimeoutMs(const Napi::CallbackInfo& info, size_t i) {
+  constexpr int64_t kMaxTimeoutMs = 24LL * 3600 * 1000;
+  return ArgI64(info, i, "timeoutMs", -1, kMaxTimeoutMs);
+}
+
+Error NotReturned(const ObjectId& id, bool missing, int64_t timeout_ms) {
+  if (missing) {
+    return Error(ErrorCode::kObjectNotFound,
+                 "object " + id.Hex() + " is not in the store" +
+                     (timeout_ms == 0 ? "" : " (waited " + std::to_string(timeout_ms) + " ms)"));
+  }
+  return Error(ErrorCode::kTimeout, "object " + id.Hex() + " was not sealed within " +
+                                        std::to_string(timeout_ms) + " ms");
+}
+
 namespace {
 
 // The message for an id that is neither form; `what` describes the value given.

@@ -16,6 +16,7 @@
 
 #include "checker.h"
 #include "miniray/napi_util.h"
+#include "miniray/store_handle.h"
 #include "object_store.h"
 
 // The table and the allocator on their own, for checklist items 2.1 and 2.2 (components.cc).
@@ -37,8 +38,6 @@ using StoreGetResult = miniray::phase2::GetResult;
 using miniray::phase2::GetStatus;
 using miniray::phase2::ObjectStore;
 
-constexpr int64_t kMaxTimeoutMs = 24LL * 3600 * 1000;
-
 std::vector<ObjectId> ArgIds(const Napi::CallbackInfo& info, size_t i) {
   if (info.Length() <= i || !info[i].IsArray()) {
     throw Error(ErrorCode::kInvalidArgument, "ids must be an array of object ids");
@@ -52,20 +51,8 @@ std::vector<ObjectId> ArgIds(const Napi::CallbackInfo& info, size_t i) {
   return ids;
 }
 
-int64_t ArgTimeout(const Napi::CallbackInfo& info, size_t i) {
-  return miniray::napi::ArgI64(info, i, "timeoutMs", -1, kMaxTimeoutMs);
-}
-
-// The JS error for an object get() could not return.
-Error NotReturned(const ObjectId& id, GetStatus status, int64_t timeout_ms) {
-  if (status == GetStatus::kMissing) {
-    return Error(ErrorCode::kObjectNotFound,
-                 "object " + id.Hex() + " is not in the store" +
-                     (timeout_ms == 0 ? "" : " (waited " + std::to_string(timeout_ms) + " ms)"));
-  }
-  return Error(ErrorCode::kTimeout, "object " + id.Hex() + " was not sealed within " +
-                                        std::to_string(timeout_ms) + " ms");
-}
+using miniray::napi::ArgTimeoutMs;
+using miniray::napi::NotReturned;
 
 Napi::Value Results(Napi::Env env, SegmentBuffer& buffer, const std::vector<StoreGetResult>& results) {
   Napi::Array out = Napi::Array::New(env, results.size());
@@ -102,7 +89,7 @@ class GetWorker : public miniray::napi::PromiseWorker {
   Napi::Value Result(Napi::Env env) override {
     if (!single_) return Results(env, *buffer_, results_);
     const StoreGetResult& r = results_.at(0);
-    if (r.status != GetStatus::kSealed) throw NotReturned(ids_[0], r.status, timeout_ms_);
+    if (r.status != GetStatus::kSealed) throw NotReturned(ids_[0], r.status == GetStatus::kMissing, timeout_ms_);
     return buffer_->View(env, r.location.offset, r.location.size);
   }
 
@@ -115,67 +102,14 @@ class GetWorker : public miniray::napi::PromiseWorker {
   std::vector<StoreGetResult> results_;
 };
 
-// What one open handle holds, shared by its wrapper object and the methods bound to it (the get
-// path: locate(), release(), contains(); see BoundMethod in napi_util.h). It lives until the last of
-// them is collected; then it gives back what the handle held.
-class Handle {
+// What one open handle holds, shared by its wrapper object and the methods bound to its get path
+// (native-common's store_handle.h), plus the lock debug.lock() holds across calls: a handle
+// collected without close() first releases it (see HeldLock), then gives back what it holds.
+class Handle : public miniray::napi::StoreHandle<ObjectStore> {
  public:
-  Handle(Napi::Env env, std::shared_ptr<ObjectStore> s) : store(std::move(s)) {
-    auto l = store->layout();
-    buffer = std::make_shared<SegmentBuffer>(env, store->base(), store->mapped_size(),
-                                             miniray::napi::Region{l.data_offset, l.data_bytes}, store);
-  }
+  using StoreHandle::StoreHandle;
+  ~Handle() { held_lock.Release(store.get()); }
 
-  // A handle collected without close() first releases a lock it still holds (see Close), then
-  // gives back what it holds: its pins, the objects it created and did not seal, its client
-  // record. (Views still held keep the mapping alive.)
-  ~Handle() {
-    if (!store) return;
-    held_lock.Release(store.get());
-    try {
-      store->Close();
-    } catch (...) {
-      // A finalizer never throws; what Close() could not give back, Reclaim() will.
-    }
-  }
-
-  ObjectStore& Store() {
-    if (!store) throw Error(ErrorCode::kClosed, "store is closed");
-    return *store;
-  }
-
-  // get() in two halves (see LocationScratch in native-common): locate(id[, timeoutMs]) pins the
-  // object and writes its [offset, size] into the slots the harness reads through scratch(); the
-  // harness makes the view over segment(), the one ArrayBuffer of this mapping. No timeout argument
-  // is a poll (0), the harness's default: nothing to read.
-  Napi::Value Locate(const Napi::CallbackInfo& info) {
-    return Guard(info.Env(), [&]() -> Napi::Value {
-      ObjectStore& s = Store();
-      const ObjectId id = miniray::napi::ArgObjectId(info, 0, "id");
-      const int64_t timeout = info.Length() < 2 ? 0 : ArgTimeout(info, 1);
-      const StoreGetResult r = s.Get(id, timeout);
-      if (r.status != GetStatus::kSealed) throw NotReturned(id, r.status, timeout);
-      scratch.Write(*buffer, r.location.offset, r.location.size);
-      return info.Env().Undefined();
-    });
-  }
-
-  Napi::Value Release(const Napi::CallbackInfo& info) {
-    return Guard(info.Env(), [&] {
-      Store().Release(miniray::napi::ArgObjectId(info, 0, "id"));
-      return info.Env().Undefined();
-    });
-  }
-
-  Napi::Value Contains(const Napi::CallbackInfo& info) {
-    return Guard(info.Env(), [&]() -> Napi::Value {
-      return Napi::Boolean::New(info.Env(), Store().Contains(miniray::napi::ArgObjectId(info, 0, "id")));
-    });
-  }
-
-  std::shared_ptr<ObjectStore> store;
-  std::shared_ptr<SegmentBuffer> buffer;
-  miniray::napi::LocationScratch scratch;
   miniray::napi::HeldLock held_lock;  // this thread holds the lock through debugLock()
 };
 
@@ -205,11 +139,7 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
   explicit StoreWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<StoreWrap>(info) {
     Guard(info.Env(), [&] {
       handle_ = std::make_shared<Handle>(info.Env(), miniray::napi::TakeStore<ObjectStore>(info));
-      info.This().As<Napi::Object>().DefineProperties({
-          miniray::napi::BoundProperty<Handle, &Handle::Locate>(info.Env(), "locate", handle_),
-          miniray::napi::BoundProperty<Handle, &Handle::Release>(info.Env(), "release", handle_),
-          miniray::napi::BoundProperty<Handle, &Handle::Contains>(info.Env(), "contains", handle_),
-      });
+      Handle::Bind(info.Env(), info.This().As<Napi::Object>(), handle_);
     });
   }
 
@@ -219,7 +149,7 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
     if (!handle_) throw Error(ErrorCode::kClosed, "store is closed");
     return *handle_;
   }
-  ObjectStore& Store() { return Live().Store(); }
+  ObjectStore& Store() { return Live().Live(); }
 
   Napi::Value CreateObject(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&]() -> Napi::Value {
@@ -256,24 +186,18 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
   }
 
   Napi::Value Scratch(const Napi::CallbackInfo& info) {
-    return Guard(info.Env(), [&]() -> Napi::Value {
-      Store();
-      return Live().scratch.Array(info.Env());
-    });
+    return Guard(info.Env(), [&] { return Live().ScratchArray(info.Env()); });
   }
 
   Napi::Value SegmentBufferValue(const Napi::CallbackInfo& info) {
-    return Guard(info.Env(), [&]() -> Napi::Value {
-      Store();
-      return Live().buffer->Buffer(info.Env());
-    });
+    return Guard(info.Env(), [&] { return Live().SegmentArray(info.Env()); });
   }
 
   Napi::Value GetMany(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&]() -> Napi::Value {
       ObjectStore& store = Store();
       auto ids = ArgIds(info, 0);
-      int64_t timeout = ArgTimeout(info, 1);
+      int64_t timeout = ArgTimeoutMs(info, 1);
       return Results(info.Env(), *Live().buffer, store.GetMany(ids, timeout));
     });
   }
@@ -283,7 +207,7 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
     return Guard(info.Env(), [&]() -> Napi::Value {
       Store();
       auto ids = ArgIds(info, 0);
-      int64_t timeout = ArgTimeout(info, 1);
+      int64_t timeout = ArgTimeoutMs(info, 1);
       bool single = info.Length() > 2 && info[2].ToBoolean().Value();
       if (single && ids.size() != 1) throw Error(ErrorCode::kInvalidArgument, "single get of " + std::to_string(ids.size()) + " ids");
       return (new GetWorker(info.Env(), Live().store, Live().buffer, std::move(ids), timeout, single))->Start();
@@ -337,12 +261,8 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
     // on the pool, keep the mapping alive.
     return Guard(info.Env(), [&] {
       if (!handle_) return info.Env().Undefined();
-      Handle& h = *handle_;
-      h.held_lock.Release(h.store.get());  // never unmap a robust mutex this thread holds (see HeldLock)
-      std::shared_ptr<ObjectStore> store = std::move(h.store);
-      h.store.reset();
-      h.buffer.reset();
-      if (store) store->Close();
+      handle_->held_lock.Release(handle_->store.get());  // never unmap a robust mutex this thread holds (see HeldLock)
+      handle_->Close();
       return info.Env().Undefined();
     });
   }
@@ -427,38 +347,12 @@ Napi::Value Check(const Napi::CallbackInfo& info) {
   return Guard(info.Env(), [&]() -> Napi::Value {
     std::string name = miniray::napi::ArgString(info, 0, "name");
     auto r = miniray::phase2::CheckSegment(name, miniray::napi::ArgLockTimeout(info, 1));
-    Napi::Env env = info.Env();
-    Napi::Object out = Napi::Object::New(env);
-    out.Set("ok", Napi::Boolean::New(env, r.ok));
-    Napi::Array problems = Napi::Array::New(env, r.problems.size());
-    for (size_t i = 0; i < r.problems.size(); ++i) problems.Set(static_cast<uint32_t>(i), r.problems[i]);
-    out.Set("problems", problems);
-    out.Set("holderDied", Napi::Boolean::New(env, r.holder_died));
-    out.Set("repairPending", Napi::Boolean::New(env, r.repair_pending));
     using miniray::napi::Set;
-    Set(out, "openTransaction", r.open_transaction);
-    Set(out, "slots", static_cast<double>(r.slots));
-    Set(out, "objects", static_cast<double>(r.objects));
-    Set(out, "sealed", static_cast<double>(r.sealed));
-    Set(out, "tombstones", static_cast<double>(r.tombstones));
-    Set(out, "capacity", static_cast<double>(r.capacity));
-    Set(out, "blocks", static_cast<double>(r.blocks));
-    Set(out, "freeBlocks", static_cast<double>(r.free_blocks));
-    Set(out, "usedBytes", static_cast<double>(r.used_bytes));
-    Set(out, "pinned", static_cast<double>(r.pinned));
-    Napi::Array clients = Napi::Array::New(env, r.clients.size());
-    for (size_t i = 0; i < r.clients.size(); ++i) {
-      const auto& c = r.clients[i];
-      Napi::Object o = Napi::Object::New(env);
-      Set(o, "slot", c.slot);
-      Set(o, "pid", c.pid);
+    Napi::Object out = miniray::napi::CheckReportObject(info.Env(), r, [](Napi::Object o, const auto& c) {
       Set(o, "startTime", static_cast<double>(c.start_time));
-      o.Set("alive", Napi::Boolean::New(env, c.alive));
-      Set(o, "pins", static_cast<double>(c.pins));
       Set(o, "unsealed", static_cast<double>(c.unsealed));
-      clients.Set(static_cast<uint32_t>(i), o);
-    }
-    out.Set("clients", clients);
+    });
+    Set(out, "openTransaction", r.open_transaction);
     return out;
   });
 }

@@ -18,6 +18,7 @@
 
 #include "checker.h"
 #include "miniray/napi_util.h"
+#include "miniray/store_handle.h"
 #include "object_store.h"
 
 
@@ -33,89 +34,35 @@ using miniray::phase4::GetStatus;
 using miniray::phase4::LockName;
 using miniray::phase4::ObjectStore;
 
-constexpr int64_t kMaxTimeoutMs = 24LL * 3600 * 1000;
-
-int64_t ArgTimeout(const Napi::CallbackInfo& info, size_t i) {
-  return miniray::napi::ArgI64(info, i, "timeoutMs", -1, kMaxTimeoutMs);
-}
-
-// The JS error for an object get() could not return.
-Error NotReturned(const ObjectId& id, GetStatus status, int64_t timeout_ms) {
-  if (status == GetStatus::kMissing) {
-    return Error(ErrorCode::kObjectNotFound,
-                 "object " + id.Hex() + " is not in the store" +
-                     (timeout_ms == 0 ? "" : " (waited " + std::to_string(timeout_ms) + " ms)"));
-  }
-  return Error(ErrorCode::kTimeout, "object " + id.Hex() + " was not sealed within " +
-                                        std::to_string(timeout_ms) + " ms");
-}
+using Handle = miniray::napi::StoreHandle<ObjectStore>;
 
 // get() as a Promise: the wait runs on the libuv pool, never on the event loop.
-class GetWorker : public Napi::AsyncWorker {
+class GetWorker : public miniray::napi::PromiseWorker {
  public:
   GetWorker(Napi::Env env, std::shared_ptr<ObjectStore> store, std::shared_ptr<SegmentBuffer> buffer,
             ObjectId id, int64_t timeout_ms)
-      : Napi::AsyncWorker(env, "miniray.phase4.get"),
-        deferred_(Napi::Promise::Deferred::New(env)),
+      : PromiseWorker(env, "miniray.phase4.get"),
         store_(std::move(store)),
         buffer_(std::move(buffer)),
         id_(id),
         timeout_ms_(timeout_ms) {}
 
-  Napi::Promise Promise() const { return deferred_.Promise(); }
-
  protected:
-  void Execute() override {
-    try {
-      result_ = store_->Get(id_, timeout_ms_);
-    } catch (const Error& e) {
-      code_ = e.code();
-      SetError(e.what());
-    } catch (const std::exception& e) {
-      code_ = ErrorCode::kSystem;
-      SetError(e.what());
-    }
-  }
+  void Run() override { result_ = store_->Get(id_, timeout_ms_); }
 
-  // OnOK and OnError never throw: a get still waiting when its worker thread exits (or is
-  // terminated) completes into an environment that can no longer run JavaScript, every N-API call
-  // fails, and an exception escaping here terminates the process. Nobody waits for the promise then.
-  void OnOK() override {
-    try {
-      Settle();
-    } catch (...) {
+  Napi::Value Result(Napi::Env env) override {
+    if (result_.status != GetStatus::kSealed) {
+      throw miniray::napi::NotReturned(id_, result_.status == GetStatus::kMissing, timeout_ms_);
     }
-  }
-
-  void OnError(const Napi::Error& error) override {
-    try {
-      deferred_.Reject(miniray::napi::MakeError(Env(), code_, error.Message()).Value());
-    } catch (...) {
-    }
+    return buffer_->View(env, result_.location.offset, result_.location.size);
   }
 
  private:
-  void Settle() {
-    Napi::Env env = Env();
-    try {
-      if (result_.status != GetStatus::kSealed) {
-        Error e = NotReturned(id_, result_.status, timeout_ms_);
-        deferred_.Reject(miniray::napi::MakeError(env, e.code(), e.what()).Value());
-        return;
-      }
-      deferred_.Resolve(buffer_->View(env, result_.location.offset, result_.location.size));
-    } catch (const Error& e) {
-      deferred_.Reject(miniray::napi::MakeError(env, e.code(), e.what()).Value());
-    }
-  }
-
-  Napi::Promise::Deferred deferred_;
   std::shared_ptr<ObjectStore> store_;
   std::shared_ptr<SegmentBuffer> buffer_;
   ObjectId id_;
   int64_t timeout_ms_;
   StoreGetResult result_{GetStatus::kMissing, {0, 0}};
-  ErrorCode code_ = ErrorCode::kSystem;
 };
 
 class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
@@ -127,12 +74,9 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
                            InstanceMethod<&StoreWrap::Seal>("seal"),
                            InstanceMethod<&StoreWrap::Abort>("abort"),
                            InstanceMethod<&StoreWrap::Put>("put"),
-                           InstanceMethod<&StoreWrap::Locate>("locate"),
                            InstanceMethod<&StoreWrap::Scratch>("scratch"),
                            InstanceMethod<&StoreWrap::SegmentBufferValue>("segment"),
                            InstanceMethod<&StoreWrap::GetAsync>("getAsync"),
-                           InstanceMethod<&StoreWrap::Release>("release"),
-                           InstanceMethod<&StoreWrap::Contains>("contains"),
                            InstanceMethod<&StoreWrap::Delete>("delete"),
                            InstanceMethod<&StoreWrap::Stats>("stats"),
                            InstanceMethod<&StoreWrap::Reclaim>("reclaim"),
@@ -145,60 +89,50 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
                        });
   }
 
+  // locate, release and contains are functions bound to the handle (store_handle.h): the get path
+  // skips looking the wrapper up.
   explicit StoreWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<StoreWrap>(info) {
     Guard(info.Env(), [&] {
-      store_ = miniray::napi::TakeStore<ObjectStore>(info);
-      auto l = store_->layout();
-      buffer_ = std::make_shared<SegmentBuffer>(info.Env(), store_->base(), store_->mapped_size(),
-                                                miniray::napi::Region{l.data_offset, l.data_bytes}, store_);
+      handle_ = std::make_shared<Handle>(info.Env(), miniray::napi::TakeStore<ObjectStore>(info));
+      Handle::Bind(info.Env(), info.This().As<Napi::Object>(), handle_);
     });
   }
 
-  // A handle collected without close() first releases a lock it still holds (see Close), then
-  // gives back what it holds: its pins, the objects it created and did not seal, its client
-  // record. (Views still held keep the mapping alive.)
-  ~StoreWrap() override {
-    if (!store_) return;
-    try {
-      store_->Close();
-    } catch (...) {
-      // A finalizer never throws; what Close() could not give back, Reclaim() will.
-    }
-  }
-
  private:
-  ObjectStore& Store(Napi::Env env) {
-    if (!store_) throw miniray::napi::MakeError(env, ErrorCode::kClosed, "store is closed");
-    return *store_;
+  // Empty only if the constructor failed, on an object JavaScript never received.
+  Handle& Live() {
+    if (!handle_) throw Error(ErrorCode::kClosed, "store is closed");
+    return *handle_;
   }
+  ObjectStore& Store() { return Live().Live(); }
 
   Napi::Value CreateObject(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&]() -> Napi::Value {
-      ObjectStore& store = Store(info.Env());
+      ObjectStore& store = Store();
       auto id = miniray::napi::ArgObjectId(info, 0, "id");
       auto size = miniray::napi::ArgU64(info, 1, "size", miniray::phase4::kMaxCapacity);
       auto loc = store.CreateObject(id, size);
-      return buffer_->View(info.Env(), loc.offset, loc.size);
+      return Live().buffer->View(info.Env(), loc.offset, loc.size);
     });
   }
 
   Napi::Value Seal(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&] {
-      Store(info.Env()).Seal(miniray::napi::ArgObjectId(info, 0, "id"));
+      Store().Seal(miniray::napi::ArgObjectId(info, 0, "id"));
       return info.Env().Undefined();
     });
   }
 
   Napi::Value Abort(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&] {
-      Store(info.Env()).Abort(miniray::napi::ArgObjectId(info, 0, "id"));
+      Store().Abort(miniray::napi::ArgObjectId(info, 0, "id"));
       return info.Env().Undefined();
     });
   }
 
   Napi::Value Put(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&] {
-      ObjectStore& store = Store(info.Env());
+      ObjectStore& store = Store();
       auto id = miniray::napi::ArgObjectId(info, 0, "id");
       auto bytes = miniray::napi::ArgBytes(info, 1, "data");
       store.Put(id, bytes.data, bytes.size);
@@ -206,72 +140,34 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
     });
   }
 
-  // get() in two halves (see LocationScratch in native-common): locate(id[, timeoutMs]) pins the
-  // object and writes its [offset, size] into the slots the harness reads through scratch(); the
-  // harness makes the view over segment(), the one ArrayBuffer of this mapping. No timeout: a poll.
-  Napi::Value Locate(const Napi::CallbackInfo& info) {
-    return Guard(info.Env(), [&]() -> Napi::Value {
-      ObjectStore& store = Store(info.Env());
-      const ObjectId id = miniray::napi::ArgObjectId(info, 0, "id");
-      const int64_t timeout = info.Length() < 2 ? 0 : ArgTimeout(info, 1);
-      const StoreGetResult r = store.Get(id, timeout);
-      if (r.status != GetStatus::kSealed) throw NotReturned(id, r.status, timeout);
-      scratch_.Write(*buffer_, r.location.offset, r.location.size);
-      return info.Env().Undefined();
-    });
-  }
-
-  // The location slots as a Float64Array (the same array on every call).
   Napi::Value Scratch(const Napi::CallbackInfo& info) {
-    return Guard(info.Env(), [&]() -> Napi::Value {
-      Store(info.Env());
-      return scratch_.Array(info.Env());
-    });
+    return Guard(info.Env(), [&] { return Live().ScratchArray(info.Env()); });
   }
 
   Napi::Value SegmentBufferValue(const Napi::CallbackInfo& info) {
-    return Guard(info.Env(), [&]() -> Napi::Value {
-      Store(info.Env());
-      return buffer_->Buffer(info.Env());
-    });
+    return Guard(info.Env(), [&] { return Live().SegmentArray(info.Env()); });
   }
 
   // getAsync(id, timeoutMs): a Promise of one view.
   Napi::Value GetAsync(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&]() -> Napi::Value {
-      Store(info.Env());
+      Store();
       auto id = miniray::napi::ArgObjectId(info, 0, "id");
-      int64_t timeout = ArgTimeout(info, 1);
-      auto* worker = new GetWorker(info.Env(), store_, buffer_, id, timeout);
-      Napi::Promise promise = worker->Promise();
-      worker->Queue();
-      return promise;
-    });
-  }
-
-  Napi::Value Release(const Napi::CallbackInfo& info) {
-    return Guard(info.Env(), [&] {
-      Store(info.Env()).Release(miniray::napi::ArgObjectId(info, 0, "id"));
-      return info.Env().Undefined();
-    });
-  }
-
-  Napi::Value Contains(const Napi::CallbackInfo& info) {
-    return Guard(info.Env(), [&]() -> Napi::Value {
-      return Napi::Boolean::New(info.Env(), Store(info.Env()).Contains(miniray::napi::ArgObjectId(info, 0, "id")));
+      int64_t timeout = miniray::napi::ArgTimeoutMs(info, 1);
+      return (new GetWorker(info.Env(), Live().store, Live().buffer, id, timeout))->Start();
     });
   }
 
   Napi::Value Delete(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&] {
-      Store(info.Env()).Delete(miniray::napi::ArgObjectId(info, 0, "id"));
+      Store().Delete(miniray::napi::ArgObjectId(info, 0, "id"));
       return info.Env().Undefined();
     });
   }
 
   Napi::Value Stats(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&]() -> Napi::Value {
-      auto s = Store(info.Env()).Stats();
+      auto s = Store().Stats();
       Napi::Object out = Napi::Object::New(info.Env());
       using miniray::napi::Set;
       auto num = [](uint64_t v) { return static_cast<double>(v); };
@@ -325,7 +221,7 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
 
   Napi::Value Reclaim(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&]() -> Napi::Value {
-      auto r = Store(info.Env()).Reclaim();
+      auto r = Store().Reclaim();
       Napi::Object out = Napi::Object::New(info.Env());
       miniray::napi::Set(out, "clients", static_cast<double>(r.clients));
       miniray::napi::Set(out, "pins", static_cast<double>(r.pins));
@@ -340,7 +236,7 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
       const uint64_t since = miniray::napi::ArgU64(info, 0, "since", uint64_t{1} << 53);
       uint64_t now = 0;
       uint64_t lost = 0;
-      auto ids = Store(info.Env()).EvictedSince(since, &now, &lost);
+      auto ids = Store().EvictedSince(since, &now, &lost);
       Napi::Array arr = Napi::Array::New(info.Env(), ids.size());
       for (size_t i = 0; i < ids.size(); ++i) arr.Set(static_cast<uint32_t>(i), ids[i].Hex());
       Napi::Object out = Napi::Object::New(info.Env());
@@ -353,7 +249,7 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
 
   Napi::Value Repair(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&] {
-      Store(info.Env()).RepairAll();
+      Store().RepairAll();
       return info.Env().Undefined();
     });
   }
@@ -363,10 +259,7 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
     // this handle's waits and release its pins. Views already handed out, and gets still finishing
     // on the pool, keep the mapping alive.
     return Guard(info.Env(), [&] {
-      std::shared_ptr<ObjectStore> store = std::move(store_);
-      store_.reset();
-      buffer_.reset();
-      if (store) store->Close();
+      if (handle_) handle_->Close();
       return info.Env().Undefined();
     });
   }
@@ -381,14 +274,14 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
 
   Napi::Value DebugLock(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&] {
-      Store(info.Env()).DebugLock(ArgLock(info));
+      Store().DebugLock(ArgLock(info));
       return info.Env().Undefined();
     });
   }
 
   Napi::Value DebugUnlock(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&] {
-      Store(info.Env()).DebugUnlock(ArgLock(info));
+      Store().DebugUnlock(ArgLock(info));
       return info.Env().Undefined();
     });
   }
@@ -396,9 +289,9 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
 
   Napi::Value Layout(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&]() -> Napi::Value {
-      auto l = Store(info.Env()).layout();
+      auto l = Store().layout();
       Napi::Object out = Napi::Object::New(info.Env());
-      miniray::napi::Set(out, "segmentSize", static_cast<double>(store_->mapped_size()));
+      miniray::napi::Set(out, "segmentSize", static_cast<double>(Store().mapped_size()));
       miniray::napi::Set(out, "tableOffset", static_cast<double>(l.table_offset));
       miniray::napi::Set(out, "tableBytes", static_cast<double>(l.table_bytes));
       miniray::napi::Set(out, "dataOffset", static_cast<double>(l.data_offset));
@@ -410,9 +303,7 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
     });
   }
 
-  std::shared_ptr<ObjectStore> store_;
-  std::shared_ptr<SegmentBuffer> buffer_;
-  miniray::napi::LocationScratch scratch_;
+  std::shared_ptr<Handle> handle_;
 };
 
 Napi::Value Wrap(Napi::Env env, std::unique_ptr<ObjectStore> store) {
@@ -482,39 +373,12 @@ Napi::Value Check(const Napi::CallbackInfo& info) {
   return Guard(info.Env(), [&]() -> Napi::Value {
     std::string name = miniray::napi::ArgString(info, 0, "name");
     auto r = miniray::phase4::CheckSegment(name, miniray::napi::ArgLockTimeout(info, 1));
-    Napi::Env env = info.Env();
-    Napi::Object out = Napi::Object::New(env);
-    out.Set("ok", Napi::Boolean::New(env, r.ok));
-    Napi::Array problems = Napi::Array::New(env, r.problems.size());
-    for (size_t i = 0; i < r.problems.size(); ++i) problems.Set(static_cast<uint32_t>(i), r.problems[i]);
-    out.Set("problems", problems);
-    out.Set("holderDied", Napi::Boolean::New(env, r.holder_died));
-    out.Set("repairPending", Napi::Boolean::New(env, r.repair_pending));
     using miniray::napi::Set;
+    Napi::Object out = miniray::napi::CheckReportObject(info.Env(), r, [](Napi::Object, const auto&) {});
     Set(out, "stripes", r.stripes);
-    Set(out, "slots", static_cast<double>(r.slots));
-    Set(out, "objects", static_cast<double>(r.objects));
-    Set(out, "sealed", static_cast<double>(r.sealed));
-    Set(out, "tombstones", static_cast<double>(r.tombstones));
-    Set(out, "capacity", static_cast<double>(r.capacity));
-    Set(out, "blocks", static_cast<double>(r.blocks));
-    Set(out, "freeBlocks", static_cast<double>(r.free_blocks));
-    Set(out, "usedBytes", static_cast<double>(r.used_bytes));
     Set(out, "slabs", static_cast<double>(r.slabs));
     Set(out, "poolSlots", static_cast<double>(r.pool_slots));
     Set(out, "lru", static_cast<double>(r.lru));
-    Set(out, "pinned", static_cast<double>(r.pinned));
-    Napi::Array clients = Napi::Array::New(env, r.clients.size());
-    for (size_t i = 0; i < r.clients.size(); ++i) {
-      const auto& c = r.clients[i];
-      Napi::Object o = Napi::Object::New(env);
-      Set(o, "slot", c.slot);
-      Set(o, "pid", c.pid);
-      o.Set("alive", Napi::Boolean::New(env, c.alive));
-      Set(o, "pins", static_cast<double>(c.pins));
-      clients.Set(static_cast<uint32_t>(i), o);
-    }
-    out.Set("clients", clients);
     return out;
   });
 }

@@ -60,7 +60,9 @@ int RankedLock::Try() {
     throw Error(ErrorCode::kSegmentCorrupt, "the segment's lock is not the robust mutex it was made as");
   }
   const int rc = pthread_mutex_trylock(&mutex_.mutex);
-  if (rc == 0 || rc == EOWNERDEAD) mutex_.holder_pid.store(static_cast<int32_t>(CurrentPid()));
+  // Relaxed, as RobustMutex::Lock stores it: it only names the holder in a timeout message, and the
+  // mutex orders it (a sequentially consistent store is a full fence on every lock).
+  if (rc == 0 || rc == EOWNERDEAD) mutex_.holder_pid.store(static_cast<int32_t>(CurrentPid()), std::memory_order_relaxed);
   if (rc == EOWNERDEAD) {
     if (pthread_mutex_consistent(&mutex_.mutex) != 0) {
       throw Error(ErrorCode::kSegmentCorrupt, "pthread_mutex_consistent failed");

@@ -10,18 +10,29 @@ import * as tasks from './tasks.js';
 export const sha = (data: Uint8Array | string): string => createHash('sha256').update(data).digest('hex').slice(0, 16);
 export const countsChecksum = (c: Record<string, number>): string => sha(JSON.stringify(Object.entries(c).sort(([x], [y]) => (x < y ? -1 : 1))));
 
-// ---- the image job ----
+// ---- the image job: render once, then shade several frames ----
+//
+// Stage 1 renders each tile's escape-time field (4 bytes a pixel) once. Stage 2 shades every tile
+// of every frame, the light circling the image from frame to frame, from the tile's field and a
+// border of its neighbours' (a halo), into RGB (3 bytes a pixel). Shading is cheap per byte: the
+// job is bound by moving bytes. On mini-Ray the fields stay in the store, and each shading task
+// reads its tile and halo as views of it; with Node IPC every field goes to the driver, out again
+// with its halo for every frame, and every shaded tile comes back.
 
 export interface ImageJob {
   readonly width: number;
   readonly height: number;
-  readonly tiles: readonly tasks.TileSpec[];
+  readonly frames: number;
+  readonly size: number; // tiles are size x size (the last column and row may be smaller)
+  readonly cols: number;
+  readonly rows: number;
+  readonly tiles: readonly tasks.TileSpec[]; // row by row
 }
 
 export function imageJob(quick: boolean): ImageJob {
-  const width = quick ? 360 : 1200;
-  const height = quick ? 240 : 800;
-  const size = quick ? 60 : 80;
+  const width = quick ? 768 : 3072;
+  const height = quick ? 512 : 2048;
+  const size = quick ? 128 : 256;
   const tiles: tasks.TileSpec[] = [];
   for (let y0 = 0; y0 < height; y0 += size) {
     for (let x0 = 0; x0 < width; x0 += size) {
@@ -30,23 +41,46 @@ export function imageJob(quick: boolean): ImageJob {
         y0,
         w: Math.min(size, width - x0),
         h: Math.min(size, height - y0),
+        size,
         width,
         height,
-        centerX: -0.7436447860,
-        centerY: 0.1318252536,
-        span: 0.0064,
-        maxIter: quick ? 600 : 1500,
+        centerX: -0.65, // the whole set: most pixels escape within a few iterations
+        centerY: 0,
+        span: 3.2,
+        maxIter: 100,
       });
     }
   }
-  return { width, height, tiles };
+  return { width, height, frames: quick ? 4 : 8, size, cols: Math.ceil(width / size), rows: Math.ceil(height / size), tiles };
 }
 
-function placeTile(image: Buffer, job: ImageJob, t: tasks.TileSpec, rgb: Uint8Array): void {
-  for (let row = 0; row < t.h; row += 1) {
-    image.set(rgb.subarray(row * t.w * 3, (row + 1) * t.w * 3), ((t.y0 + row) * job.width + t.x0) * 3);
+export const imageLabel = (job: ImageJob): string => `image ${job.width}x${job.height}, ${job.frames} frames, ${job.tiles.length} tiles`;
+
+// The indices of a tile's eight neighbours, null outside the image: [nw, n, ne, w, e, sw, s, se].
+export function neighbours(job: ImageJob, i: number): (number | null)[] {
+  const col = i % job.cols;
+  const row = Math.floor(i / job.cols);
+  const out: (number | null)[] = [];
+  for (const [dx, dy] of [[-1, -1], [0, -1], [1, -1], [-1, 0], [1, 0], [-1, 1], [0, 1], [1, 1]] as const) {
+    const c = col + dx;
+    const r = row + dy;
+    out.push(c < 0 || r < 0 || c >= job.cols || r >= job.rows ? null : r * job.cols + c);
   }
+  return out;
 }
+
+// Where a run writes its frames, one after the other, each width * height RGB. A caller that runs
+// the job again passes the same buffer back (`out`), as a renderer keeps its frame buffer.
+export const framesBuffer = (job: ImageJob): Buffer => Buffer.alloc(job.frames * job.width * job.height * 3);
+
+function placeTile(frames: Buffer, job: ImageJob, frame: number, t: tasks.TileSpec, rgb: Uint8Array): void {
+  const src = Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength); // no copy
+  const base = frame * job.width * job.height * 3;
+  for (let row = 0; row < t.h; row += 1) src.copy(frames, base + ((t.y0 + row) * job.width + t.x0) * 3, row * t.w * 3, (row + 1) * t.w * 3);
+}
+
+const aroundOf = (job: ImageJob, i: number, fields: readonly (Float32Array | undefined)[]): tasks.Neighbours =>
+  neighbours(job, i).map((j) => (j === null ? null : (fields[j] ?? null))) as unknown as tasks.Neighbours;
 
 // Progress bars on stderr (when it is a terminal); the benchmark turns them off.
 export const progressBars = { enabled: true };
@@ -69,50 +103,86 @@ export class Progress {
   }
 }
 
-export function imageOneProcess(job: ImageJob): Buffer {
-  const image = Buffer.alloc(job.width * job.height * 3);
-  const bar = new Progress('image, one process', job.tiles.length);
-  for (const t of job.tiles) {
-    placeTile(image, job, t, tasks.renderTile(t));
-    bar.tick();
+export function imageOneProcess(job: ImageJob, frames = framesBuffer(job)): Buffer {
+  const bar = new Progress('image, one process', job.frames * job.tiles.length);
+  const fields = job.tiles.map((t) => tasks.renderField(t));
+  const padded = job.tiles.map((t, i) => tasks.padTile(t, fields[i] as Float32Array, aroundOf(job, i, fields)));
+  for (let f = 0; f < job.frames; f += 1) {
+    const light = tasks.lightOf(f, job.frames);
+    job.tiles.forEach((t, i) => {
+      placeTile(frames, job, f, t, tasks.shadePadded(padded[i] as Float32Array, t.w, t.h, light));
+      bar.tick();
+    });
   }
-  return image;
+  return frames;
 }
 
-export async function imageMiniRay(rt: Runtime, job: ImageJob): Promise<Buffer> {
-  const render = rt.remote<typeof tasks.renderTile>(new URL('./tasks.ts', import.meta.url), 'renderTile');
-  const image = Buffer.alloc(job.width * job.height * 3);
-  const tileOf = new Map<ObjectRef<Buffer>, tasks.TileSpec>();
-  let pending = job.tiles.map((t) => {
-    const ref = render.remote(t);
-    tileOf.set(ref, t);
-    return ref;
-  });
-  const bar = new Progress('image, mini-Ray', job.tiles.length);
+export async function imageMiniRay(rt: Runtime, job: ImageJob, frames = framesBuffer(job)): Promise<Buffer> {
+  const url = new URL('./tasks.ts', import.meta.url);
+  const render = rt.remote<typeof tasks.renderField>(url, 'renderField');
+  const shade = rt.remote<typeof tasks.shadeTile>(url, 'shadeTile');
+  // Stage 1's refs go straight into stage 2's tasks: each runs when its tile and neighbours exist.
+  const fields = job.tiles.map((t) => render.remote(t));
+  const where = new Map<ObjectRef<Buffer>, { frame: number; tile: tasks.TileSpec }>();
+  let pending: ObjectRef<Buffer>[] = [];
+  for (let f = 0; f < job.frames; f += 1) {
+    const light = tasks.lightOf(f, job.frames);
+    job.tiles.forEach((t, i) => {
+      const around = neighbours(job, i).map((j) => (j === null ? null : (fields[j] as ObjectRef<Float32Array>)));
+      const ref = shade.remote(t, light, fields[i] as ObjectRef<Float32Array>, ...around);
+      where.set(ref, { frame: f, tile: t });
+      pending.push(ref);
+    });
+  }
+  rt.free(fields); // each field is deleted once the shading tasks that read it have run
+  const bar = new Progress('image, mini-Ray', pending.length);
   while (pending.length > 0) {
-    const { ready, notReady } = await rt.wait(pending, { numReturns: 1, timeoutMs: 120_000 });
+    // A few tiles at a time: each wait() looks at every ref still pending.
+    const { ready, notReady } = await rt.wait(pending, { numReturns: Math.min(pending.length, 8), timeoutMs: 120_000 });
     if (ready.length === 0) throw new Error('no tile finished within 120 s');
     for (const ref of ready) {
       const view = await rt.get(ref); // a zero-copy view of the tile in the store
-      placeTile(image, job, tileOf.get(ref) as tasks.TileSpec, view);
+      const at = where.get(ref) as { frame: number; tile: tasks.TileSpec };
+      placeTile(frames, job, at.frame, at.tile, view);
       rt.free(ref);
       bar.tick();
     }
     pending = notReady;
   }
-  return image;
+  return frames;
 }
 
-export async function imageIpc(pool: IpcPool, job: ImageJob): Promise<Buffer> {
-  const image = Buffer.alloc(job.width * job.height * 3);
-  const bar = new Progress('image, Node IPC', job.tiles.length);
+// With Node IPC, the fields come back to the driver. As soon as a tile and its neighbours are
+// back, the driver cuts the tile with its halo and sends it out once per frame; the RGB comes back.
+export async function imageIpc(pool: IpcPool, job: ImageJob, frames = framesBuffer(job)): Promise<Buffer> {
+  const bar = new Progress('image, Node IPC', job.frames * job.tiles.length);
+  const fields: (Float32Array | undefined)[] = new Array<Float32Array | undefined>(job.tiles.length);
+  const block = (i: number): number[] => [i, ...neighbours(job, i).filter((j): j is number => j !== null)];
+  const missing = job.tiles.map((_, i) => block(i).length); // fields each tile still waits for
+  const readers = job.tiles.map((_, i) => block(i).length); // tiles still to be cut from each field
+  const lights = Array.from({ length: job.frames }, (_, f) => tasks.lightOf(f, job.frames));
+  const shaded: Promise<void>[] = [];
+  const shadeTile = (i: number): void => {
+    const t = job.tiles[i] as tasks.TileSpec;
+    const padded = tasks.padTile(t, fields[i] as Float32Array, aroundOf(job, i, fields));
+    for (const j of block(i)) if (--(readers[j] as number) === 0) fields[j] = undefined;
+    lights.forEach((light, f) =>
+      shaded.push(
+        pool.call('shadePadded', padded, t.w, t.h, light).then((rgb) => {
+          placeTile(frames, job, f, t, rgb);
+          bar.tick();
+        }),
+      ),
+    );
+  };
   await Promise.all(
-    job.tiles.map(async (t) => {
-      placeTile(image, job, t, await pool.call('renderTile', t));
-      bar.tick();
+    job.tiles.map(async (t, i) => {
+      fields[i] = await pool.call('renderField', t);
+      for (const j of block(i)) if (--(missing[j] as number) === 0) shadeTile(j);
     }),
   );
-  return image;
+  await Promise.all(shaded);
+  return frames;
 }
 
 // ---- the word-count job (map, then a tree of reduces) ----

@@ -13,22 +13,50 @@ function chunk(type: string, data: Buffer): Buffer {
   return Buffer.concat([head, data, crc]);
 }
 
-// An 8-bit RGB PNG (no filtering: each row starts with filter byte 0).
-export function writePng(path: string, width: number, height: number, rgb: Uint8Array): void {
+// The rows of one width x height RGB image, each after a filter byte 0 (none), deflated.
+function idat(width: number, height: number, rgb: Uint8Array, level: number): Buffer {
   const raw = Buffer.alloc((width * 3 + 1) * height);
   for (let y = 0; y < height; y += 1) raw.set(rgb.subarray(y * width * 3, (y + 1) * width * 3), y * (width * 3 + 1) + 1);
+  return deflateSync(raw, { level });
+}
+
+// An 8-bit RGB PNG. With several frames (one after the other in `rgb`) it is an animated PNG
+// (APNG) that loops, `delayMs` a frame; a viewer without APNG shows the first frame.
+export function writePng(path: string, width: number, height: number, rgb: Uint8Array, frames = 1, delayMs = 100): void {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = 8; // bit depth
   ihdr[9] = 2; // colour type: RGB
-  const png = Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(raw, { level: 6 })),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-  writeFileSync(path, png);
+  const parts = [Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr)];
+  const frameBytes = width * height * 3;
+  if (frames === 1) {
+    parts.push(chunk('IDAT', idat(width, height, rgb, 6)));
+  } else {
+    const actl = Buffer.alloc(8);
+    actl.writeUInt32BE(frames, 0); // and 0 plays: for ever
+    parts.push(chunk('acTL', actl));
+    let sequence = 0;
+    for (let f = 0; f < frames; f += 1) {
+      const fctl = Buffer.alloc(26); // offsets 0, dispose and blend 0: each frame replaces the last
+      fctl.writeUInt32BE(sequence++, 0);
+      fctl.writeUInt32BE(width, 4);
+      fctl.writeUInt32BE(height, 8);
+      fctl.writeUInt16BE(delayMs, 20);
+      fctl.writeUInt16BE(1000, 22);
+      parts.push(chunk('fcTL', fctl));
+      const data = idat(width, height, rgb.subarray(f * frameBytes, (f + 1) * frameBytes), 3);
+      if (f === 0) {
+        parts.push(chunk('IDAT', data));
+      } else {
+        const seq = Buffer.alloc(4);
+        seq.writeUInt32BE(sequence++, 0);
+        parts.push(chunk('fdAT', Buffer.concat([seq, data])));
+      }
+    }
+  }
+  parts.push(chunk('IEND', Buffer.alloc(0)));
+  writeFileSync(path, Buffer.concat(parts));
 }
 
 const escape = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] ?? c);

@@ -6,6 +6,7 @@ export interface TileSpec {
   readonly y0: number;
   readonly w: number;
   readonly h: number;
+  readonly size: number; // the grid's tile size: every tile but the last column and row is size x size
   readonly width: number; // the whole image
   readonly height: number;
   readonly centerX: number; // the complex plane's window
@@ -14,17 +15,29 @@ export interface TileSpec {
   readonly maxIter: number;
 }
 
-// One tile of the Mandelbrot set as RGB bytes (w * h * 3), smooth-coloured.
-export function renderTile(t: TileSpec): Buffer {
-  const out = Buffer.allocUnsafe(t.w * t.h * 3);
+// ---- stage 1: render ----
+
+// One tile of the Mandelbrot set's escape-time field (w * h floats, row by row): the smooth
+// iteration count of each pixel, 0 inside the set. A high-dynamic-range image: stage 2 turns it
+// into colours.
+export function renderField(t: TileSpec): Float32Array {
+  const out = new Float32Array(t.w * t.h);
   const scale = t.span / t.width;
   const left = t.centerX - (t.width / 2) * scale;
   const top = t.centerY + (t.height / 2) * scale;
   let o = 0;
   for (let py = t.y0; py < t.y0 + t.h; py += 1) {
     const ci = top - py * scale;
+    const ci2 = ci * ci;
     for (let px = t.x0; px < t.x0 + t.w; px += 1) {
       const cr = left + px * scale;
+      // Inside the main cardioid or the period-2 bulb: in the set, no need to iterate.
+      const q = (cr - 0.25) * (cr - 0.25) + ci2;
+      if (q * (q + (cr - 0.25)) <= 0.25 * ci2 || (cr + 1) * (cr + 1) + ci2 <= 0.0625) {
+        out[o] = 0;
+        o += 1;
+        continue;
+      }
       let zr = 0;
       let zi = 0;
       let i = 0;
@@ -37,22 +50,135 @@ export function renderTile(t: TileSpec): Buffer {
         i2 = zi * zi;
         i += 1;
       }
-      if (i >= t.maxIter) {
-        out[o] = 0;
-        out[o + 1] = 0;
-        out[o + 2] = 0;
-      } else {
-        // Smooth iteration count, then a cosine palette.
-        const nu = i + 1 - Math.log2(Math.log2(r2 + i2) / 2);
-        const s = nu * 0.035;
-        out[o] = Math.round(127.5 * (1 + Math.cos(6.2832 * (s + 0.0))));
-        out[o + 1] = Math.round(127.5 * (1 + Math.cos(6.2832 * (s + 0.15))));
-        out[o + 2] = Math.round(127.5 * (1 + Math.cos(6.2832 * (s + 0.3))));
-      }
-      o += 3;
+      out[o] = i >= t.maxIter ? 0 : i + 1 - Math.log2(Math.log2(r2 + i2) / 2);
+      o += 1;
     }
   }
   return out;
+}
+
+// ---- stage 2: shade ----
+
+// The halo: shading a pixel reads its neighbours, so a tile needs HALO pixels of the tiles around it.
+const HALO = 1;
+
+// The eight tiles around a tile, null outside the image: [nw, n, ne, w, e, sw, s, se].
+export type Neighbours = readonly [
+  Float32Array | null, Float32Array | null, Float32Array | null,
+  Float32Array | null, Float32Array | null,
+  Float32Array | null, Float32Array | null, Float32Array | null,
+];
+
+// The tile's field with a border of HALO pixels taken from its neighbours ((w + 2 HALO) x
+// (h + 2 HALO) floats), in `out` if given (at least that long). At the image's edge the nearest
+// pixel is repeated.
+export function padTile(t: TileSpec, center: Float32Array, around: Neighbours, out = new Float32Array((t.w + 2 * HALO) * (t.h + 2 * HALO))): Float32Array {
+  const pw = t.w + 2 * HALO;
+  // Which tile (-1, 0, 1 on each axis) holds global row gy / column gx, clamped to the image,
+  // and the row or column inside it.
+  const rightW = Math.min(t.size, t.width - t.x0 - t.w);
+  const sourceOf = (dx: number, dy: number): { data: Float32Array; w: number } => {
+    if (dx === 0 && dy === 0) return { data: center, w: t.w };
+    const data = around[dy < 0 ? 1 + dx : dy > 0 ? 6 + dx : dx < 0 ? 3 : 4];
+    if (data === null || data === undefined) throw new Error(`tile (${t.x0}, ${t.y0}): neighbour (${dx}, ${dy}) is missing`);
+    return { data, w: dx < 0 ? t.size : dx > 0 ? rightW : t.w };
+  };
+  for (let r = 0; r < t.h + 2 * HALO; r += 1) {
+    const gy = Math.min(t.height - 1, Math.max(0, t.y0 - HALO + r));
+    const dy = gy < t.y0 ? -1 : gy >= t.y0 + t.h ? 1 : 0;
+    const ly = dy < 0 ? gy - (t.y0 - t.size) : dy > 0 ? gy - (t.y0 + t.h) : gy - t.y0;
+    const row = r * pw;
+    // The middle, then each side's HALO pixels.
+    const mid = sourceOf(0, dy);
+    out.set(mid.data.subarray(ly * mid.w, ly * mid.w + t.w), row + HALO);
+    for (let k = 0; k < HALO; k += 1) {
+      const gl = Math.max(0, t.x0 - HALO + k);
+      const gr = Math.min(t.width - 1, t.x0 + t.w + k);
+      const l = gl < t.x0 ? sourceOf(-1, dy) : mid;
+      const rt = gr >= t.x0 + t.w ? sourceOf(1, dy) : mid;
+      out[row + k] = l.data[ly * l.w + (gl < t.x0 ? gl - (t.x0 - t.size) : gl - t.x0)] ?? 0;
+      out[row + HALO + t.w + k] = rt.data[ly * rt.w + (gr >= t.x0 + t.w ? gr - (t.x0 + t.w) : gr - t.x0)] ?? 0;
+    }
+  }
+  return out;
+}
+
+// Colours: a cosine palette of PALETTE_SIZE hues, each lit at LIGHT_LEVELS levels and tone-mapped
+// (Reinhard, v / (1 + v), at an exposure of 2.2, scaled so that white is 255) into RGB bytes.
+// Tabulated once per process, so that shading a pixel is a slope, a square root and a look-up.
+const PALETTE_SIZE = 1024;
+const LIGHT_LEVELS = 64;
+const AMBIENT = 0.35;
+const EXPOSURE = 2.2;
+const RELIEF = 12; // how steep the field stands as a surface
+let colours: Uint8Array | null = null;
+
+function colourTable(): Uint8Array {
+  if (colours !== null) return colours;
+  const table = new Uint8Array(PALETTE_SIZE * LIGHT_LEVELS * 3);
+  const scale = (255 * (1 + EXPOSURE)) / EXPOSURE;
+  for (let p = 0; p < PALETTE_SIZE; p += 1) {
+    const s = p / PALETTE_SIZE;
+    const hue = [0, 0.15, 0.3].map((phase) => 0.5 + 0.5 * Math.cos(6.2832 * (s + phase)));
+    for (let l = 0; l < LIGHT_LEVELS; l += 1) {
+      const light = AMBIENT + ((1 - AMBIENT) * l) / (LIGHT_LEVELS - 1);
+      for (let c = 0; c < 3; c += 1) {
+        const v = (hue[c] as number) * light * EXPOSURE;
+        table[(p * LIGHT_LEVELS + l) * 3 + c] = Math.round((scale * v) / (1 + v));
+      }
+    }
+  }
+  colours = table;
+  return table;
+}
+
+// The light of frame `frame` of `frames`: it circles the image at 34 degrees above it.
+export function lightOf(frame: number, frames: number): readonly [number, number, number] {
+  const a = (2 * Math.PI * frame) / frames + Math.PI * 0.75; // frame 0: from the upper left
+  const z = 1.5;
+  const n = Math.sqrt(1 + z * z);
+  return [Math.cos(a) / n, Math.sin(a) / n, z / n];
+}
+
+// Colours a padded field as RGB bytes (w * h * 3): relief lighting from the field's slope (the
+// surface (x, y, field) lit from `light`), the hue from the escape time, black inside the set.
+export function shadePadded(padded: Float32Array, w: number, h: number, light: readonly [number, number, number]): Buffer {
+  const table = colourTable();
+  const out = Buffer.allocUnsafe(w * h * 3);
+  const pw = w + 2 * HALO;
+  const [lx, ly, lz] = light;
+  const levels = LIGHT_LEVELS - 1;
+  let o = 0;
+  for (let y = 0; y < h; y += 1) {
+    let i = (y + HALO) * pw + HALO;
+    for (let x = 0; x < w; x += 1, i += 1, o += 3) {
+      const f = padded[i] as number;
+      if (f === 0) {
+        out[o] = 0;
+        out[o + 1] = 0;
+        out[o + 2] = 0;
+        continue;
+      }
+      // The surface normal (-gx, -gy, 1), normalised, against the light.
+      const gx = ((padded[i + 1] as number) - (padded[i - 1] as number)) * RELIEF;
+      const gy = ((padded[i - pw] as number) - (padded[i + pw] as number)) * RELIEF; // y grows downwards
+      const lambert = (lz - gx * lx - gy * ly) / Math.sqrt(gx * gx + gy * gy + 1);
+      const k = ((((Math.sqrt(f) * 160) | 0) & (PALETTE_SIZE - 1)) * LIGHT_LEVELS + (lambert > 0 ? (lambert * levels + 0.5) | 0 : 0)) * 3;
+      out[o] = table[k] as number;
+      out[o + 1] = table[k + 1] as number;
+      out[o + 2] = table[k + 2] as number;
+    }
+  }
+  return out;
+}
+
+// The mini-Ray task of stage 2: the tile and its neighbours arrive as zero-copy views of the
+// store, and are cut into this worker's padded tile, which every task reuses.
+let scratch = new Float32Array(0);
+export function shadeTile(t: TileSpec, light: readonly [number, number, number], center: Float32Array, ...around: (Float32Array | null)[]): Buffer {
+  const n = (t.w + 2 * HALO) * (t.h + 2 * HALO);
+  if (scratch.length < n) scratch = new Float32Array(n);
+  return shadePadded(padTile(t, center, around as unknown as Neighbours, scratch), t.w, t.h, light);
 }
 
 // Word counts of one chunk of text (ASCII lowercase words), as a plain object.

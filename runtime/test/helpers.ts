@@ -31,6 +31,17 @@ export function nextStart(rt: Runtime, fn: string, ms = 90_000): Promise<Timelin
   );
 }
 
+// The next worker death the driver has handled (its task re-queued, its replacement starting).
+// The scheduler's periodic reap can re-queue a killed worker's task, and another worker finish
+// it, before the driver handles the exit: wait for this before counting deaths.
+export function nextWorkerDied(rt: Runtime, ms = 90_000): Promise<{ pid: number; lane: number }> {
+  return withTimeout(
+    new Promise((resolve) => rt.events.once('worker-died', resolve)),
+    ms,
+    'the driver did not see the worker die',
+  );
+}
+
 export function nextWorkerStarted(rt: Runtime, ms = 90_000): Promise<{ pid: number; lane: number }> {
   return withTimeout(
     new Promise((resolve) => rt.events.once('worker-started', resolve)),

@@ -10,7 +10,7 @@ import { ObjectStore } from '../../phase2-objects/index.js';
 import { RemoteTaskError, init, type Runtime } from '../index.js';
 import { Scheduler } from '../../phase3-scheduler/index.js';
 import { uniqueSegmentName } from '../../testkit/segments.js';
-import { TASKS, nextStart, nextWorkerStarted, settledTimeline, shmExists, testSegments, workerChildren } from './helpers.js';
+import { TASKS, nextStart, nextWorkerDied, nextWorkerStarted, settledTimeline, shmExists, testSegments, workerChildren } from './helpers.js';
 import type * as Tasks from './tasks.js';
 import { checksum, pattern } from './tasks.js';
 
@@ -109,9 +109,11 @@ describe('worker death', SLOW, () => {
       const victim = hang.remote(64 << 10, 77);
       refs.push(...seeds.slice(20).map((seed) => sum.remote(64 << 10, seed)));
       const first = await started; // the barrier: the hanging attempt runs in that worker now
+      const died = nextWorkerDied(rt);
       process.kill(first.pid, 'SIGKILL');
       expect(await rt.get(refs, { timeoutMs: 90_000 })).toEqual(seeds.map((seed) => checksum(pattern(64 << 10, seed))));
       expect(await rt.get(victim, { timeoutMs: 90_000 })).toEqual({ attempt: 2, sum: checksum(pattern(64 << 10, 77)) });
+      expect((await died).pid).toBe(first.pid);
       const after = rt.stats();
       expect(after.workerDeaths).toBe(1);
       expect(after.scheduler.requeued - before.scheduler.requeued).toBe(1);

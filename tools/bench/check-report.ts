@@ -68,9 +68,17 @@ export function checkReport(report: Json, expectOk: boolean): string[] {
     if (!isNum(r.samples) || r.samples < 1 || !Number.isInteger(r.samples)) fail(`${at}.samples is not a count`);
     if (!isNum(r.batch) || r.batch < 1) fail(`${at}.batch is not a count`);
     if (r.bandwidth_gbps !== undefined && (!isNum(r.bandwidth_gbps) || r.bandwidth_gbps <= 0)) fail(`${at}.bandwidth_gbps is malformed`);
-    const paired = r.paired_noop_rounds_ns;
-    if (paired !== undefined && (!Array.isArray(paired) || paired.length !== rounds || !paired.every((x) => isNum(x) && x > 0))) {
-      fail(`${at}.paired_noop_rounds_ns does not give one positive time per round`);
+    if (r.paired_with !== undefined || r.paired_rounds_ns !== undefined) {
+      if (!isStr(r.paired_with)) fail(`${at}.paired_with does not name the reference op`);
+      const perRound = (key: string, positive: boolean): void => {
+        const v = r[key];
+        if (!Array.isArray(v) || v.length !== rounds || !v.every((x) => isNum(x) && (!positive || x > 0))) {
+          fail(`${at}.${key} does not give one ${positive ? 'positive ' : ''}value per round`);
+        }
+      };
+      perRound('paired_rounds_ns', true);
+      perRound('paired_ratio_rounds', true);
+      perRound('paired_diff_rounds_ns', false);
     }
   });
   const has = (phase: string, op: string, bytes: number): boolean =>

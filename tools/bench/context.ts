@@ -13,15 +13,22 @@ import type { Budget, Stats } from './harness.js';
 import type { BenchNative } from './native.js';
 import { MiB, type RowPhase } from './report.js';
 
-// One round's budget for a row of `bytes`. A run of R rounds gives each row R times this.
+// One round's budget for a row of `bytes`. A run of R rounds gives each row R times this: the
+// default 7 rounds of 85 ms give a row a little less time than 5 rounds of 150 ms did, in more,
+// shorter rounds (agreement.ts: why more rounds), so that a run still takes about 4 minutes with
+// the demo's extra rounds and the puts' paired memcpy.
 export function budgetFor(bytes: number, quick: boolean): Budget {
   if (quick) return { timeMs: 20, warmupMs: 5, warmupIterations: 2, minSamples: 3, targetBatchNs: 10_000 };
   if (bytes >= 16 * MiB) {
     // A 64 MiB sample takes 5 ms (a copy) to 0.3 s (an IPC round trip): few samples per round.
-    return { timeMs: 150, warmupMs: 0, warmupIterations: 1, minSamples: 4, targetBatchNs: 25_000 };
+    return { timeMs: 100, warmupMs: 0, warmupIterations: 1, minSamples: 3, targetBatchNs: 25_000 };
   }
-  return { timeMs: 150, warmupMs: 30, warmupIterations: 5, minSamples: 15, targetBatchNs: 25_000 };
+  return { timeMs: 85, warmupMs: 15, warmupIterations: 5, minSamples: 15, targetBatchNs: 25_000 };
 }
+
+// Rounds of a run unless --rounds says otherwise.
+export const DEFAULT_ROUNDS = 7;
+export const QUICK_ROUNDS = 2;
 
 // Puts (and the memcpy baseline) write into this many bytes of pre-faulted memory before reusing
 // any: far more than the last-level cache, so neither a put nor the memcpy it is compared with
@@ -53,6 +60,8 @@ export interface Meter {
   readonly bytes: number;
   // Bytes move (a copy, an IPC message): the row gets a bandwidth.
   readonly movesBytes: boolean;
+  // The reference op its batches are paired with (harness.ts pairedWith), by its row's op name.
+  readonly paired?: string;
   measure(budget: Budget): Promise<Stats>;
 }
 
@@ -62,8 +71,9 @@ export function meter(
   bytes: number,
   movesBytes: boolean,
   measure: (budget: Budget) => Promise<Stats>,
+  paired?: string,
 ): Meter {
-  return { phase, op, bytes, movesBytes, measure };
+  return { phase, op, bytes, movesBytes, measure, ...(paired === undefined ? {} : { paired }) };
 }
 
 // What a phase sets up once (segments, second processes) and the meters that use it.
@@ -109,6 +119,9 @@ export interface BenchContext {
   // memcpy of `bytes` to fresh pre-faulted shared memory, as the baseline measures it: a phase
   // measures it right before its put of 1 MiB and more (PAIRED_MEMCPY_FROM).
   memcpy(bytes: number, budget: Budget): Promise<Stats>;
+  // One such memcpy per call (each to the next slot): the reference a put of 1 MiB and more is
+  // paired with (harness.ts pairedWith).
+  memcpyCall(bytes: number): () => void;
   // Opens the segment in a second process (childMeters there); its meters run in that process.
   otherProcess(request: ChildOpenRequest): Promise<MeterSet>;
   // Runs a phase's serve() in a second process until it returns (phase 3's workers).

@@ -29,8 +29,13 @@ export interface Stats {
   readonly samples: number;
   readonly batch: number;
   // With BatchOptions.pairedWith: the median of that reference op, timed in batches that alternate
-  // with this op's in the same window (per call, like median_ns).
+  // with this op's in the same window (per call, like median_ns) ...
   readonly paired_median_ns?: number;
+  // ... and the medians, over the pairs (a batch of the reference, then a batch of this op), of
+  // this op's time divided by the reference's and of the difference (per call). A pair is taken
+  // microseconds apart, so a change of the machine's speed between pairs cancels out of both.
+  readonly paired_ratio?: number;
+  readonly paired_diff_ns?: number;
 }
 
 export interface BatchOptions {
@@ -41,10 +46,10 @@ export interface BatchOptions {
   // Largest batch the caller can prepare room for.
   readonly maxBatch?: number;
   readonly batch?: number;
-  // A reference op (the N-API no-op) timed in a batch of its own right before every batch of this
-  // op, so that a ratio of the two compares calls made microseconds apart: this machine runs at
-  // times twice as slow for seconds on end, which two rows measured seconds apart turn into a ratio
-  // off by 2x.
+  // A reference op (the N-API no-op; memcpy of the same bytes for a put) timed in a batch of its own
+  // right before every batch of this op, so that a ratio of the two compares calls made
+  // microseconds apart: this machine runs at times twice as slow for seconds on end, which two rows
+  // measured seconds apart turn into a ratio off by 2x.
   readonly pairedWith?: () => void;
 }
 
@@ -122,6 +127,7 @@ export async function measureBatched(
   const paired = options.pairedWith;
   const pairedBatch = paired === undefined ? 0 : await calibrate(paired, budget, {});
   const pairedSamples: number[] = [];
+  const opSamples: number[] = [];
   const bench = newBench(budget);
   let yielded = Date.now();
   bench.add(name, async () => {
@@ -141,6 +147,7 @@ export async function measureBatched(
     for (let i = 0; i < batch; i += 1) op();
     const total = Number(nowNs() - t0) / 1e6;
     options.finish?.(batch);
+    if (paired !== undefined) opSamples.push((total * 1e6) / batch);
     return { overriddenDuration: total / batch, overriddenIterationCost: total };
   });
   await bench.run();
@@ -149,8 +156,15 @@ export async function measureBatched(
   const stats = statsOf(task, batch);
   if (paired === undefined || pairedSamples.length === 0) return stats;
   // tinybench's warm-up ran the task too: only as many of the last pairs as there are samples.
-  const kept = pairedSamples.slice(-stats.samples).sort((a, b) => a - b);
-  return { ...stats, paired_median_ns: quantile(kept, 0.5) };
+  const ref = pairedSamples.slice(-stats.samples);
+  const own = opSamples.slice(-stats.samples);
+  const sorted = (xs: number[]): number[] => xs.sort((a, b) => a - b);
+  return {
+    ...stats,
+    paired_median_ns: quantile(sorted([...ref]), 0.5),
+    paired_ratio: quantile(sorted(own.map((x, i) => x / (ref[i] ?? Number.NaN))), 0.5),
+    paired_diff_ns: quantile(sorted(own.map((x, i) => x - (ref[i] ?? Number.NaN))), 0.5),
+  };
 }
 
 // Measures an asynchronous operation (one call per sample: these take microseconds or more).

@@ -10,7 +10,7 @@
 //                                      block of README.md and phase2-objects/README.md
 //   npm run bench -- --out FILE        write the report elsewhere (default bench-report.json)
 //
-//   npm run bench -- --rounds N        measure every row N times, interleaved (default 5; --quick: 2)
+//   npm run bench -- --rounds N        measure every row N times, interleaved (default 7; --quick: 2)
 //
 // Every row is measured once per round, all rows in the same order, so that a ratio of two rows is
 // taken within a round; the report gives the median over rounds and the spread (rounds.ts,
@@ -27,7 +27,18 @@ import { PHASES, REPO_ROOT, currentImpl, type Impl, type PhaseId } from '../../l
 import { build } from '../build.js';
 import { idBytes, randomObjectId } from '../../lib/ids.js';
 import { cleanupAll, installCleanupHandlers } from './cleanup.js';
-import { aligned, meter, poolBytes, poolSlots, testBytes, type BenchContext, type Meter, type MeterSet } from './context.js';
+import {
+  DEFAULT_ROUNDS,
+  QUICK_ROUNDS,
+  aligned,
+  meter,
+  poolBytes,
+  poolSlots,
+  testBytes,
+  type BenchContext,
+  type Meter,
+  type MeterSet,
+} from './context.js';
 import { updateDocs } from './docs.js';
 import { measureBatched, type Budget, type Stats } from './harness.js';
 import { describeMachine } from './machine.js';
@@ -98,7 +109,7 @@ function parseArgs(argv: readonly string[]): Args {
   }
   // Naming nothing measures everything: every phase with a benchmark, and the demo.
   const all = phases.length === 0 && !demo;
-  return { impl, phases, demo: demo || all, all, quick, rounds: rounds ?? (quick ? 2 : 5), updateDocs, out };
+  return { impl, phases, demo: demo || all, all, quick, rounds: rounds ?? (quick ? QUICK_ROUNDS : DEFAULT_ROUNDS), updateDocs, out };
 }
 
 const log = (message: string): void => {
@@ -106,10 +117,14 @@ const log = (message: string): void => {
 };
 
 // memcpy of `bytes` into the next slot of a pre-faulted shared region far larger than the caches,
-// as put writes into its segment: the limit for any put.
-function memcpyMeter(native: BenchNative, quick: boolean): (bytes: number, budget: Budget) => Promise<Stats> {
+// as put writes into its segment: the limit for any put. `call(bytes)` is one such copy per call
+// (the reference a put is paired with), `measure` a row of them.
+function memcpyMeter(native: BenchNative, quick: boolean): {
+  call: (bytes: number) => () => void;
+  measure: (bytes: number, budget: Budget) => Promise<Stats>;
+} {
   let region: Uint8Array | undefined;
-  return async (bytes, budget) => {
+  const call = (bytes: number): (() => void) => {
     // Shared memory like a segment's, populated before anything is timed (a fresh page costs ~10x
     // the copy on first touch).
     region ??= native.sharedRegion(poolBytes(quick));
@@ -117,17 +132,15 @@ function memcpyMeter(native: BenchNative, quick: boolean): (bytes: number, budge
     const src = testBytes(bytes);
     const slots = poolSlots(bytes, quick);
     let slot = 0;
-    const s = await measureBatched(
-      `memcpy ${bytes}`,
-      () => {
-        native.memcpy(dst, slot * aligned(bytes), src, bytes);
-        slot = slot + 1 === slots ? 0 : slot + 1;
-      },
-      budget,
-    );
+    const copy = (): void => {
+      native.memcpy(dst, slot * aligned(bytes), src, bytes);
+      slot = slot + 1 === slots ? 0 : slot + 1;
+    };
+    copy();
     if (Buffer.compare(dst.subarray(0, bytes), src) !== 0) throw new Error('memcpy helper is broken');
-    return s;
+    return copy;
   };
+  return { call, measure: (bytes, budget) => measureBatched(`memcpy ${bytes}`, call(bytes), budget) };
 }
 
 // The floors under a store call (an empty N-API call, an id argument in either form, the lock, a
@@ -227,12 +240,14 @@ async function main(): Promise<number> {
   const sizes = args.quick ? [64, 4 * KiB, MiB] : [64, 4 * KiB, MiB, 64 * MiB];
   const native = loadBenchNative(false);
 
-  const memcpy = memcpyMeter(native, args.quick);
+  const copies = memcpyMeter(native, args.quick);
+  const memcpy = copies.measure;
   const ctx: BenchContext = {
     sizes,
     quick: args.quick,
     native,
     memcpy,
+    memcpyCall: copies.call,
     otherProcess: otherProcessMeters,
     serve: serveInOtherProcess,
     log,
@@ -330,11 +345,14 @@ function notesFor(args: Args, rows: readonly Row[], quiet: boolean): string[] {
     `every row is measured once per round (${args.rounds} rounds, each measuring every row in the same order); a row shows the median of its round medians and the lowest and highest round, and every ratio is taken within a round before it is summarised the same way.`,
   );
   notes.push('each sample of a fast op is the mean of `batch` back-to-back calls; bandwidth = bytes / median.');
-  if (rows.some((r) => r.paired_noop_rounds_ns !== undefined)) {
+  if (rows.some((r) => r.paired_with !== undefined)) {
     notes.push(
-      'a get / N-API no-op ratio divides each round of the get by an N-API no-op timed in batches that alternate with its own (microseconds apart): this machine can run twice as slow for seconds at a time, which a ratio of two rows measured seconds apart would turn into a 2x error.',
+      'a get / N-API no-op ratio, a put / memcpy bandwidth ratio and the lookup step are taken from pairs: each batch of the row follows a batch of its reference (the no-op; memcpy of the same bytes; a call that reads the id and locks), microseconds apart, and a round gives the median over its pairs of the ratio (or the difference). This machine can run twice as slow for seconds at a time, which a ratio of two rows measured seconds apart would turn into a 2x error.',
     );
   }
+  notes.push(
+    'absolute times are informational: the machine changes speed between runs and within one, so only the ratios (each taken within a round, most within a pair) carry targets. Runs agree (repeat.ts) when each run\'s median of a ratio lies within the lowest-highest round of the other runs.',
+  );
   notes.push(
     `put and memcpy write into pre-faulted memory (as Ray does with preallocate_plasma_memory), each call to the next slot of ${poolBytes(args.quick) / MiB} MiB, so neither writes into cache-hot lines; memcpy_hot copies to one destination (an upper bound).`,
   );

@@ -16,6 +16,8 @@ export interface BenchNative {
   // Locks and unlocks a robust mutex in shared memory (native-common's RobustMutex); absent where
   // the release has no robust mutex yet (phase 1).
   lockUnlock?: () => void;
+  // An id read as every glue does, then the same lock and unlock: contains(id) without the lookup.
+  idLockUnlock?: (id: string | Uint8Array) => boolean;
   getpid(): number;
   // n bytes of MAP_SHARED memory, the kind a segment is, already populated.
   sharedRegion(n: number): Uint8Array;
@@ -37,8 +39,8 @@ export function loadBenchNative(skipBuild: boolean): BenchNative {
   const lockFile = join(BUILD_DIR, 'Release', 'bench_lock.node');
   if (!skipBuild || !existsSync(lockFile)) buildTarget('bench_lock'); // optional: see bench_lock.cc
   if (existsSync(lockFile)) {
-    const lock = require(lockFile) as Required<Pick<BenchNative, 'lockUnlock'>>;
-    return { ...native, lockUnlock: lock.lockUnlock };
+    const lock = require(lockFile) as Required<Pick<BenchNative, 'lockUnlock' | 'idLockUnlock'>>;
+    return { ...native, lockUnlock: lock.lockUnlock, idLockUnlock: lock.idLockUnlock };
   }
   return native;
 }

@@ -42,9 +42,15 @@ export interface Row {
   readonly batch: number;
   // bytes / median, in GB/s (1e9 bytes per second); absent where no bytes move (a zero-copy get).
   readonly bandwidth_gbps?: number;
-  // Gets (phases 1 and 2): each round's median of the N-API no-op, timed in batches alternating
-  // with this row's own (the denominator of its ratio to the no-op).
-  readonly paired_noop_rounds_ns?: readonly number[];
+  // A row timed in pairs with a reference op (harness.ts pairedWith): a get with the N-API no-op
+  // (napi_noop), a put with memcpy of the same bytes (memcpy), the glue's contains with a call that
+  // reads the id and locks (id_lock_unlock). Each round: the reference's median, and the medians
+  // over the pairs of this row / the reference and of this row - the reference. The ratios and
+  // steps that involve the reference are taken from these.
+  readonly paired_with?: string;
+  readonly paired_rounds_ns?: readonly number[];
+  readonly paired_ratio_rounds?: readonly number[];
+  readonly paired_diff_rounds_ns?: readonly number[];
 }
 
 export type RatioName =

@@ -63,9 +63,19 @@ export function toRow(m: Meter, stats: readonly Stats[]): Row {
     batch: stats[stats.length - 1]?.batch ?? 1,
   };
   const paired = stats.map((x) => x.paired_median_ns);
-  const withPaired = paired.every((x): x is number => x !== undefined && x > 0)
-    ? { ...row, paired_noop_rounds_ns: paired.map(round1) }
-    : row;
+  const ratio = stats.map((x) => x.paired_ratio);
+  const diff = stats.map((x) => x.paired_diff_ns);
+  const all = <T>(xs: (T | undefined)[]): xs is T[] => xs.every((x) => x !== undefined);
+  const withPaired =
+    m.paired !== undefined && all(paired) && all(ratio) && all(diff) && paired.every((x) => x > 0)
+      ? {
+          ...row,
+          paired_with: m.paired,
+          paired_rounds_ns: paired.map(round1),
+          paired_ratio_rounds: ratio.map((x) => Number(x.toPrecision(4))),
+          paired_diff_rounds_ns: diff.map(round1),
+        }
+      : row;
   return m.movesBytes && m.bytes > 0 ? { ...withPaired, bandwidth_gbps: Number((m.bytes / s.median).toPrecision(4)) } : withPaired;
 }
 

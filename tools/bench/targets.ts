@@ -35,6 +35,18 @@ const finder =
   (phase, op, bytes) =>
     rows.find((r) => r.phase === phase && r.op === op && r.bytes === bytes);
 
+// A row's per-round medians over its pairs with `reference` (harness.ts pairedWith), if it was
+// paired with it in every round.
+function pairedRatio(row: Row, reference: string): number[] | undefined {
+  const r = row.paired_ratio_rounds;
+  return row.paired_with === reference && r !== undefined && r.length === row.rounds_ns.length ? [...r] : undefined;
+}
+
+function pairedDiff(row: Row, reference: string): number[] | undefined {
+  const r = row.paired_diff_rounds_ns;
+  return row.paired_with === reference && r !== undefined && r.length === row.rounds_ns.length ? [...r] : undefined;
+}
+
 // Round-by-round combination of rows (all measured in the same rounds).
 function perRound(rows: readonly Row[], f: (...values: number[]) => number): number[] {
   const n = Math.min(...rows.map((r) => r.rounds_ns.length));
@@ -59,12 +71,13 @@ function ratio(phase: BenchPart, name: RatioName, bytes: number, values: number[
 export function ratiosFor(phase: PhaseId, rows: readonly Row[], sizes: readonly number[]): Ratio[] {
   const find = finder(rows);
   const out: Ratio[] = [];
-  // The no-op timed in batches alternating with the get's own (paired_noop_rounds_ns), else the
-  // one measured next to this phase's gets, else the baselines'.
+  // The median over pairs of get / no-op, the no-op timed in batches alternating with the get's
+  // own (paired_ratio_rounds), else the no-op measured next to this phase's gets, else the
+  // baselines'.
   const noop = find(phase, 'napi_noop', 0) ?? find('baseline', 'napi_noop', 0);
   const vsNoop = (row: Row): number[] | undefined => {
-    const paired = row.paired_noop_rounds_ns;
-    if (paired !== undefined && paired.length === row.rounds_ns.length) return row.rounds_ns.map((g, i) => g / (paired[i] ?? Number.NaN));
+    const paired = pairedRatio(row, 'napi_noop');
+    if (paired !== undefined) return paired;
     return noop === undefined ? undefined : perRound([row, noop], (g, n) => g / n);
   };
   for (const [op, name] of [['get', 'get_vs_noop'], ['get_release', 'get_release_vs_noop']] as const) {
@@ -76,9 +89,13 @@ export function ratiosFor(phase: PhaseId, rows: readonly Row[], sizes: readonly 
   }
   for (const bytes of sizes.filter((b) => b >= MiB)) {
     const put = find(phase, 'put', bytes);
-    // The memcpy measured just before this phase's put, else the baseline's.
+    // The put's bandwidth over memcpy's is memcpy's time over the put's: the median over pairs (a
+    // memcpy of the same bytes to the same kind of pre-faulted memory right before every put),
+    // else the memcpy row measured just before this phase's put, else the baseline's.
+    const paired = put === undefined ? undefined : pairedRatio(put, 'memcpy');
     const memcpy = find(phase, 'memcpy', bytes) ?? find('baseline', 'memcpy', bytes);
-    if (put !== undefined && memcpy !== undefined) {
+    if (paired !== undefined) out.push(ratio(phase, 'put_vs_memcpy_bandwidth', bytes, paired.map((x) => 1 / x)));
+    else if (put !== undefined && memcpy !== undefined) {
       out.push(ratio(phase, 'put_vs_memcpy_bandwidth', bytes, perRound([memcpy, put], (m, p) => m / p)));
     }
   }
@@ -116,6 +133,10 @@ interface StepDef {
   readonly label: string;
   readonly plus: readonly [RowPhase, string, number][];
   readonly minus: readonly [RowPhase, string, number][];
+  // Measured directly instead, when the report has it: this row's median difference over its
+  // pairs with `reference` (harness.ts pairedWith), which a change of speed between rows cannot
+  // push below zero the way a difference of four rows measured seconds apart can.
+  readonly paired?: { readonly row: [RowPhase, string, number]; readonly reference: string };
 }
 
 function stepDefs(phase: PhaseId, small: number): StepDef[] {
@@ -131,7 +152,13 @@ function stepDefs(phase: PhaseId, small: number): StepDef[] {
     return [
       ...common,
       // locate(id): method call, id, lock, linear scan, location written; no view.
-      { step: 'lookup', label: 'method call + lookup', plus: [p('step_locate'), b('napi_noop')], minus: [b('napi_id_bytes'), b('lock_unlock')] },
+      {
+        step: 'lookup',
+        label: 'method call + lookup',
+        plus: [p('step_locate'), b('napi_noop')],
+        minus: [b('napi_id_bytes'), b('lock_unlock')],
+        paired: { row: p('step_locate'), reference: 'id_lock_unlock' },
+      },
       { step: 'view', label: 'view (made in JS)', plus: [p('get', small)], minus: [p('step_locate')] },
     ];
   }
@@ -139,7 +166,13 @@ function stepDefs(phase: PhaseId, small: number): StepDef[] {
     return [
       ...common,
       // contains(id): method call, id, lock, hash lookup.
-      { step: 'lookup', label: 'method call + lookup', plus: [p('step_contains'), b('napi_noop')], minus: [b('napi_id_bytes'), b('lock_unlock')] },
+      {
+        step: 'lookup',
+        label: 'method call + lookup',
+        plus: [p('step_contains'), b('napi_noop')],
+        minus: [b('napi_id_bytes'), b('lock_unlock')],
+        paired: { row: p('step_contains'), reference: 'id_lock_unlock' },
+      },
       // locate(id): contains's work plus the pin and the location written to the scratch.
       { step: 'pin', label: 'pin + location', plus: [p('step_locate')], minus: [p('step_contains')] },
       { step: 'view', label: 'view (made in JS)', plus: [p('get', small)], minus: [p('step_locate')] },
@@ -155,6 +188,12 @@ export function stepsFor(phase: PhaseId, rows: readonly Row[], sizes: readonly n
   const out: Step[] = [];
   const name = ([ph, op, bytes]: [RowPhase, string, number]): string => `${ph === 'baseline' ? '' : `${ph} `}${op}${bytes > 0 ? `@${bytes}` : ''}`;
   for (const def of stepDefs(phase, sizes[0] ?? 64)) {
+    const direct = def.paired === undefined ? undefined : find(...def.paired.row);
+    const diff = direct === undefined || def.paired === undefined ? undefined : pairedDiff(direct, def.paired.reference);
+    if (diff !== undefined && def.paired !== undefined) {
+      out.push({ phase, step: def.step, label: def.label, from: `${name(def.paired.row)} - ${def.paired.reference} (paired)`, ...summarize(diff) });
+      continue;
+    }
     const plus = def.plus.map(([ph, op, bytes]) => find(ph, op, bytes));
     const minus = def.minus.map(([ph, op, bytes]) => find(ph, op, bytes));
     if ([...plus, ...minus].some((r) => r === undefined)) continue;

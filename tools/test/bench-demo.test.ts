@@ -53,7 +53,7 @@ function demoReport(): Report {
       workers: 2,
       start_ms: { miniray: 900, ipc: 800 },
       jobs: [
-        { job: 'image', label: 'image 1200x800, 150 tiles', checksum: '99a4f83117914685' },
+        { job: 'image', label: 'image 3072x2048, 8 frames, 96 tiles', checksum: '99a4f83117914685' },
         { job: 'words', label: 'word count, 32 x 1024 KiB', checksum: 'aad3f3fd91514e7c' },
       ],
     },
@@ -106,7 +106,7 @@ describe('the demo in the bench report', () => {
     ].join('\n');
     const out = renderDoc(demoReport(), page);
     expect(out.missing).toEqual([]);
-    expect(out.text).toContain('| image 1200x800, 150 tiles | 950 ms (900-1000) | 450 ms (400-500) | 1.00 s | 2.13x (2.00x-2.25x) | 2.25x (2.00x-2.50x) |');
+    expect(out.text).toContain('| image 3072x2048, 8 frames, 96 tiles | 950 ms (900-1000) | 450 ms (400-500) | 1.00 s | 2.13x (2.00x-2.25x) | 2.25x (2.00x-2.50x) |');
     expect(out.text).toContain('- met: image: Node IPC / mini-Ray = 2.25x (2.00x-2.50x) (target >= 2.00x)');
     expect(out.text).toContain('| word count, 32 x 1024 KiB | 1.25 s (1.20-1.30) | 675 ms (650-700) | 800 ms |');
     expect(out.text).toContain('in 2 rounds, 2 workers');

@@ -3,6 +3,7 @@
 // on made-up rows: no timing is asserted anywhere.
 import { describe, expect, it } from 'vitest';
 
+import { agreementOf } from '../bench/agreement.js';
 import { checkReport } from '../bench/check-report.js';
 import { figure, renderDoc } from '../bench/docs.js';
 import { REPORT_SCHEMA, type Report, type Row } from '../bench/report.js';
@@ -51,19 +52,42 @@ describe('bench method', () => {
     setQuiet(true);
   });
 
-  it("a get's ratio divides by the no-op timed alternately with it, when the row has one: a machine twice as slow for a while cancels out", () => {
+  it("a get's ratio is the median over its pairs with the no-op, when the row has them: a machine twice as slow for a while cancels out", () => {
     setQuiet(true);
     // Round 2 ran at half speed for the get but not for the no-op row measured seconds earlier.
     const slow = rows(300);
     const plain = ratiosFor('phase2', slow, [64]).find((r) => r.name === 'get_vs_noop');
     expect(plain).toMatchObject({ rounds: [7.5, 15], verdict: 'unstable' });
     const i = slow.findIndex((r) => r.op === 'get');
-    slow[i] = { ...(slow[i] as Row), paired_noop_rounds_ns: [20, 40] };
+    const pairs = { paired_with: 'napi_noop', paired_rounds_ns: [20, 40], paired_ratio_rounds: [7.5, 7.4], paired_diff_rounds_ns: [130, 256] };
+    slow[i] = { ...(slow[i] as Row), ...pairs };
     const paired = ratiosFor('phase2', slow, [64]).find((r) => r.name === 'get_vs_noop');
-    expect(paired).toMatchObject({ rounds: [7.5, 7.5], verdict: 'pass' });
-    const json = JSON.parse(JSON.stringify({ ...slow[i], paired_noop_rounds_ns: [20] })) as Row;
+    expect(paired).toMatchObject({ rounds: [7.5, 7.4], verdict: 'pass' });
+    // Pairs with another reference are not a no-op's.
+    slow[i] = { ...(slow[i] as Row), ...pairs, paired_with: 'memcpy' };
+    expect(ratiosFor('phase2', slow, [64]).find((r) => r.name === 'get_vs_noop')).toMatchObject({ rounds: [7.5, 15] });
+    const json = JSON.parse(JSON.stringify({ ...slow[i], ...pairs, paired_ratio_rounds: [7.5] })) as Row;
     const report = { schema: REPORT_SCHEMA, rounds: 2, rows: [json] };
-    expect(checkReport(report as never, false).join('\n')).toContain('paired_noop_rounds_ns does not give one positive time per round');
+    expect(checkReport(report as never, false).join('\n')).toContain('paired_ratio_rounds does not give one positive value per round');
+  });
+
+  it("put / memcpy bandwidth is memcpy's time over the put's, the median over their pairs when the put has them", () => {
+    setQuiet(true);
+    const r = [...rows(150), row('phase2', 'memcpy', 1 << 20, [100_000, 100_000]), row('phase2', 'put', 1 << 20, [100_000, 200_000])];
+    const put = (): unknown => ratiosFor('phase2', r, [64, 1 << 20]).find((x) => x.name === 'put_vs_memcpy_bandwidth');
+    expect(put()).toMatchObject({ rounds: [1, 0.5], verdict: 'unstable' });
+    r[r.length - 1] = { ...(r[r.length - 1] as Row), paired_with: 'memcpy', paired_rounds_ns: [100_000, 190_000], paired_ratio_rounds: [1, 1.05], paired_diff_rounds_ns: [0, 10_000] };
+    expect(put()).toMatchObject({ rounds: [1, 0.952], verdict: 'pass' });
+  });
+
+  it('the lookup step is the median difference over its pairs when measured directly, so a speed change cannot make it negative', () => {
+    // Four rows measured seconds apart: the difference reads negative in round 2.
+    const r = rows(150).map((x) => (x.op === 'lock_unlock' ? row('baseline', 'lock_unlock', 0, [45, 90]) : x));
+    const lookup = (): unknown => stepsFor('phase2', r, [64]).find((s) => s.step === 'lookup');
+    expect(lookup()).toMatchObject({ rounds: [35, -12] });
+    const i = r.findIndex((x) => x.op === 'step_contains');
+    r[i] = { ...(r[i] as Row), paired_with: 'id_lock_unlock', paired_rounds_ns: [70, 71], paired_ratio_rounds: [1.3, 1.3], paired_diff_rounds_ns: [19, 21] };
+    expect(lookup()).toMatchObject({ rounds: [19, 21], from: 'phase2 step_contains - id_lock_unlock (paired)' });
   });
 
   it('steps are differences of rows taken per round', () => {
@@ -105,6 +129,18 @@ describe('bench method', () => {
     const errors = checkReport(json as never, false).join('\n');
     expect(errors).toContain('ratios[0].verdict fail does not follow');
     expect(errors).toContain('rows[0]: a round lies outside min-max');
+  });
+
+  it("runs agree when each run's median lies within the other runs' rounds together; an outlier run does not", () => {
+    const run = (rounds: number[]) => ({ ...summarize(rounds), rounds });
+    // Three steady runs: run 2's median (6.4) lies outside run 1's spread (6.0-6.3), which the
+    // pairwise test calls a disagreement; it lies within what runs 1 and 3 saw together.
+    const steady = [run([6.0, 6.1, 6.3]), run([6.2, 6.4, 6.5]), run([6.1, 6.2, 6.6])];
+    expect(agreementOf('get', steady)).toMatchObject({ agree: true, pairwise: false, medians: [6.1, 6.4, 6.2] });
+    // A run whose every round lies above every other run's.
+    const outlier = [...steady, run([7.5, 7.6, 7.8])];
+    expect(agreementOf('get', outlier)).toMatchObject({ agree: false });
+    expect(agreementOf('get', [steady[0], undefined])).toBeUndefined();
   });
 
   it('docs take every figure from the report and leave unknown keys as they were', () => {

@@ -64,6 +64,13 @@ ObjectId ValueObjectId(Napi::Env env, napi_value value, const std::string& name)
 // lockTimeoutMs: 0 to one hour.
 uint32_t ArgLockTimeout(const Napi::CallbackInfo& info, size_t i);
 
+// timeoutMs of a wait: -1 (no limit) to one day.
+int64_t ArgTimeoutMs(const Napi::CallbackInfo& info, size_t i);
+
+// The error for an object a get could not return: ERR_OBJECT_NOT_FOUND when it is not in the store
+// (`missing`), ERR_TIMEOUT when it exists but was not sealed within `timeout_ms`.
+Error NotReturned(const ObjectId& id, bool missing, int64_t timeout_ms);
+
 // ---- The size a view may have ------------------------------------------------------------------
 // The largest ArrayBuffer this runtime makes (buffer.constants.MAX_LENGTH: 2^32 on Node 20, more on
 // later versions). A segment larger than that cannot be handed to JavaScript as one buffer, so the
@@ -313,6 +320,43 @@ Napi::PropertyDescriptor BoundProperty(Napi::Env env, const char* name, const st
 // Sets `obj[key]` to a JS number (helper for building stats objects).
 inline void Set(Napi::Object obj, const char* key, double value) {
   obj.Set(key, Napi::Number::New(obj.Env(), value));
+}
+
+// A segment checker's report as JavaScript sees it (phases 2 and 4, layout/checker.h): the fields
+// every store phase's report has, and for each client record its slot, pid, liveness and pins.
+// `client_extra(object, client)` adds a phase's own fields to each client; the caller adds the
+// report's.
+template <typename Report, typename ClientExtra>
+Napi::Object CheckReportObject(Napi::Env env, const Report& r, ClientExtra&& client_extra) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("ok", Napi::Boolean::New(env, r.ok));
+  Napi::Array problems = Napi::Array::New(env, r.problems.size());
+  for (size_t i = 0; i < r.problems.size(); ++i) problems.Set(static_cast<uint32_t>(i), r.problems[i]);
+  out.Set("problems", problems);
+  out.Set("holderDied", Napi::Boolean::New(env, r.holder_died));
+  out.Set("repairPending", Napi::Boolean::New(env, r.repair_pending));
+  Set(out, "slots", static_cast<double>(r.slots));
+  Set(out, "objects", static_cast<double>(r.objects));
+  Set(out, "sealed", static_cast<double>(r.sealed));
+  Set(out, "tombstones", static_cast<double>(r.tombstones));
+  Set(out, "capacity", static_cast<double>(r.capacity));
+  Set(out, "blocks", static_cast<double>(r.blocks));
+  Set(out, "freeBlocks", static_cast<double>(r.free_blocks));
+  Set(out, "usedBytes", static_cast<double>(r.used_bytes));
+  Set(out, "pinned", static_cast<double>(r.pinned));
+  Napi::Array clients = Napi::Array::New(env, r.clients.size());
+  for (size_t i = 0; i < r.clients.size(); ++i) {
+    const auto& c = r.clients[i];
+    Napi::Object o = Napi::Object::New(env);
+    Set(o, "slot", c.slot);
+    Set(o, "pid", c.pid);
+    o.Set("alive", Napi::Boolean::New(env, c.alive));
+    Set(o, "pins", static_cast<double>(c.pins));
+    client_extra(o, c);
+    clients.Set(static_cast<uint32_t>(i), o);
+  }
+  out.Set("clients", clients);
+  return out;
 }
 
 }  // namespace miniray::napi

@@ -1,12 +1,13 @@
-// Child-process code for phase 2's glue self-tests: calls a program could make on the raw addon
-// (its methods bound to one handle, ids in every form), run where a crash is seen as the child's
-// signal.
+// Child-process code for the glue self-tests of phases 2 and 4 (both bind their get path with
+// native-common's store_handle.h): calls a program could make on the raw addon (its methods bound
+// to one handle, ids in every form), run where a crash is seen as the child's signal.
 import { collect } from '../../../testkit/addon-safety-fixtures.js';
 import { attempt, type OpOutcome } from '../../../testkit/hostile.js';
 import type { Fixture } from '../../../testkit/protocol.js';
 import { idBytes, idHex } from '../../../lib/ids.js';
 import { loadAddon } from '../../../lib/native.js';
-import { ObjectStore } from '../../../phase2-objects/index.js';
+import { ObjectStore as Phase2Store } from '../../../phase2-objects/index.js';
+import { ObjectStore as Phase4Store } from '../../../phase4-optimize/index.js';
 
 interface RawStore {
   locate(id: unknown, timeoutMs?: unknown): void;
@@ -15,7 +16,19 @@ interface RawStore {
   scratch(): Float64Array;
   close(): void;
 }
-const open = (name: string): RawStore => loadAddon<{ open(n: string, t: number): RawStore }>('phase2').open(name, 5000);
+export type StorePhase = 'phase2' | 'phase4';
+
+// The harness's store, for what the test does not ask of the raw addon.
+interface Harness {
+  put(data: Uint8Array): string & Parameters<typeof idBytes>[0];
+  stats(): { clients: number; pinned: number };
+  close(): void;
+}
+
+const create = (phase: StorePhase, name: string): Harness =>
+  phase === 'phase2'
+    ? Phase2Store.create(name, { capacity: 1 << 16, tableSize: 16 })
+    : Phase4Store.create(name, { capacity: 1 << 18, stripes: 4, slotsPerStripe: 8 });
 
 export interface BoundReport {
   ids: OpOutcome[];
@@ -28,8 +41,9 @@ export interface BoundReport {
 
 // The methods of the get path (locate, release, contains) are functions bound to their handle:
 // whatever `this` they are called with, however long they outlive the object they came from.
-export const boundMethods: Fixture<{ name: string }, BoundReport> = async ({ name }) => {
-  const store = ObjectStore.create(name, { capacity: 1 << 16, tableSize: 16 });
+export const boundMethods: Fixture<{ name: string; phase?: StorePhase }, BoundReport> = async ({ name, phase = 'phase2' }) => {
+  const open = (n: string): RawStore => loadAddon<{ open(n: string, t: number): RawStore }>(phase).open(n, 5000);
+  const store = create(phase, name);
   try {
     const id = store.put(Buffer.from('bound methods'));
     const bytes = idBytes(id);

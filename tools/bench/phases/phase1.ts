@@ -80,7 +80,7 @@ function rawStore(name: string): RawStore {
 // get of one object, its id given as 20 bytes (what the targets are measured on).
 // With `noop`, a batch of N-API no-ops is timed right before every batch (the ratio's denominator).
 function getMeter(phase: 'phase1', op: string, store: ShmStore, id: ObjectIdBytes, bytes: number, noop?: () => void): Meter {
-  return meter(phase, op, bytes, false, async (budget) => {
+  const measure = async (budget: Budget): Promise<Stats> => {
     let sink = 0;
     const s = await measureBatched(
       `${phase} ${op} ${bytes}`,
@@ -92,7 +92,8 @@ function getMeter(phase: 'phase1', op: string, store: ShmStore, id: ObjectIdByte
     );
     if (sink === 0 && bytes > 0) throw new Error('get returned empty views');
     return s;
-  });
+  };
+  return meter(phase, op, bytes, false, measure, noop === undefined ? undefined : 'napi_noop');
 }
 
 async function prepare(ctx: BenchContext): Promise<MeterSet> {
@@ -126,13 +127,24 @@ async function prepare(ctx: BenchContext): Promise<MeterSet> {
     const small = ids[0] as ObjectIdBytes;
     // The floor again, next to this phase's gets: the get / no-op ratio compares neighbours.
     meters.push(meter('phase1', 'napi_noop', 0, false, (budget) => measureBatched('phase1 noop', () => ctx.native.noop(), budget)));
+    // locate(id) paired with a call that reads the id and locks (bench_lock): the lookup step.
+    const idLock = ctx.native.idLockUnlock;
     meters.push(
-      meter('phase1', 'step_locate', 0, false, (budget) => measureBatched('phase1 locate', () => raw.locate(small), budget)),
+      meter(
+        'phase1',
+        'step_locate',
+        0,
+        false,
+        (budget) => measureBatched('phase1 locate', () => raw.locate(small), budget, idLock === undefined ? {} : { pairedWith: () => idLock(small) }),
+        idLock === undefined ? undefined : 'id_lock_unlock',
+      ),
     );
     for (const [i, src] of data.entries()) {
       const bytes = src.length;
       if (bytes >= PAIRED_MEMCPY_FROM) meters.push(meter('phase1', 'memcpy', bytes, true, (budget) => ctx.memcpy(bytes, budget)));
-      meters.push(meter('phase1', 'put', bytes, true, (budget) => putStats(ctx, src, budget)));
+      // From 1 MiB on, every put is paired with a memcpy of the same bytes (put / memcpy bandwidth).
+      const paired = bytes >= PAIRED_MEMCPY_FROM ? ctx.memcpyCall(bytes) : undefined;
+      meters.push(meter('phase1', 'put', bytes, true, (budget) => putStats(ctx, src, budget, paired), paired === undefined ? undefined : 'memcpy'));
       meters.push(getMeter('phase1', 'get', store, ids[i] as ObjectIdBytes, bytes, () => ctx.native.noop()));
     }
     const other = await ctx.otherProcess({ kind: 'open', phase: 'phase1', name, objects, quick: ctx.quick });
@@ -146,7 +158,7 @@ async function prepare(ctx: BenchContext): Promise<MeterSet> {
 }
 
 // put of `src` into fresh pre-faulted segments (untimed rotation when one is full).
-async function putStats(ctx: BenchContext, src: Buffer, budget: Budget): Promise<Stats> {
+async function putStats(ctx: BenchContext, src: Buffer, budget: Budget, memcpy?: () => void): Promise<Stats> {
   const bytes = src.length;
   const pool = new PutPool(bytes, poolSlots(bytes, ctx.quick), ctx);
   try {
@@ -162,6 +174,7 @@ async function putStats(ctx: BenchContext, src: Buffer, budget: Budget): Promise
         prepare: async (k) => {
           current = await pool.reserve(k);
         },
+        ...(memcpy === undefined ? {} : { pairedWith: memcpy }),
       },
     );
   } finally {

@@ -86,7 +86,7 @@ class WritePool {
   }
 }
 
-async function writeStats(ctx: BenchContext, op: 'put' | 'create_seal', src: Buffer, budget: Budget): Promise<Stats> {
+async function writeStats(ctx: BenchContext, op: 'put' | 'create_seal', src: Buffer, budget: Budget, memcpy?: () => void): Promise<Stats> {
   const bytes = src.length;
   const pool = new WritePool(segmentName(), bytes, ctx.quick, ctx.native);
   const store = pool.handle;
@@ -105,6 +105,7 @@ async function writeStats(ctx: BenchContext, op: 'put' | 'create_seal', src: Buf
     const s = await measureBatched(`phase2 ${op} ${bytes}`, body, budget, {
       maxBatch: pool.slots,
       prepare: (k) => pool.reserve(k),
+      ...(memcpy === undefined ? {} : { pairedWith: memcpy }),
     });
     // The last object written must read back as written.
     const last = pool.ids[pool.next - 1] as ObjectIdBytes;
@@ -128,8 +129,14 @@ function getMeters(store: ObjectStore, id: IdLike, bytes: number, op: string, no
   const check = (): void => {
     if (sink === 0 && bytes > 0) throw new Error('get returned empty views');
   };
+  const paired = noop === undefined ? undefined : 'napi_noop';
   return [
-    meter('phase2', op, bytes, false, async (budget) => {
+    meter(
+      'phase2',
+      op,
+      bytes,
+      false,
+      async (budget) => {
       const s = await measureBatched(
         `phase2 ${op} ${bytes}`,
         () => {
@@ -145,8 +152,15 @@ function getMeters(store: ObjectStore, id: IdLike, bytes: number, op: string, no
       );
       check();
       return s;
-    }),
-    meter('phase2', `${op}_release`, bytes, false, async (budget) => {
+      },
+      paired,
+    ),
+    meter(
+      'phase2',
+      `${op}_release`,
+      bytes,
+      false,
+      async (budget) => {
       const s = await measureBatched(
         `phase2 ${op}_release ${bytes}`,
         () => {
@@ -158,7 +172,9 @@ function getMeters(store: ObjectStore, id: IdLike, bytes: number, op: string, no
       );
       check();
       return s;
-    }),
+      },
+      paired,
+    ),
   ];
 }
 
@@ -170,11 +186,19 @@ interface RawStore {
   close(): void;
 }
 
-function stepMeters(name: string, id: ObjectIdBytes): { meters: Meter[]; close: () => void } {
+function stepMeters(name: string, id: ObjectIdBytes, idLock?: (id: ObjectIdBytes) => boolean): { meters: Meter[]; close: () => void } {
   const raw = loadAddon<{ open(name: string, lockTimeoutMs: number): RawStore }>('phase2').open(name, DEFAULT_LOCK_TIMEOUT_MS);
   if (!raw.contains(id)) throw new Error('contains() does not see the object');
   const meters = [
-    meter('phase2', 'step_contains', 0, false, (budget) => measureBatched('phase2 contains', () => raw.contains(id), budget)),
+    // contains(id) paired with a call that reads the id and locks (bench_lock): the lookup step.
+    meter(
+      'phase2',
+      'step_contains',
+      0,
+      false,
+      (budget) => measureBatched('phase2 contains', () => raw.contains(id), budget, idLock === undefined ? {} : { pairedWith: () => idLock(id) }),
+      idLock === undefined ? undefined : 'id_lock_unlock',
+    ),
     meter('phase2', 'step_locate', 0, false, (budget) =>
       measureBatched('phase2 locate', () => raw.locate(id), budget, {
         finish: (batch) => {
@@ -192,7 +216,9 @@ async function prepare(ctx: BenchContext): Promise<MeterSet> {
   for (const src of data) {
     const bytes = src.length;
     if (bytes >= PAIRED_MEMCPY_FROM) meters.push(meter('phase2', 'memcpy', bytes, true, (budget) => ctx.memcpy(bytes, budget)));
-    meters.push(meter('phase2', 'put', bytes, true, (budget) => writeStats(ctx, 'put', src, budget)));
+    // From 1 MiB on, every put is paired with a memcpy of the same bytes (put / memcpy bandwidth).
+    const paired = bytes >= PAIRED_MEMCPY_FROM ? ctx.memcpyCall(bytes) : undefined;
+    meters.push(meter('phase2', 'put', bytes, true, (budget) => writeStats(ctx, 'put', src, budget, paired), paired === undefined ? undefined : 'memcpy'));
     meters.push(meter('phase2', 'create_seal', bytes, true, (budget) => writeStats(ctx, 'create_seal', src, budget)));
   }
 
@@ -223,7 +249,7 @@ async function prepare(ctx: BenchContext): Promise<MeterSet> {
     const small = ids[0] as ObjectIdBytes;
     // The floor again, next to this phase's gets: the get / no-op ratio compares neighbours.
     meters.push(meter('phase2', 'napi_noop', 0, false, (budget) => measureBatched('phase2 noop', () => ctx.native.noop(), budget)));
-    const steps = stepMeters(name, small);
+    const steps = stepMeters(name, small, ctx.native.idLockUnlock);
     closers.push(steps.close);
     meters.push(...steps.meters);
     const noop = (): void => ctx.native.noop(); // as the napi_noop row calls it

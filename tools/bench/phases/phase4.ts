@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { ObjectStore as Phase2Store } from '../../../phase2-objects/index.js';
-import { ObjectStore as Phase4Store, randomObjectId, type ObjectId } from '../../../phase4-optimize/index.js';
+import { ObjectStore as Phase4Store, idBytes, randomObjectId, type ObjectId } from '../../../phase4-optimize/index.js';
 import { MiniRayError } from '../../../lib/errors.js';
 import { removeSegment, segmentName } from '../cleanup.js';
 import { meter, type BenchContext, type ChildOpenRequest, type Meter, type MeterSet, type PhaseBench } from '../context.js';
@@ -78,29 +78,44 @@ function opened(design: Design, capacity: number, objects: number): Opened {
   return { store: make(design, name, capacity, objects), name };
 }
 
-function getMeters(o: Opened, sizes: readonly number[]): Meter[] {
-  const store = o.store;
+// get and get + release of one id given as its 20 bytes, as phase 2's rows, each batch paired with
+// a batch of N-API no-ops (the ratio's denominator).
+function getMeters(store: Phase4Store, sizes: readonly number[], noop: () => void): Meter[] {
   const meters: Meter[] = [];
   for (const bytes of sizes) {
-    const id = store.put(Buffer.alloc(bytes, 7));
+    const id = idBytes(store.put(Buffer.alloc(bytes, 7)));
     let sink = 0;
     meters.push(
-      meter('phase4', 'get', bytes, false, (budget) =>
-        measureBatched(`phase4 get ${bytes}`, () => (sink += store.get(id).length), budget, {
-          finish: (batch) => {
-            for (let i = 0; i < batch; i += 1) store.release(id);
-          },
-        }),
+      meter(
+        'phase4',
+        'get',
+        bytes,
+        false,
+        (budget) =>
+          measureBatched(`phase4 get ${bytes}`, () => (sink += store.get(id).length), budget, {
+            finish: (batch) => {
+              for (let i = 0; i < batch; i += 1) store.release(id);
+            },
+            pairedWith: noop,
+          }),
+        'napi_noop',
       ),
-      meter('phase4', 'get_release', bytes, false, (budget) =>
-        measureBatched(
-          `phase4 get_release ${bytes}`,
-          () => {
-            sink += store.get(id).length;
-            store.release(id);
-          },
-          budget,
-        ),
+      meter(
+        'phase4',
+        'get_release',
+        bytes,
+        false,
+        (budget) =>
+          measureBatched(
+            `phase4 get_release ${bytes}`,
+            () => {
+              sink += store.get(id).length;
+              store.release(id);
+            },
+            budget,
+            { pairedWith: noop },
+          ),
+        'napi_noop',
       ),
     );
   }
@@ -202,9 +217,10 @@ async function prepare(ctx: BenchContext): Promise<MeterSet> {
   };
   try {
     const meters: Meter[] = [];
-    const gets = opened('phase4', 4 << 20, 64);
-    stores.push(gets);
-    meters.push(...getMeters(gets, [64, 1 << 20]));
+    const name = segmentName();
+    const gets = Phase4Store.create(name, { capacity: 4 << 20, stripes: 16, slotsPerStripe: 64 });
+    stores.push({ store: gets, name });
+    meters.push(...getMeters(gets, [64, 1 << 20], () => ctx.native.noop()));
     for (const design of ['phase4', 'phase2'] as const) {
       const o = opened(design, 16 << 20, 4096);
       stores.push(o);
