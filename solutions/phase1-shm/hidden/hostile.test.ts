@@ -2,13 +2,14 @@
 // field gets random and adversarial values (a seeded run: a failure prints its seed), and another
 // process runs every operation, both on a handle opened before the damage and on a fresh open():
 // each operation succeeds or fails with a typed error, and the process is never killed by a signal.
+import { spawnSync } from 'node:child_process';
 import { chownSync } from 'node:fs';
 
 import { describe, expect } from 'vitest';
 
-import { fixtures, spawnChild } from '../../../testkit/children.js';
+import { ChildExitedError, fixtures, spawnChild } from '../../../testkit/children.js';
 import { Severity, graded } from '../../../testkit/graded.js';
-import { encodeLE, expectNoFailures, fuzzSeed, fuzzSegment, howEnded, readSegment, writeSegment, type Field } from '../../../testkit/hostile.js';
+import { encodeLE, expectNoFailures, type OpOutcome, fuzzSeed, fuzzSegment, howEnded, readSegment, writeSegment, type Field } from '../../../testkit/hostile.js';
 import { randomObjectId } from '../../../lib/ids.js';
 import { useSandbox } from '../../../testkit/sandbox.js';
 import { SHM_DIR } from '../../../testkit/segments.js';
@@ -48,6 +49,20 @@ async function fuzz(held: boolean, seed: number): Promise<void> {
   expectNoFailures(report, held ? 'every field damaged under an open handle' : 'every field damaged, then open()');
   expect(store.get(store.put(Buffer.from('restored'))).toString(), 'the store works once restored').toBe('restored');
   store.close();
+}
+
+// Where the store's lock keeps its kind word, found from the bytes rather than assumed, so that any
+// header layout is attacked at its own mutex: glibc's pthread_mutex_t (x86-64 and arm64) keeps the
+// lock word at +0, the owner at +8 and the kind at +16. A robust mutex's kind word has bit 0x10 set,
+// no priority bits (0x20, 0x40), a type 0-3 and maybe the process-shared bit 0x80; an unlocked one
+// has lock and owner 0. The offsets of the first page where all of that holds.
+function robustMutexKindOffsets(bytes: Buffer): number[] {
+  const out: number[] = [];
+  for (let o = 16; o + 4 <= bytes.length; o += 4) {
+    const kind = bytes.readUInt32LE(o);
+    if ((kind & ~0x83) === 0x10 && bytes.readUInt32LE(o - 16) === 0 && bytes.readUInt32LE(o - 8) === 0) out.push(o);
+  }
+  return out;
 }
 
 describe('hidden phase 1: hostile segments', () => {
@@ -152,5 +167,56 @@ describe('hidden phase 1: hostile segments', () => {
       store.close();
     },
     { weight: Severity.behaviour },
+  );
+  graded(
+    checklist.mutex,
+    "a lock whose kind word another process overwrote is refused with ERR_SEGMENT_CORRUPT by every operation, on a fresh open() and on a handle opened before: a priority-protect kind (the C library would abort) and a non-robust kind held by a dead thread (it would wait forever)",
+    async () => {
+      const name = sandbox.segment('kind');
+      const store = ShmStore.create(name, { capacity: 16 * 1024, maxObjects: 8, lockTimeoutMs: 1000 });
+      const ids = [store.put(Buffer.from('kept'))];
+      const page = readSegment(name, 0, 4096);
+      const found = robustMutexKindOffsets(page);
+      expect(found, 'the store\'s robust pthread mutex, found in the segment\'s first 4 KiB by its kind word (at most one such word)').toHaveLength(1);
+      const kindAt = found[0] as number;
+      const kind = page.readUInt32LE(kindAt);
+      // A thread id that names no running thread: a process that has exited and been reaped.
+      const dead = spawnSync(process.execPath, ['-e', '']).pid;
+      expect(dead, 'a finished process\'s pid').toBeGreaterThan(0);
+      const cases: ReadonlyArray<{ what: string; kind: number; lock: number }> = [
+        // glibc takes a priority-protect mutex's ceiling from its lock word; a ceiling of 0 fails an
+        // assertion inside the C library, which aborts the process that locks.
+        { what: 'the kind word made priority-protect (0x40), the lock free', kind: (kind & ~0x10) | 0x40, lock: 0 },
+        // A mutex that is not robust has no owner-died: a lock word naming a dead thread is locked for good.
+        { what: 'the kind word made not robust, the lock word naming a dead thread', kind: kind & ~0x10, lock: dead },
+        { what: 'the kind word zeroed (a plain timed mutex), the lock word naming a dead thread', kind: 0, lock: dead },
+      ];
+      const child = await spawnChild({ label: 'locker' });
+      await child.run(fx, 'attach', { name, lockTimeoutMs: 50 });
+      for (const c of cases) {
+        writeSegment(name, kindAt - 16, encodeLE(BigInt(c.lock), 4));
+        writeSegment(name, kindAt, encodeLE(BigInt(c.kind), 4));
+        for (const held of [true, false]) {
+          const what = `${c.what} (kind 0x${c.kind.toString(16)}, lock ${c.lock}), ${held ? 'a handle opened before' : 'a fresh open()'}`;
+          let out: OpOutcome[];
+          try {
+            out = await child.run(fx, 'probe', { name, ids, missing: randomObjectId(), held, lockTimeoutMs: 50 });
+          } catch (e) {
+            if (e instanceof ChildExitedError) throw new Error(`${what}: the process must survive, but ${await howEnded(child)}`);
+            throw e;
+          }
+          for (const o of out) {
+            const expected = o.op === 'close' ? ['ok'] : o.op === 'open' ? ['ok', 'ERR_SEGMENT_CORRUPT', 'ERR_LAYOUT_MISMATCH'] : ['ERR_SEGMENT_CORRUPT'];
+            expect(expected, `${what}: ${o.op} gave ${o.result}: ${o.message ?? ''}`).toContain(o.result);
+          }
+        }
+        writeSegment(name, kindAt - 16, page.subarray(kindAt - 16, kindAt + 4));
+      }
+      expect(await howEnded(child, 10), 'the locker survives every case').toBe('alive');
+      expect(store.get(store.put(Buffer.from('restored'))).toString(), 'the store works once the lock is restored').toBe('restored');
+      expect(store.get(ids[0] as ObjectId).toString(), 'the object put before is intact').toBe('kept');
+      store.close();
+    },
+    { weight: Severity.data, timeoutMs: 60_000 },
   );
 });
