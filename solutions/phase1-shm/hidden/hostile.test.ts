@@ -149,6 +149,37 @@ describe('hidden phase 1: hostile segments', () => {
 
   graded(
     checklist.segment,
+    'open() refuses a table that starts inside the header, at offset 0 or 64, with every other size and offset consistent (ERR_LAYOUT_MISMATCH): a put would write its entry over the header',
+    async () => {
+      const name = sandbox.segment('table-in-header');
+      const store = ShmStore.create(name, { capacity: 16 * 1024, maxObjects: 8, lockTimeoutMs: 1000 });
+      const ids = [store.put(Buffer.from('kept'))];
+      const header = readSegment(name, 0, HEADER_BYTES);
+      const suggested = usesSuggestedLayout(header, store.stats());
+      const dataOffset = header.readBigUInt64LE(GEOMETRY.dataOffset);
+      const child = await spawnChild({ label: 'opener' });
+      // Aligned offsets before the header's end: the table (8 entries, 320 bytes) still ends before
+      // the data region, so only a check of the table's start against the header refuses them.
+      for (const tableOffset of [0n, 64n]) {
+        writeSegment(name, GEOMETRY.tableOffset, encodeLE(tableOffset, 8));
+        const out = await child.run(fx, 'probe', { name, ids, missing: randomObjectId(), held: false, lockTimeoutMs: 50 });
+        const what = `table_offset ${tableOffset} in a header of ${HEADER_BYTES} bytes (data_offset ${dataOffset})`;
+        expect(await howEnded(child, 10), `${what}: the process survives`).toBe('alive');
+        // For another layout the word hit some other field: the operations only had to fail cleanly.
+        if (suggested) expect(out[0], `${what}: open() must refuse it`).toMatchObject({ op: 'open', result: 'ERR_LAYOUT_MISMATCH' });
+        for (const o of out) expect(['ok', ...SEGMENT_ERRORS], `${what}: ${o.op}: ${o.message ?? ''}`).toContain(o.result);
+        writeSegment(name, 0, header);
+      }
+      const again = ShmStore.open(name, { lockTimeoutMs: 1000 });
+      expect(again.get(ids[0] as ObjectId).toString(), 'the restored header opens, and the object is intact').toBe('kept');
+      again.close();
+      store.close();
+    },
+    { weight: Severity.data, timeoutMs: 60_000 },
+  );
+
+  graded(
+    checklist.segment,
     "open() refuses a segment owned by another user, even one of mode 0600 (ERR_LAYOUT_MISMATCH)",
     () => {
       const name = sandbox.segment('foreign-owner');
