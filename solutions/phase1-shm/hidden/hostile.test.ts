@@ -21,6 +21,17 @@ const sandbox = useSandbox();
 const fx = fixtures<typeof import('../../../phase1-shm/test/probe-fixtures.js')>(
   new URL('../../../phase1-shm/test/probe-fixtures.ts', import.meta.url),
 );
+const pub = fixtures<typeof import('../../../phase1-shm/test/fixtures.js')>(
+  new URL('../../../phase1-shm/test/fixtures.ts', import.meta.url),
+);
+
+// A child takes the store's lock and is SIGKILLed holding it: the next lock must recover.
+async function killHolder(name: string): Promise<void> {
+  const victim = await spawnChild({ label: 'victim' });
+  void victim.run(pub, 'holdLock', { name }).catch(() => undefined);
+  await victim.waitEvent('locked');
+  await victim.kill('SIGKILL');
+}
 
 const LOCK_TIMEOUT_MS = 10;
 // What damage may legitimately cause, besides success.
@@ -176,6 +187,84 @@ describe('hidden phase 1: hostile segments', () => {
       store.close();
     },
     { weight: Severity.data, timeoutMs: 60_000 },
+  );
+
+  graded(
+    checklist.mutex,
+    'after a holder is SIGKILLed with the lock held, an object_count forged far past the table is refused with ERR_SEGMENT_CORRUPT: the recovery of the next locker reads no entry beyond the table (no signal)',
+    async () => {
+      const name = sandbox.segment('repair-count');
+      const store = ShmStore.create(name, { capacity: 16 * 1024, maxObjects: 8, lockTimeoutMs: 1000 });
+      const ids = ['alpha', 'beta'].map((t) => store.put(Buffer.from(t)));
+      const header = readSegment(name, 0, HEADER_BYTES);
+      const suggested = usesSuggestedLayout(header, store.stats());
+      const child = await spawnChild({ label: 'next-locker' });
+      for (const count of [1n << 40n, (1n << 64n) - 1n]) {
+        await killHolder(name);
+        writeSegment(name, GEOMETRY.objectCount, encodeLE(count, 8));
+        const what = `object_count 0x${count.toString(16)} in a table of 8, the lock's holder dead`;
+        let out: OpOutcome[];
+        try {
+          out = await child.run(fx, 'probe', { name, ids, missing: randomObjectId(), held: false, lockTimeoutMs: 1000 });
+        } catch (e) {
+          if (e instanceof ChildExitedError) throw new Error(`${what}: the next locker must survive, but ${await howEnded(child)}`);
+          throw e;
+        }
+        for (const o of out) expect(['ok', ...SEGMENT_ERRORS], `${what}: ${o.op}: ${o.message ?? ''}`).toContain(o.result);
+        // For another layout the word hit some other field: the operations only had to fail cleanly.
+        if (suggested) {
+          for (const o of out.filter((x) => ['stats', 'get #0', 'put'].includes(x.op))) {
+            expect(o.result, `${what}: ${o.op} must report the count: ${o.message ?? ''}`).toBe('ERR_SEGMENT_CORRUPT');
+          }
+        }
+        writeSegment(name, GEOMETRY.objectCount, header.subarray(GEOMETRY.objectCount, GEOMETRY.objectCount + 8));
+      }
+      const s = store.stats();
+      expect(s.objectCount, 'the restored count').toBe(2);
+      expect(s.lockRecoveries, 'one takeover per dead holder').toBe(2);
+      expect(ids.map((id) => store.get(id).toString()), 'the objects are intact').toEqual(['alpha', 'beta']);
+      store.close();
+    },
+    { weight: Severity.data, timeoutMs: 60_000 },
+  );
+
+  graded(
+    checklist.mutex,
+    'after a holder is SIGKILLed with the lock held, an entry whose offset was forged past the data region costs only that object: recovery keeps usedBytes, the other object reads back, the forged one is ERR_SEGMENT_CORRUPT and a new put fits',
+    async () => {
+      const name = sandbox.segment('repair-entry');
+      const store = ShmStore.create(name, { capacity: 16 * 1024, maxObjects: 8, lockTimeoutMs: 1000 });
+      const ids = ['alpha', 'beta'].map((t) => store.put(Buffer.from(t)));
+      const header = readSegment(name, 0, HEADER_BYTES);
+      const before = store.stats();
+      const suggested = usesSuggestedLayout(header, before);
+      await killHolder(name);
+      // Entry 0 (alpha): its offset one alignment unit past the end of the data region (the capacity
+      // stats() reports: the page-rounded segment gives the region more than was asked for).
+      writeSegment(name, HEADER_BYTES + 24, encodeLE(BigInt(before.capacity + 64), 8));
+      if (!suggested) {
+        // For another layout the word hit some other field: the operations only had to fail cleanly.
+        for (const op of [() => store.stats(), () => store.get(ids[1] as ObjectId), () => store.put(Buffer.from('gamma'))]) {
+          try {
+            op();
+          } catch (e) {
+            expect(SEGMENT_ERRORS, String(e)).toContain((e as { code?: string }).code);
+          }
+        }
+        store.close();
+        return;
+      }
+      const after = store.stats();
+      expect(after.lockRecoveries, 'the dead holder was taken over once').toBe(before.lockRecoveries + 1);
+      expect(after.usedBytes, 'recovery must not move the free space past a damaged entry').toBe(before.usedBytes);
+      expect(store.get(ids[1] as ObjectId).toString(), 'the undamaged object').toBe('beta');
+      expect(() => store.get(ids[0] as ObjectId), 'the object whose entry lies outside the data region').toThrowMiniRay('ERR_SEGMENT_CORRUPT');
+      const gamma = store.put(Buffer.from('gamma'));
+      expect(store.get(gamma).toString(), 'a new object fits where the free space began').toBe('gamma');
+      expect(store.stats().usedBytes, 'and takes its own 64 bytes').toBe(before.usedBytes + 64);
+      store.close();
+    },
+    { weight: Severity.behaviour, timeoutMs: 60_000 },
   );
 
   graded(
