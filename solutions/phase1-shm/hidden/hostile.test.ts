@@ -7,7 +7,7 @@ import { chownSync } from 'node:fs';
 
 import { describe, expect } from 'vitest';
 
-import { ChildExitedError, fixtures, spawnChild } from '../../../testkit/children.js';
+import { ChildExitedError, fixtures, spawnChild, type Child } from '../../../testkit/children.js';
 import { Severity, graded } from '../../../testkit/graded.js';
 import { encodeLE, expectNoFailures, type OpOutcome, fuzzSeed, fuzzSegment, howEnded, readSegment, writeSegment, type Field } from '../../../testkit/hostile.js';
 import { randomObjectId } from '../../../lib/ids.js';
@@ -31,6 +31,39 @@ async function killHolder(name: string): Promise<void> {
   void victim.run(pub, 'holdLock', { name }).catch(() => undefined);
   await victim.waitEvent('locked');
   await victim.kill('SIGKILL');
+}
+
+// Every operation in `child` on the damaged segment (open() first unless `held`). A child killed by
+// a signal fails the test, naming the damage.
+async function probeDamaged(
+  child: Child,
+  what: string,
+  args: { name: string; ids: readonly ObjectId[]; held?: boolean; lockTimeoutMs: number },
+): Promise<OpOutcome[]> {
+  let out: OpOutcome[];
+  try {
+    out = await child.run(fx, 'probe', { ...args, held: args.held ?? false, missing: randomObjectId() });
+  } catch (e) {
+    if (e instanceof ChildExitedError) throw new Error(`${what}: the process must survive, but ${await howEnded(child)}`);
+    throw e;
+  }
+  expect(await howEnded(child, 10), `${what}: the process survives`).toBe('alive');
+  return out;
+}
+
+// open() refused the damage, and no operation failed with an untyped or unexpected error. Which word
+// is which is only known for the suggested header: for another layout the bytes hit other fields of
+// the student's, and the operations only had to fail cleanly.
+function expectOpenRefused(out: readonly OpOutcome[], what: string, suggested: boolean): void {
+  if (suggested) expect(out[0], `${what}: open() must refuse it`).toMatchObject({ op: 'open', result: 'ERR_LAYOUT_MISMATCH' });
+  for (const o of out) expect(['ok', ...SEGMENT_ERRORS], `${what}: ${o.op}: ${o.message ?? ''}`).toContain(o.result);
+}
+
+// The header as it was opens again, and the object put before the damage ('kept') is intact.
+function expectRestoredOpens(name: string, kept: ObjectId): void {
+  const again = ShmStore.open(name, { lockTimeoutMs: 1000 });
+  expect(again.get(kept).toString(), 'the restored header opens, and the object is intact').toBe('kept');
+  again.close();
 }
 
 const LOCK_TIMEOUT_MS = 10;
@@ -108,13 +141,8 @@ describe('hidden phase 1: hostile segments', () => {
       ];
       for (const [offset, value] of cases) {
         writeSegment(name, offset, encodeLE(value, 8));
-        const out = await child.run(fx, 'probe', { name, ids, missing: randomObjectId(), held: false, lockTimeoutMs: 50 });
         const what = `bytes ${offset}-${offset + 7} = 0x${value.toString(16)}`;
-        expect(await howEnded(child, 10), `${what}: the process survives`).toBe('alive');
-        // Which word is which is only known for the suggested header; for another layout the value
-        // hit some other field, and the operations only had to fail cleanly.
-        if (suggested) expect(out[0], `${what}: open() must refuse it`).toMatchObject({ op: 'open', result: 'ERR_LAYOUT_MISMATCH' });
-        for (const o of out) expect(['ok', ...SEGMENT_ERRORS], `${what}: ${o.op}: ${o.message ?? ''}`).toContain(o.result);
+        expectOpenRefused(await probeDamaged(child, what, { name, ids, lockTimeoutMs: 50 }), what, suggested);
         writeSegment(name, 0, header);
       }
       store.close();
@@ -142,17 +170,11 @@ describe('hidden phase 1: hostile segments', () => {
       for (const dataOffset of [tableOffset, tableEnd - 64n, segmentSize]) {
         writeSegment(name, GEOMETRY.dataOffset, encodeLE(dataOffset, 8));
         writeSegment(name, GEOMETRY.capacity, encodeLE(segmentSize - dataOffset, 8));
-        const out = await child.run(fx, 'probe', { name, ids, missing: randomObjectId(), held: false, lockTimeoutMs: 50 });
         const what = `data_offset ${dataOffset} in a table of ${tableOffset}..${tableEnd}, capacity ${segmentSize - dataOffset}`;
-        expect(await howEnded(child, 10), `${what}: the process survives`).toBe('alive');
-        // For another layout the two words hit other fields: the operations only had to fail cleanly.
-        if (suggested) expect(out[0], `${what}: open() must refuse it`).toMatchObject({ op: 'open', result: 'ERR_LAYOUT_MISMATCH' });
-        for (const o of out) expect(['ok', ...SEGMENT_ERRORS], `${what}: ${o.op}: ${o.message ?? ''}`).toContain(o.result);
+        expectOpenRefused(await probeDamaged(child, what, { name, ids, lockTimeoutMs: 50 }), what, suggested);
         writeSegment(name, 0, header);
       }
-      const again = ShmStore.open(name, { lockTimeoutMs: 1000 });
-      expect(again.get(ids[0] as ObjectId).toString(), 'the restored header opens, and the object is intact').toBe('kept');
-      again.close();
+      expectRestoredOpens(name, ids[0] as ObjectId);
       store.close();
     },
     { weight: Severity.data, timeoutMs: 60_000 },
@@ -173,17 +195,11 @@ describe('hidden phase 1: hostile segments', () => {
       // the data region, so only a check of the table's start against the header refuses them.
       for (const tableOffset of [0n, 64n]) {
         writeSegment(name, GEOMETRY.tableOffset, encodeLE(tableOffset, 8));
-        const out = await child.run(fx, 'probe', { name, ids, missing: randomObjectId(), held: false, lockTimeoutMs: 50 });
         const what = `table_offset ${tableOffset} in a header of ${HEADER_BYTES} bytes (data_offset ${dataOffset})`;
-        expect(await howEnded(child, 10), `${what}: the process survives`).toBe('alive');
-        // For another layout the word hit some other field: the operations only had to fail cleanly.
-        if (suggested) expect(out[0], `${what}: open() must refuse it`).toMatchObject({ op: 'open', result: 'ERR_LAYOUT_MISMATCH' });
-        for (const o of out) expect(['ok', ...SEGMENT_ERRORS], `${what}: ${o.op}: ${o.message ?? ''}`).toContain(o.result);
+        expectOpenRefused(await probeDamaged(child, what, { name, ids, lockTimeoutMs: 50 }), what, suggested);
         writeSegment(name, 0, header);
       }
-      const again = ShmStore.open(name, { lockTimeoutMs: 1000 });
-      expect(again.get(ids[0] as ObjectId).toString(), 'the restored header opens, and the object is intact').toBe('kept');
-      again.close();
+      expectRestoredOpens(name, ids[0] as ObjectId);
       store.close();
     },
     { weight: Severity.data, timeoutMs: 60_000 },
@@ -203,13 +219,7 @@ describe('hidden phase 1: hostile segments', () => {
         await killHolder(name);
         writeSegment(name, GEOMETRY.objectCount, encodeLE(count, 8));
         const what = `object_count 0x${count.toString(16)} in a table of 8, the lock's holder dead`;
-        let out: OpOutcome[];
-        try {
-          out = await child.run(fx, 'probe', { name, ids, missing: randomObjectId(), held: false, lockTimeoutMs: 1000 });
-        } catch (e) {
-          if (e instanceof ChildExitedError) throw new Error(`${what}: the next locker must survive, but ${await howEnded(child)}`);
-          throw e;
-        }
+        const out = await probeDamaged(child, what, { name, ids, lockTimeoutMs: 1000 });
         for (const o of out) expect(['ok', ...SEGMENT_ERRORS], `${what}: ${o.op}: ${o.message ?? ''}`).toContain(o.result);
         // For another layout the word hit some other field: the operations only had to fail cleanly.
         if (suggested) {
@@ -318,13 +328,7 @@ describe('hidden phase 1: hostile segments', () => {
         writeSegment(name, kindAt, encodeLE(BigInt(c.kind), 4));
         for (const held of [true, false]) {
           const what = `${c.what} (kind 0x${c.kind.toString(16)}, lock ${c.lock}), ${held ? 'a handle opened before' : 'a fresh open()'}`;
-          let out: OpOutcome[];
-          try {
-            out = await child.run(fx, 'probe', { name, ids, missing: randomObjectId(), held, lockTimeoutMs: 50 });
-          } catch (e) {
-            if (e instanceof ChildExitedError) throw new Error(`${what}: the process must survive, but ${await howEnded(child)}`);
-            throw e;
-          }
+          const out = await probeDamaged(child, what, { name, ids, held, lockTimeoutMs: 50 });
           for (const o of out) {
             const expected = o.op === 'close' ? ['ok'] : o.op === 'open' ? ['ok', 'ERR_SEGMENT_CORRUPT', 'ERR_LAYOUT_MISMATCH'] : ['ERR_SEGMENT_CORRUPT'];
             expect(expected, `${what}: ${o.op} gave ${o.result}: ${o.message ?? ''}`).toContain(o.result);
