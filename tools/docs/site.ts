@@ -16,6 +16,7 @@ import MiniSearch from 'minisearch';
 import ts from 'typescript';
 
 import { PHASES, REPO_ROOT, hasSolutions } from '../../lib/phases.js';
+import { readManifest } from '../grading/manifest.js';
 import { RepoFacts, checkCodeSpan, checkText, isRepoDir, listRepoFiles, repoPathExists, type CheckContext, type Problem } from './checks.js';
 import { ADMONITION_NAMES, createMarkdown, fenceLanguage, inlineText, markCjk, renderCodeBlock, type Token } from './markdown.js';
 import { searchTokens } from './search-text.js';
@@ -318,6 +319,26 @@ function rewriteHtml(ctx: LinkContext, html: string, line: number): string {
   });
 }
 
+// "Graded by N public tests and M hidden" in a checklist item's section must say what the phase's
+// manifest (tools/grading/manifests/phaseN.json) says: counts typed by hand drift as tests are added.
+function checkGradedCounts(ctx: LinkContext, item: string, text: string, line: number): void {
+  const m = /Graded by (\d+) public tests? and (\d+) hidden/.exec(text.replace(/\s+/g, ' '));
+  if (m === null) return;
+  const phase = PHASES.find((p) => p.id === `phase${item.split('.')[0] ?? ''}`);
+  const manifest = phase === undefined ? undefined : readManifest(REPO_ROOT, phase.id);
+  if (manifest === undefined) return;
+  const tests = manifest.tests.filter((t) => t.item === item);
+  const shown = tests.filter((t) => !t.hidden).length;
+  const hidden = tests.length - shown;
+  if (Number(m[1]) !== shown || Number(m[2]) !== hidden) {
+    ctx.problems.push({
+      file: ctx.page.source,
+      line,
+      message: `item ${item} says "Graded by ${m[1] ?? ''} public tests and ${m[2] ?? ''} hidden"; the manifest has ${shown} public and ${hidden} hidden (run npm run course -- manifest, then fix the text)`,
+    });
+  }
+}
+
 // Walks a page's tokens: rewrites links and images to site paths, and runs the reference checks.
 function processPage(ctx: LinkContext, facts: RepoFacts): void {
   const forStudents = ctx.page.source !== 'README.md' && !INSTRUCTOR_DOCS.includes(ctx.page.source.replace(/\.[\w-]+\.md$/, '.md'));
@@ -328,10 +349,19 @@ function processPage(ctx: LinkContext, facts: RepoFacts): void {
   }
   const admonitions = new RegExp(`^(${ADMONITION_NAMES.join('|')})\\b`);
   let lastLine = 1;
+  let heading: string | undefined; // the open heading's tag, while its text is read
+  let item: string | undefined; // the checklist item whose section this is ('1.3')
   for (const token of ctx.page.tokens) {
     // Inline tokens in table cells carry no line map: use the row's.
     const line = token.map === null ? lastLine : token.map[0] + 1;
     lastLine = line;
+    if (token.type === 'heading_open') heading = token.tag;
+    else if (token.type === 'heading_close') heading = undefined;
+    else if (token.type === 'inline' && heading !== undefined) {
+      if (heading === 'h2' || heading === 'h3') item = /^(\d+\.\d+) · /.exec(token.content)?.[1];
+    } else if (token.type === 'inline' && item !== undefined) {
+      checkGradedCounts(ctx, item, token.content, line);
+    }
     if (token.type === 'fence') {
       const lang = fenceLanguage(token.info);
       if (lang === undefined) ctx.problems.push({ file: ctx.page.source, line, message: `code fence language '${token.info.trim()}' is not one the site highlights` });
