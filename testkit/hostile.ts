@@ -103,8 +103,10 @@ export interface ValueContext {
 // Values that are safe in any word of a pthread mutex: glibc refuses them (EINVAL: no such mutex
 // kind), treats the lock as a dead owner's, or times out, but never asserts. A random value can
 // select glibc's priority-protect kinds, whose lock path asserts on a garbage owner and aborts:
-// code that wants to survive that checks the kind word itself before locking (the reference does),
-// which is more than a student is asked to do, so mutex words and unknown layouts only get these.
+// code that wants to survive that checks the kind word itself before every lock. A fuzzed word
+// cannot tell that check from the field it hit, so mutex words and unknown layouts only get these,
+// and the kind check has a test of its own that finds the mutex and forges its kind (phase 1:
+// "a lock whose kind word another process overwrote ..." in solutions/phase1-shm/hidden/hostile.test.ts).
 // Together they still break every geometry check that matters: all ones, a 64-aligned value that
 // wraps past 2^64 once a table of up to 40 KiB is added to it, the sign bit and 2^32.
 export const SAFE_WORDS: readonly bigint[] = [(1n << 64n) - 1n, (1n << 64n) - 4096n, 1n << 63n, 1n << 32n, 1n];
