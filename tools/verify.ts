@@ -80,7 +80,9 @@ const SELF_TESTS: Step = {
 };
 // ASan + UBSan build (-O0) of every reference and native-common (build/sanitize/), then each phase's
 // public and hidden suites and the self-tests.
-const SANITIZERS: Step = { name: "sanitizers (ASan + UBSan): each phase's suites against the solutions", ...tsx('tools/sanitize.ts') };
+// Hidden suites only (they drive the same code as the public ones, harder): the public suites run
+// in the suites step; `npx tsx tools/sanitize.ts` alone runs both under the sanitizers.
+const SANITIZERS: Step = { name: "sanitizers (ASan + UBSan): each phase's hidden suites and self-tests", ...tsx('tools/sanitize.ts', '--hidden-only') };
 // The references killed at every crash point (solutions/*/crash; instructor-only, not graded). Every
 // point is killed, each at its first CRASH_SAMPLE passages, its last, and CRASH_SAMPLE more drawn
 // with a fixed seed (testkit/crash-points.ts); `npm run verify -- --every-passage`, or the suite run
@@ -94,7 +96,13 @@ const CRASH_POINTS: Step = {
 // The watchdog, the grader, stress, the autograder: each on a scratch copy with planted faults.
 const TOOL_TESTS: Step = { name: "the grading tools' own tests", ...npx('vitest', 'run', '--config', 'tools/test/vitest.config.ts') };
 // (b) and (c): (a) is MANIFESTS, (d) is RELEASE_CHECK.
-const COURSE_CHECK: Step = { name: 'course self-check: skeletons, mutants', ...tsx('tools/course.ts', 'check', '--no-release', '--no-solutions') };
+// Mutants sampled: 7 of each phase's, drawn by the commit (MINIRAY_MUTANT_SAMPLE, in
+// tools/grading/mutation/hand-mutants.ts); `npm run course -- check` runs all of them.
+const COURSE_CHECK: Step = {
+  name: 'course self-check: skeletons, mutants (7 a phase, sampled by the commit)',
+  ...tsx('tools/course.ts', 'check', '--no-release', '--no-solutions'),
+  env: { MINIRAY_MUTANT_SAMPLE: '7' },
+};
 const RELEASE_CHECK: Step = { name: 'course self-check: the staged student releases', ...tsx('tools/course.ts', 'check', '--release-only') };
 const DOCS_BUILD: Step = { name: 'docs build', ...tsx('tools/docs/build.ts') };
 const DOCS_BROWSER: Step = { name: 'docs browser test', ...tsx('tools/docs/browser-test.ts', '--sample-themes') };
@@ -116,8 +124,8 @@ const DEMO: Step = {
 // What must pass before any lane starts, then the lanes.
 const FIRST: readonly Step[] = [TYPECHECK, BUILD];
 const LANES: readonly (readonly Step[])[] = [
-  [SUITES, MANIFESTS, SELF_TESTS, CRASH_POINTS, TOOL_TESTS, RELEASE_CHECK],
-  [COURSE_CHECK],
+  [SUITES, MANIFESTS, SELF_TESTS, CRASH_POINTS, RELEASE_CHECK],
+  [COURSE_CHECK, TOOL_TESTS],
   [SANITIZERS, DOCS_BUILD, DOCS_BROWSER, BENCH, BENCH_CHECK, DEMO],
 ];
 export const STEPS: readonly Step[] = [...FIRST, ...LANES.flat()];

@@ -14,6 +14,7 @@ import { REPO_ROOT, type PhaseInfo } from '../../../lib/phases.js';
 import { isHiddenFile } from '../manifest.js';
 import { hiddenSuitesPresent, type TestOutcome } from '../run.js';
 import { color } from '../score.js';
+import { selectMutants } from './operators.js';
 import { referenceFiles, type ScratchPool, type Trial } from './runner.js';
 
 const MIN_MUTANTS = 6;
@@ -208,12 +209,56 @@ function printVerdict(v: MutantVerdict): void {
   for (const f of v.hiddenFailures) console.log(`        hidden ${f.name}${f.state === 'hung' ? ' (hung)' : ''}`);
 }
 
+// `npm run verify` samples the mutants (the instructor's `npm run course -- check` runs every one):
+// MINIRAY_MUTANT_SAMPLE=K runs K mutants of each phase, drawn by MINIRAY_MUTANT_SEED, which
+// defaults to the commit checked out, so that successive commits check different mutants and a run
+// can be repeated exactly. Every mutant's patch is still applied and checked by the tools' tests.
+export const MUTANT_SAMPLE_ENV = 'MINIRAY_MUTANT_SAMPLE';
+export const MUTANT_SEED_ENV = 'MINIRAY_MUTANT_SEED';
+
+interface MutantSample {
+  readonly perPhase: number;
+  readonly seed: number;
+  readonly seedFrom: string;
+}
+
+function mutantSample(env: NodeJS.ProcessEnv): MutantSample | undefined {
+  const k = Number(env[MUTANT_SAMPLE_ENV] ?? '');
+  if (!Number.isInteger(k) || k <= 0) return undefined;
+  const given = env[MUTANT_SEED_ENV];
+  if (given !== undefined && given !== '') {
+    const seed = Number(given);
+    if (!Number.isInteger(seed)) throw new Error(`${MUTANT_SEED_ENV}=${given}: an integer expected`);
+    return { perPhase: k, seed, seedFrom: MUTANT_SEED_ENV };
+  }
+  const head = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  const hex = head.status === 0 ? head.stdout.trim().slice(0, 8) : '';
+  return /^[0-9a-f]{8}$/.test(hex) ? { perPhase: k, seed: parseInt(hex, 16), seedFrom: `commit ${hex}` } : { perPhase: k, seed: 1, seedFrom: 'no commit' };
+}
+
 // Stage (c) of the self-check. Appends a line to `failures` for every problem.
 export async function checkMutants(phases: readonly PhaseInfo[], pool: ScratchPool, failures: string[]): Promise<MutantVerdict[]> {
-  const mutants = phases.flatMap((p) => loadMutants(p));
+  const all = phases.flatMap((p) => loadMutants(p));
+  const sample = mutantSample(process.env);
+  const mutants =
+    sample === undefined
+      ? all
+      : phases.flatMap((p) =>
+          selectMutants(
+            all.filter((m) => m.phase.id === p.id).map((m) => ({ id: m.name, m })),
+            sample.seed,
+            sample.perPhase,
+          ).map((x) => x.m),
+        );
   console.log(color.bold(`\n(c) every mutant fails at least one hidden test  (${mutants.length} mutants, ${pool.slots.length} at a time)`));
+  if (sample !== undefined) {
+    console.log(
+      `    sampled: ${mutants.length} of ${all.length} mutants, ${sample.perPhase} a phase at most, seed ${sample.seed} (${sample.seedFrom}); ` +
+        `${MUTANT_SEED_ENV}=${sample.seed} repeats this sample, and without ${MUTANT_SAMPLE_ENV} every mutant runs`,
+    );
+  }
   for (const p of phases) {
-    const n = mutants.filter((m) => m.phase.id === p.id).length;
+    const n = all.filter((m) => m.phase.id === p.id).length;
     if (hiddenSuitesPresent(REPO_ROOT, p) && n < MIN_MUTANTS) failures.push(`${p.id} has ${n} mutants under solutions/mutants/${p.id}/, at least ${MIN_MUTANTS} expected`);
   }
   const records = new Map(phases.map((p) => [p.id, readCaughtBy(p)]));
@@ -241,13 +286,13 @@ export async function checkMutants(phases: readonly PhaseInfo[], pool: ScratchPo
   for (const p of phases) {
     const old = records.get(p.id) ?? {};
     const fresh: Record<string, readonly string[]> = {};
-    for (const m of mutants.filter((x) => x.phase.id === p.id)) {
+    for (const m of all.filter((x) => x.phase.id === p.id)) {
       const v = verdicts.find((x) => x.mutant === m);
       const kept = old[shortName(m)] ?? [];
       fresh[shortName(m)] = v === undefined || !v.caught || v.fastPath ? kept : [cheapestFile(v.hiddenFailures, v.fileSeconds)];
     }
     const changed = JSON.stringify(Object.entries(fresh).sort()) !== JSON.stringify(Object.entries(old).sort());
-    if (changed && mutants.some((m) => m.phase.id === p.id)) {
+    if (changed && all.some((m) => m.phase.id === p.id)) {
       writeCaughtBy(p, fresh);
       console.log(color.yellow(`    recorded which hidden files catch each mutant: solutions/mutants/${p.id}/${CAUGHT_BY_FILE} (commit it)`));
     }
