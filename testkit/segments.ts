@@ -38,13 +38,18 @@ export function removeTrackedSegments(): void {
   tracked.clear();
 }
 
-// Test segments of processes that no longer run (a crashed earlier run).
+// mini-Ray's own segments by default ('/miniray-rt-<driver pid>-<random>-store'): a driver killed
+// before shutdown() (a verify step stopped by another lane's failure) leaves them behind.
+export const RUNTIME_PREFIX = 'miniray-rt-';
+
+// Test segments, and mini-Ray's, of processes that no longer run (a crashed earlier run).
 export function removeStaleTestSegments(): string[] {
   const removed: string[] = [];
   if (!existsSync(SHM_DIR)) return removed;
   for (const file of readdirSync(SHM_DIR)) {
-    if (!file.startsWith(TEST_PREFIX)) continue;
-    const pid = Number(file.slice(TEST_PREFIX.length).split('-')[0]);
+    const prefix = [TEST_PREFIX, RUNTIME_PREFIX].find((p) => file.startsWith(p));
+    if (prefix === undefined) continue;
+    const pid = Number(file.slice(prefix.length).split('-')[0]);
     if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) continue;
     rmSync(`${SHM_DIR}/${file}`, { force: true });
     removed.push(file);
