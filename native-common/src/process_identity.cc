@@ -69,12 +69,11 @@ std::optional<StatFields> ParseStat(const char* stat) {
   return f;
 }
 
-std::atomic<pid_t> cached_pid{0};
 std::atomic<uint64_t> cached_start{0};
 std::atomic<pid_t> cached_for{0};
 
 void ForgetAfterFork() {
-  cached_pid.store(0, std::memory_order_relaxed);
+  detail::cached_pid.store(0, std::memory_order_relaxed);
   cached_for.store(0, std::memory_order_relaxed);
 }
 
@@ -82,12 +81,11 @@ const int registered_atfork = pthread_atfork(nullptr, nullptr, ForgetAfterFork);
 
 }  // namespace
 
-pid_t CurrentPid() {
-  pid_t pid = cached_pid.load(std::memory_order_relaxed);
-  if (pid == 0) {
-    pid = ::getpid();
-    cached_pid.store(pid, std::memory_order_relaxed);
-  }
+std::atomic<pid_t> detail::cached_pid{0};
+
+pid_t detail::ReadPid() {
+  const pid_t pid = ::getpid();
+  cached_pid.store(pid, std::memory_order_relaxed);
   return pid;
 }
 

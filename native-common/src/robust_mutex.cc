@@ -32,10 +32,7 @@ void InitRobust(pthread_mutex_t* mutex) {
 
 }  // namespace
 
-bool HasRobustKind(const pthread_mutex_t& mutex) {
-  static const int expected = MutexKindFrom(InitRobust);
-  return MutexKindOf(mutex) == expected;
-}
+extern const int kRobustMutexKind = MutexKindFrom(InitRobust);
 
 void RobustMutex::Init() {
   InitRobust(&mutex);
@@ -103,9 +100,5 @@ bool RobustMutex::Acquired(int rc, uint32_t timeout_ms) {
   return recovered;
 }
 
-void RobustMutex::Unlock() {
-  holder_pid.store(0, std::memory_order_relaxed);  // published by the unlock (see Lock)
-  pthread_mutex_unlock(&mutex);
-}
 
 }  // namespace miniray

@@ -9,11 +9,20 @@
 
 #include <pthread.h>
 
+#include <atomic>
+
 namespace miniray {
 
 // The kind word of `mutex` (one relaxed atomic read). 0 on a C library other than glibc, where
-// the check is not made.
-int MutexKindOf(const pthread_mutex_t& mutex);
+// the check is not made. Inline: every lock of a segment's mutex reads it first.
+inline int MutexKindOf(const pthread_mutex_t& mutex) {
+#if defined(__GLIBC__)
+  return std::atomic_ref<int>(const_cast<int&>(mutex.__data.__kind)).load(std::memory_order_relaxed);
+#else
+  (void)mutex;
+  return 0;
+#endif
+}
 
 // The kind word a mutex gets from `init` (called once, on a probe mutex that is then destroyed).
 int MutexKindFrom(void (*init)(pthread_mutex_t*));

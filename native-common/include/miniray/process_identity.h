@@ -15,6 +15,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 
@@ -35,7 +36,15 @@ static_assert(sizeof(ProcessIdentity) == 16, "ProcessIdentity is part of segment
 
 // getpid() is a real system call in glibc (about 190 ns here) and locks record their holder on
 // every acquisition, so the pid is cached per process (and refreshed in a fork()ed child).
-pid_t CurrentPid();
+// Inline: one load on every lock.
+namespace detail {
+extern std::atomic<pid_t> cached_pid;  // 0: not read yet (or forgotten after fork)
+pid_t ReadPid();
+}  // namespace detail
+inline pid_t CurrentPid() {
+  const pid_t pid = detail::cached_pid.load(std::memory_order_relaxed);
+  return pid != 0 ? pid : detail::ReadPid();
+}
 
 // This process. Cached; refreshed in a fork()ed child.
 ProcessIdentity SelfIdentity();

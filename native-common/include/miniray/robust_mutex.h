@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "miniray/mutex_kind.h"
 #include "miniray/process_identity.h"
 
 namespace miniray {
@@ -28,7 +29,10 @@ struct RobustMutex {
   // the lock and should check or repair what the lock protects.
   // Throws ERR_LOCK_TIMEOUT, ERR_DEADLOCK (this thread already holds it) or ERR_SEGMENT_CORRUPT.
   bool Lock(uint32_t timeout_ms);
-  void Unlock();
+  void Unlock() {
+    holder_pid.store(0, std::memory_order_relaxed);  // published by the unlock (see Lock)
+    pthread_mutex_unlock(&mutex);
+  }
 
  private:
   int LockSlow(uint32_t timeout_ms);
@@ -40,7 +44,9 @@ struct RobustMutex {
 // memory like everything else: a process that overwrites it can select a kind whose lock path in
 // glibc asserts on a garbage owner and aborts the caller (priority protection), so every lock of a
 // mutex in a segment checks it first and reports ERR_SEGMENT_CORRUPT instead.
-bool HasRobustKind(const pthread_mutex_t& mutex);
+// Inline: every lock checks it.
+extern const int kRobustMutexKind;  // the kind word Init() produces, read once at load
+inline bool HasRobustKind(const pthread_mutex_t& mutex) { return MutexKindOf(mutex) == kRobustMutexKind; }
 
 // Scoped lock. `recovered()` tells whether the previous holder died while holding it.
 class LockGuard {
