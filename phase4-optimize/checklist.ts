@@ -10,7 +10,7 @@ export const checklist = defineChecklist('phase4', {
       'ObjectStore::Find, FreeSlotFor, EraseSlot, AllocateLocked, FreeLocked, CreateObject, Put, Seal, Abort, DropLocked, ' +
       'Get, Release, Contains, Delete in phase4-optimize/src/object_store.cc (and the LRU and the pool they call)',
     hint:
-      "An id's stripe and its home slot come from the given StripeOf and HomeSlot; the probe never leaves the stripe. " +
+      "An id's stripe and its home slot come from the given PlaceOf (one hash); the probe never leaves the stripe. " +
       'A slot is committed by one store of its state: which write comes last when you fill it, and first when you empty it?',
   },
   lru: {
@@ -19,8 +19,8 @@ export const checklist = defineChecklist('phase4', {
     points: 25,
     todo: 'LruList in phase4-optimize/src/lru_list.cc; ObjectStore::AllocateEvicting, Get, Release, EvictedSince in object_store.cc',
     hint:
-      'The list holds exactly the objects that may be evicted. When does an object become evictable, and when does it stop ' +
-      'being so? Those two moments are the only places that touch the list outside eviction.',
+      'Every object that may be evicted is on the list, and a get leaves a pinned one there too. Which moment makes an ' +
+      'object the most recently used, and what must eviction look at, holding which lock, before it takes a victim?',
   },
   pool: {
     id: '4.3',

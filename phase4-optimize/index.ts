@@ -13,8 +13,8 @@
 // - create() evicts sealed objects nobody pins, least recently released first, until the new one
 //   fits; ERR_SHM_FULL only when the rest is pinned or being created. If even evicting every
 //   evictable object could not make room, nothing is evicted.
-// - Recency: an object joins the LRU list when its last pin is released (in any process) and
-//   leaves it when it is pinned again.
+// - Recency: an object becomes the most recently used when its last pin is released (in any
+//   process); a pinned object is never evicted.
 // - evictedSince(n) lists the ids evicted since the eviction count was n (the last 64 at most).
 // - stats() adds the pool (slabs, slots, fragmentation), eviction counts, and each lock's
 //   contention counters.
@@ -85,7 +85,7 @@ export interface ObjectStoreStats {
   readonly tombstones: number;
   readonly pinned: number;
   readonly clients: number;
-  readonly evictable: number; // objects on the LRU list
+  readonly evictable: number; // sealed objects nobody pins: all on the LRU list
   readonly evictableBytes: number;
   readonly evictions: number;
   readonly evictedBytes: number;
@@ -112,7 +112,8 @@ export interface CheckReport extends CheckReportBase {
   readonly stripes: number;
   readonly slabs: number;
   readonly poolSlots: number;
-  readonly lru: number;
+  readonly lru: number; // objects on the LRU list that nobody pins
+  readonly lruPinned: number; // pinned objects a get left on the list (eviction skips them)
 }
 
 // Which lock a test holds: a stripe, the allocator's, the LRU list's.

@@ -50,6 +50,7 @@ interface Phase4Report extends CheckReportBase {
   readonly slabs: number;
   readonly poolSlots: number;
   readonly lru: number;
+  readonly lruPinned: number;
 }
 async function harness<T>(dir: string): Promise<T> {
   const specifier = `../${dir}/index.js`;
@@ -97,7 +98,7 @@ const CHECKERS: Readonly<Record<string, (name: string) => Promise<CheckResult>>>
     }
     const clients = r.clients.map((c) => `client ${c.slot}: pid ${c.pid} ${c.alive ? 'alive' : 'gone (reclaimable)'}, ${c.pins} pins`);
     const summary = [
-      `${r.objects} objects (${r.sealed} sealed, ${r.lru} on the LRU list), ${r.tombstones} tombstones in ${r.stripes} stripes of ${r.slots / r.stripes} slots; ${r.blocks} blocks, ${r.freeBlocks} free, ${r.slabs} slabs holding ${r.poolSlots} objects; ${r.usedBytes} of ${r.capacity} bytes used; ${r.pinned} pins`,
+      `${r.objects} objects (${r.sealed} sealed, ${r.lru} on the LRU list, ${r.lruPinned} pinned ones left on it), ${r.tombstones} tombstones in ${r.stripes} stripes of ${r.slots / r.stripes} slots; ${r.blocks} blocks, ${r.freeBlocks} free, ${r.slabs} slabs holding ${r.poolSlots} objects; ${r.usedBytes} of ${r.capacity} bytes used; ${r.pinned} pins`,
       ...clients,
     ].join('\n  ');
     return { problems: r.problems, summary };

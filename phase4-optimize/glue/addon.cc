@@ -379,6 +379,7 @@ Napi::Value Check(const Napi::CallbackInfo& info) {
     Set(out, "slabs", static_cast<double>(r.slabs));
     Set(out, "poolSlots", static_cast<double>(r.pool_slots));
     Set(out, "lru", static_cast<double>(r.lru));
+    Set(out, "lruPinned", static_cast<double>(r.lru_pinned));
     return out;
   });
 }

@@ -392,6 +392,8 @@ class Checker {
     std::unordered_set<uint64_t> listed;
     uint64_t bytes = 0;
     uint64_t prev = 0;
+    uint64_t prev_use = 0;
+    uint64_t pinned = 0;
     const uint64_t table_end = table_ + TableBytes(stripes_, slots_);
     for (uint64_t at = H<uint64_t>(offsetof(StoreHeader, lru.head)); at != 0;) {
       if (at < table_ || at >= table_end || (at - table_) % sizeof(ObjectEntry) != 0) {
@@ -403,11 +405,18 @@ class Checker {
         return;
       }
       const auto e = Read<ObjectEntry>(at);
-      if (e.state != kSealed || e.pin_total != 0 || e.in_lru != 1) {
+      // A pinned object may be on the list (a get leaves it there; eviction skips it).
+      if (e.state != kSealed || e.in_lru != 1) {
         Problem("the LRU list holds " + (IsLive(e.state) ? "object " + e.id.Hex() : "an empty slot") +
-                ", which is not a sealed object nobody pins");
+                ", which is not a sealed object");
       }
+      if (e.pin_total != 0) pinned += 1;
       if (e.lru_prev != prev) Problem("the LRU entry at " + N(at) + " links back to " + N(e.lru_prev) + ", not " + N(prev));
+      if (e.last_use < prev_use) {
+        Problem("the LRU list is out of recency order at " + N(at) + ": last use " + N(e.last_use) +
+                " after " + N(prev_use));
+      }
+      prev_use = e.last_use;
       bytes += e.size;
       prev = at;
       at = e.lru_next;
@@ -421,7 +430,8 @@ class Checker {
       }
       if ((e.in_lru == 1) != (listed.count(at) != 0)) Problem("object " + e.id.Hex() + "'s in_lru flag disagrees with the list");
     }
-    report_.lru = listed.size();
+    report_.lru = listed.size() - pinned;
+    report_.lru_pinned = pinned;
     const auto count = H<uint64_t>(offsetof(StoreHeader, lru.count));
     const auto recorded = H<uint64_t>(offsetof(StoreHeader, lru.bytes));
     if (count != listed.size()) Problem("the LRU list counts " + N(count) + " entries, it holds " + N(listed.size()));

@@ -59,7 +59,8 @@ struct CheckReport {
   uint64_t used_bytes = 0;
   uint64_t slabs = 0;
   uint64_t pool_slots = 0;  // pool slots in use
-  uint64_t lru = 0;         // objects on the LRU list
+  uint64_t lru = 0;         // objects on the LRU list that nobody pins (evictable)
+  uint64_t lru_pinned = 0;  // pinned objects a get left on the list (eviction skips them)
   uint64_t pinned = 0;      // pins, summed
   std::vector<CheckedClient> clients;  // every open client record
 };

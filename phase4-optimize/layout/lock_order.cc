@@ -10,15 +10,16 @@
 
 namespace miniray::phase4 {
 
-namespace {
-
 // Ranks this thread holds, as a bit set over two words. One set per thread, whatever the store: a
-// thread that nests locks of two stores is not something this course does. Reached once per call
-// (a thread-local in a shared object costs a function call per access).
+// thread that nests locks of two stores is not something this course does. Reached once per lock
+// and once per unlock (a thread-local in a shared object costs a function call per access).
 struct HeldRanks {
   uint64_t bits[2];
   uint32_t count;
 };
+
+namespace {
+
 thread_local HeldRanks held_ranks{{0, 0}, 0};
 static_assert(kLruRank < 128, "ranks fit two words");
 
@@ -42,20 +43,21 @@ bool HoldsAtOrAbove(const HeldRanks& h, uint32_t rank) {
 bool RankedLock::Holds(uint32_t rank) { return rank <= kLruRank && Test(held_ranks, rank); }
 uint32_t RankedLock::HeldCount() { return held_ranks.count; }
 
-void RankedLock::Took(bool contended, uint64_t wait_ns) {
+// Inlined into Lock and TryLock (only they call it): the uncontended path is a handful of loads.
+[[gnu::always_inline]] inline void RankedLock::Took(HeldRanks& h, bool contended, uint64_t wait_ns) {
   // Holding the lock: plain stores, read without it by stats().
   counters_.acquisitions += 1;
   if (contended) {
     counters_.contended += 1;
     counters_.wait_ns += wait_ns;
   }
-  HeldRanks& h = held_ranks;
   h.bits[rank_ / 64] |= uint64_t{1} << (rank_ % 64);
   h.count += 1;
+  held_ = &h;
 }
 
 // One pthread_mutex_trylock, with the robust mutex's own bookkeeping; EBUSY when it is held.
-int RankedLock::Try() {
+[[gnu::always_inline]] inline int RankedLock::Try() {
   if (!HasRobustKind(mutex_.mutex)) {
     throw Error(ErrorCode::kSegmentCorrupt, "the segment's lock is not the robust mutex it was made as");
   }
@@ -74,16 +76,17 @@ int RankedLock::Try() {
 
 Acquired RankedLock::Lock(uint32_t timeout_ms) {
   if (rank_ > kLruRank) throw Error(ErrorCode::kSystem, "lock rank out of range");
-  if (HoldsAtOrAbove(held_ranks, rank_)) header_->order_violations.fetch_add(1, std::memory_order_relaxed);
+  HeldRanks& h = held_ranks;  // once: in an addon, every access to a thread-local is a call
+  if (HoldsAtOrAbove(h, rank_)) header_->order_violations.fetch_add(1, std::memory_order_relaxed);
   // First a try: an uncontended lock reads no clock.
   const int rc = Try();
   if (rc == 0 || rc == EOWNERDEAD) {
-    Took(false, 0);
+    Took(h, false, 0);
     return rc == EOWNERDEAD ? Acquired::kHolderDied : Acquired::kLocked;
   }
   const uint64_t start = NowNs();
   const bool died = mutex_.Lock(timeout_ms);  // every other outcome: its typed error
-  Took(rc == EBUSY, NowNs() - start);
+  Took(h, rc == EBUSY, NowNs() - start);
   return died ? Acquired::kHolderDied : Acquired::kLocked;
 }
 
@@ -94,17 +97,19 @@ Acquired RankedLock::TryLock() {
     counters_.try_failures += 1;  // not holding it: a torn count at worst
     return Acquired::kBusy;
   }
+  HeldRanks& h = held_ranks;
   if (rc != 0 && rc != EOWNERDEAD) {
     const bool died = mutex_.Lock(0);  // its typed error (or, by luck, the lock)
-    Took(false, 0);
+    Took(h, false, 0);
     return died ? Acquired::kHolderDied : Acquired::kLocked;
   }
-  Took(false, 0);
+  Took(h, false, 0);
   return rc == EOWNERDEAD ? Acquired::kHolderDied : Acquired::kLocked;
 }
 
 void RankedLock::Unlock() {
-  HeldRanks& h = held_ranks;
+  HeldRanks& h = held_ != nullptr ? *held_ : held_ranks;
+  held_ = nullptr;
   h.bits[rank_ / 64] &= ~(uint64_t{1} << (rank_ % 64));
   h.count -= 1;
   mutex_.Unlock();

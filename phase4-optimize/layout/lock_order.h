@@ -25,6 +25,9 @@
 
 namespace miniray::phase4 {
 
+// The ranks a thread holds (lock_order.cc).
+struct HeldRanks;
+
 // What a lock attempt found.
 enum class Acquired {
   kBusy,      // TryLock only: someone else holds it; nothing was taken
@@ -51,12 +54,15 @@ class RankedLock {
 
  private:
   int Try();
-  void Took(bool contended, uint64_t wait_ns);
+  void Took(HeldRanks& held, bool contended, uint64_t wait_ns);
 
   StoreHeader* header_;
   RobustMutex& mutex_;
   LockCounters& counters_;
   uint32_t rank_;
+  // This thread's ranks, found by the lock and kept for the unlock of the same object (a guard):
+  // one thread-local access per lock and unlock instead of two.
+  HeldRanks* held_ = nullptr;
 };
 
 // Scoped: waits for the lock in its constructor, unlocks in its destructor.

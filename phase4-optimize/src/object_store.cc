@@ -38,7 +38,8 @@ constexpr uint32_t kClientOpen = static_cast<uint32_t>(ClientState::kOpen);
 
 // Thrown by CheckRepair, caught by WithRepair: never leaves the store.
 struct RepairNeeded {};
-// Thrown by eviction when every victim's stripe is busy: CreateObject lets go and tries again.
+// Thrown by eviction when only objects in stripes others hold could make room: CreateObject lets
+// go and tries again.
 struct EvictionBusy {};
 
 // A lock taken already (a TryLock that succeeded), unlocked when this goes out of scope.
@@ -241,12 +242,12 @@ uint64_t ObjectStore::EntryOffset(const ObjectEntry* e) const {
   return static_cast<uint64_t>(reinterpret_cast<const uint8_t*>(e) - segment_->base());
 }
 
-ObjectEntry* ObjectStore::Find(uint32_t stripe, const ObjectId& id) const {
-  // TODO(student): linear probing inside one stripe, from HomeSlot; an empty slot ends the search, a tombstone does not.
+ObjectEntry* ObjectStore::Find(Place place, const ObjectId& id) const {
+  // TODO(student): linear probing inside place.stripe, from place.home; an empty slot ends the search, a tombstone does not.
   MINIRAY_TODO("phase4 ObjectStore::Find");
 }
 
-ObjectEntry* ObjectStore::FreeSlotFor(uint32_t stripe, const ObjectId& id) const {
+ObjectEntry* ObjectStore::FreeSlotFor(Place place) const {
   // TODO(student): the first slot of the probe sequence that holds no object.
   MINIRAY_TODO("phase4 ObjectStore::FreeSlotFor");
 }
@@ -279,12 +280,12 @@ void ObjectStore::FreeLocked(uint64_t slab, uint64_t offset) {
 }
 
 uint64_t ObjectStore::AllocateEvicting(uint32_t own, uint64_t size, uint64_t* slab) {
-  // TODO(student): try to allocate; when full, decide once whether evicting could ever make room, then evict from the LRU head one object at a time. A victim in another stripe: TryLock only.
+  // TODO(student): try to allocate; when full, take the LRU lock and walk the list once: TryLock each entry's stripe (not your own) and keep it until you are done, unlink the pinned entries you find, collect the unpinned ones. Then decide whether evicting them could make room at all (EvictionCouldFit), and evict from the oldest one object at a time until the allocation succeeds. Only busy stripes in the way: throw EvictionBusy.
   MINIRAY_TODO("phase4 ObjectStore::AllocateEvicting");
 }
 
-bool ObjectStore::EvictionCouldFit(uint64_t size) const {
-  // TODO(student): walk the LRU list and the allocator's blocks: would evicting every evictable object leave a long enough run of free blocks (or a slot of this size class)?
+bool ObjectStore::EvictionCouldFit(uint64_t size, const std::vector<ObjectEntry*>& victims) const {
+  // TODO(student): would evicting every one of `victims` leave a long enough run of free blocks (or a slot of this size class)? Walk the allocator's blocks.
   MINIRAY_TODO("phase4 ObjectStore::EvictionCouldFit");
 }
 
@@ -316,12 +317,12 @@ void ObjectStore::DropLocked(uint32_t s, ObjectEntry* e) {
 }
 
 GetResult ObjectStore::Get(const ObjectId& id, int64_t timeout_ms) {
-  // TODO(student): one stripe lock; the first pin takes the object off the LRU list; wait on seal_seq as in phase 2.
+  // TODO(student): one stripe lock and nothing else: a pin leaves the object where it is on the LRU list; wait on seal_seq as in phase 2.
   MINIRAY_TODO("phase4 ObjectStore::Get");
 }
 
 void ObjectStore::Release(const ObjectId& id) {
-  // TODO(student): the last pin puts the object on the LRU list, as the most recently used.
+  // TODO(student): the last pin makes the object the most recently used: to the tail of the LRU list (or onto it, if eviction unlinked it). Already the tail (in_lru and IsNewest): no LRU lock.
   MINIRAY_TODO("phase4 ObjectStore::Release");
 }
 
@@ -394,6 +395,7 @@ ReclaimStats ObjectStore::ReleaseClient(uint32_t c, uint64_t serial) {
           CheckRepair(l.holder_died());
           e->pins[c] = 0;
           e->pin_total = 0;
+          lru_.Remove(e);  // a get may have left it on the list: to the tail
           lru_.Push(e);
         } else {
           e->pins[c] = 0;
@@ -477,6 +479,10 @@ StoreStats ObjectStore::Stats() {
       for (uint64_t k = 0; k < slots_per_stripe_; ++k) {
         const ObjectEntry* e = Slot(i, k);
         if (IsLive(e->state)) s.pinned += e->pin_total;
+        if (e->state == kSealed && e->pin_total == 0) {
+          s.evictable += 1;
+          s.evictable_bytes += e->size;
+        }
       }
     });
   }
@@ -494,8 +500,6 @@ StoreStats ObjectStore::Stats() {
     }
     RankedGuard l(LruLock(), lock_timeout_ms_);
     CheckRepair(l.holder_died());
-    s.evictable = lru_.count();
-    s.evictable_bytes = lru_.bytes();
     s.evictions = header_->lru.evictions;
     s.evicted_bytes = header_->lru.evicted_bytes;
   });

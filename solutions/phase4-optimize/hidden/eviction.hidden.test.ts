@@ -125,4 +125,60 @@ describe('phase 4 (hidden): eviction', () => {
     },
     { weight: Severity.data },
   );
+  graded(
+    checklist.lru,
+    'a pinned object a get left on the LRU list is stepped over by eviction, and its release in another process makes it the most recently used: evicted after every object released before it, never lost',
+    async () => {
+      const name = sandbox.segment('stepover');
+      const store = ObjectStore.create(name, { capacity: 4 * (BIG + 64) + 1000, stripes: 4 });
+      const ids = [0, 1, 2, 3].map((i) => store.put(checkedObject(i, BIG))); // oldest first
+      const child = await spawnChild({ label: 'reader' });
+      const pinning = child.run(fx, 'pinAndHold', { name, id: ids[0]! });
+      await Promise.race([child.waitEvent('pinned'), pinning.then(() => Promise.reject(new Error('pinAndHold returned before pinning')))]);
+      const e = store.put(checkedObject(4, BIG));
+      expect(store.evictedSince(0).ids, 'the oldest object nobody pins, not the pinned one before it').toEqual([ids[1]]);
+      expect(verifyChecked(store.get(ids[0]!)), 'the pinned object, intact').toBe(true);
+      store.release(ids[0]!); // not its last pin: the reader still holds one
+      expect(ObjectStore.check(name).problems, 'the segment checker, with a pinned object stepped over').toEqual([]);
+      child.signal('release');
+      await pinning; // the reader's release: its last pin, in another process
+      expect(store.stats().evictable, 'every object is evictable again').toBe(4);
+      const later = [5, 6, 7].map((i) => store.put(checkedObject(i, BIG)));
+      expect(store.evictedSince(1).ids, 'the objects released before the reader let go').toEqual([ids[2], ids[3], e]);
+      expect(verifyChecked(store.get(ids[0]!)), 'released last, still there').toBe(true);
+      store.release(ids[0]!); // now the most recently used again, in this process
+      store.put(checkedObject(8, BIG));
+      expect(store.evictedSince(4).ids, 'the oldest release now').toEqual([later[0]]);
+      store.put(checkedObject(9, BIG));
+      store.put(checkedObject(10, BIG));
+      store.put(checkedObject(11, BIG));
+      expect(store.evictedSince(5).ids, 'and at last the object the reader pinned').toEqual([later[1], later[2], ids[0]]);
+      expect(ObjectStore.check(name).problems).toEqual([]);
+      store.close();
+    },
+    { weight: Severity.data },
+  );
+
+  graded(
+    checklist.lru,
+    'a create that could fit only by evicting objects gets have pinned (and left on the list) fails with ERR_SHM_FULL and evicts nothing',
+    () => {
+      const name = sandbox.segment('pinnedroom');
+      const store = ObjectStore.create(name, { capacity: 4 * (BIG + 64) + 1000, stripes: 4 });
+      const ids = [0, 1, 2, 3].map((i) => store.put(checkedObject(i, BIG)));
+      store.get(ids[0]!);
+      store.get(ids[2]!);
+      const triple = 3 * BIG; // room for it needs three of the four objects gone: one is pinned
+      expect(() => store.put(checkedObject(7, triple))).toThrowMiniRay('ERR_SHM_FULL');
+      expect(store.stats().evictions, 'nothing evicted for a create that could not fit').toBe(0);
+      for (const id of ids) expect(store.contains(id), `object ${id}`).toBe(true);
+      store.release(ids[0]!);
+      store.release(ids[2]!);
+      store.put(checkedObject(8, triple)); // with the pins gone it fits: by evicting
+      expect(store.stats().evictions, 'a create that can fit does evict').toBeGreaterThan(0);
+      expect(ObjectStore.check(name).problems).toEqual([]);
+      store.close();
+    },
+    { weight: Severity.data },
+  );
 });

@@ -6,6 +6,7 @@
 // never a wild pointer.
 #include "lru_list.h"
 
+#include <atomic>
 #include <string>
 
 #include "miniray/crash_point.h"
@@ -18,6 +19,9 @@ namespace {
 [[noreturn]] void Corrupt(const std::string& what) {
   throw Error(ErrorCode::kSegmentCorrupt, "LRU list: " + what);
 }
+
+// The tail is read without the LRU lock (IsNewest): stored as one atomic word.
+void SetTail(LruDomain* d, uint64_t tail) { std::atomic_ref<uint64_t>(d->tail).store(tail, std::memory_order_release); }
 
 }  // namespace
 
@@ -47,7 +51,7 @@ void LruList::Push(ObjectEntry* entry) {
   } else {
     domain_->head = self;
   }
-  domain_->tail = self;
+  SetTail(domain_, self);
   domain_->count += 1;
   domain_->bytes += entry->size;
 }
@@ -65,7 +69,7 @@ void LruList::Remove(ObjectEntry* entry) {
   if (next != 0) {
     EntryAt(next)->lru_prev = prev;
   } else {
-    domain_->tail = prev;
+    SetTail(domain_, prev);
   }
   entry->lru_prev = 0;
   entry->lru_next = 0;
@@ -90,7 +94,7 @@ void LruList::CountEviction(const ObjectEntry* entry) {
 
 void LruList::Rebuild(const std::vector<ObjectEntry*>& entries) {
   domain_->head = 0;
-  domain_->tail = 0;
+  SetTail(domain_, 0);
   domain_->count = 0;
   domain_->bytes = 0;
   uint64_t clock = domain_->clock;
@@ -104,7 +108,7 @@ void LruList::Rebuild(const std::vector<ObjectEntry*>& entries) {
     } else {
       domain_->head = self;
     }
-    domain_->tail = self;
+    SetTail(domain_, self);
     domain_->count += 1;
     domain_->bytes += e->size;
     if (e->last_use > clock) clock = e->last_use;

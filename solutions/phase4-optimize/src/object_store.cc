@@ -18,7 +18,6 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
-#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -44,20 +43,9 @@ constexpr uint32_t kClientOpen = static_cast<uint32_t>(ClientState::kOpen);
 
 // Thrown by CheckRepair, caught by WithRepair: never leaves the store.
 struct RepairNeeded {};
-// Thrown by eviction when every victim's stripe is busy: CreateObject lets go and tries again.
+// Thrown by eviction when only objects in stripes others hold could make room: CreateObject lets
+// go and tries again.
 struct EvictionBusy {};
-
-// A lock taken already (a TryLock that succeeded), unlocked when this goes out of scope.
-class TakenLock {
- public:
-  explicit TakenLock(RankedLock lock) : lock_(lock) {}
-  ~TakenLock() { lock_.Unlock(); }
-  TakenLock(const TakenLock&) = delete;
-  TakenLock& operator=(const TakenLock&) = delete;
-
- private:
-  RankedLock lock_;
-};
 
 [[noreturn]] void NotFound(const ObjectId& id) {
   throw Error(ErrorCode::kObjectNotFound, "object " + id.Hex() + " is not in the store");
@@ -352,10 +340,10 @@ uint64_t ObjectStore::EntryOffset(const ObjectEntry* e) const {
   return static_cast<uint64_t>(reinterpret_cast<const uint8_t*>(e) - segment_->base());
 }
 
-ObjectEntry* ObjectStore::Find(uint32_t stripe, const ObjectId& id) const {
-  uint64_t i = HomeSlot(id, slots_per_stripe_);
+ObjectEntry* ObjectStore::Find(Place place, const ObjectId& id) const {
+  uint64_t i = place.home;
   for (uint64_t n = 0; n < slots_per_stripe_; ++n) {
-    ObjectEntry* e = Slot(stripe, i);
+    ObjectEntry* e = Slot(place.stripe, i);
     if (e->state == kEmpty) return nullptr;
     if (IsLive(e->state) && e->id == id) return e;
     if (++i == slots_per_stripe_) i = 0;
@@ -363,10 +351,10 @@ ObjectEntry* ObjectStore::Find(uint32_t stripe, const ObjectId& id) const {
   return nullptr;
 }
 
-ObjectEntry* ObjectStore::FreeSlotFor(uint32_t stripe, const ObjectId& id) const {
-  uint64_t i = HomeSlot(id, slots_per_stripe_);
+ObjectEntry* ObjectStore::FreeSlotFor(Place place) const {
+  uint64_t i = place.home;
   for (uint64_t n = 0; n < slots_per_stripe_; ++n) {
-    ObjectEntry* e = Slot(stripe, i);
+    ObjectEntry* e = Slot(place.stripe, i);
     if (!IsLive(e->state)) return e;
     if (++i == slots_per_stripe_) i = 0;
   }
@@ -425,8 +413,83 @@ void ObjectStore::FreeLocked(uint64_t slab, uint64_t offset) {
 }
 
 uint64_t ObjectStore::AllocateEvicting(uint32_t own, uint64_t size, uint64_t* slab) {
-  bool checked = false;
-  for (;;) {
+  try {
+    Transaction tx(journal_);
+    const uint64_t offset = AllocateLocked(size, slab);
+    tx.Commit();
+    return offset;
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::kShmFull) throw;
+  }
+  RankedGuard l(LruLock(), lock_timeout_ms_);
+  CheckRepair(l.holder_died());
+  // The stripes of the listed entries, try-locked (the lock order forbids waiting for them here)
+  // and kept until the eviction is over: while they are held, no pin on those entries changes, so
+  // what the check below decides stays true while the victims go.
+  struct Stripes {
+    ObjectStore* store;
+    uint64_t held = 0;  // bit s: this eviction took stripe s
+    uint64_t busy = 0;  // bit s: someone else holds stripe s
+    ~Stripes() {
+      for (uint32_t s = 0; s < kMaxStripes; ++s) {
+        if ((held >> s) & 1) store->StripeLock(s).Unlock();
+      }
+    }
+  } stripes{this};
+  std::vector<ObjectEntry*> victims;  // unpinned, their stripes held: oldest first
+  std::vector<ObjectEntry*> blocked;  // in busy stripes: pinned or not, nobody can say
+  for (ObjectEntry* e = lru_.Oldest(); e != nullptr;) {
+    ObjectEntry* const next = lru_.Newer(e);
+    const uint32_t vs = static_cast<uint32_t>((EntryOffset(e) - table_begin_) / sizeof(ObjectEntry) / slots_per_stripe_);
+    const uint64_t bit = uint64_t{1} << vs;
+    if (vs != own && (stripes.held & bit) == 0 && (stripes.busy & bit) == 0) {
+      const Acquired a = StripeLock(vs).TryLock();
+      if (a == Acquired::kBusy) {
+        stripes.busy |= bit;
+      } else {
+        stripes.held |= bit;
+        CheckRepair(a == Acquired::kHolderDied);
+      }
+    }
+    if ((stripes.busy & bit) != 0) {
+      blocked.push_back(e);
+    } else if (e->state != kSealed) {
+      // Cannot happen while the list is sound: a list that says otherwise needs the repair.
+      header_->repair.store(1, std::memory_order_release);
+      throw RepairNeeded{};
+    } else if (e->pin_total != 0) {
+      lru_.Remove(e);  // a get left it here; its last release puts it back at the tail
+    } else {
+      victims.push_back(e);
+    }
+    e = next;
+  }
+  if (!EvictionCouldFit(size, victims)) {
+    std::vector<ObjectEntry*> all = victims;
+    all.insert(all.end(), blocked.begin(), blocked.end());
+    // Every object whose stripe someone else holds may be evictable: let go of everything and
+    // start again (CreateObject), that someone may be waiting for the allocator lock we hold.
+    if (!blocked.empty() && EvictionCouldFit(size, all)) throw EvictionBusy{};
+    const uint64_t free = allocator_.capacity() - std::min(allocator_.used_bytes(), allocator_.capacity());
+    throw Error(ErrorCode::kShmFull, "no room for " + std::to_string(size) + " bytes: " + std::to_string(free) +
+                                         " bytes free and " + std::to_string(lru_.bytes()) +
+                                         " bytes on the LRU list; the rest is pinned or being created");
+  }
+  // Least recently used first, one at a time, until the allocation succeeds.
+  for (ObjectEntry* victim : victims) {
+    const uint32_t vs = static_cast<uint32_t>((EntryOffset(victim) - table_begin_) / sizeof(ObjectEntry) / slots_per_stripe_);
+    const uint64_t voffset = victim->offset;
+    const uint64_t vslab = victim->slab;
+    lru_.Remove(victim);
+    lru_.CountEviction(victim);
+    EraseSlot(vs, victim);  // first the slot, then the space (a crash leaks, never frees twice)
+    MINIRAY_CRASH_POINT("phase4.evict.erased");
+    {
+      Transaction tx(journal_);
+      FreeLocked(vslab, voffset);
+      tx.Commit();
+    }
+    MINIRAY_CRASH_POINT("phase4.evict.freed");
     try {
       Transaction tx(journal_);
       const uint64_t offset = AllocateLocked(size, slab);
@@ -435,71 +498,16 @@ uint64_t ObjectStore::AllocateEvicting(uint32_t own, uint64_t size, uint64_t* sl
     } catch (const Error& e) {
       if (e.code() != ErrorCode::kShmFull) throw;
     }
-    RankedGuard l(LruLock(), lock_timeout_ms_);
-    CheckRepair(l.holder_died());
-    if (!checked) {
-      // Could evicting everything evictable make room at all? If not, evict nothing.
-      const uint64_t free = allocator_.capacity() - std::min(allocator_.used_bytes(), allocator_.capacity());
-      if (size > allocator_.capacity() || !EvictionCouldFit(size)) {
-        throw Error(ErrorCode::kShmFull,
-                    "no room for " + std::to_string(size) + " bytes: " + std::to_string(free) +
-                        " bytes free and " + std::to_string(lru_.bytes()) +
-                        " bytes evictable; the rest is pinned or being created");
-      }
-      checked = true;
-    }
-    // The least recently used victim whose stripe this thread holds already or can take without
-    // waiting (the lock order forbids waiting for it here).
-    bool busy = false;
-    bool evicted = false;
-    for (ObjectEntry* victim = lru_.Oldest(); victim != nullptr; victim = lru_.Newer(victim)) {
-      const uint32_t vs = static_cast<uint32_t>((EntryOffset(victim) - table_begin_) / sizeof(ObjectEntry) /
-                                                slots_per_stripe_);
-      std::optional<TakenLock> other;
-      if (vs != own) {
-        RankedLock lock = StripeLock(vs);
-        const Acquired a = lock.TryLock();
-        if (a == Acquired::kBusy) {
-          busy = true;
-          continue;
-        }
-        other.emplace(lock);
-        CheckRepair(a == Acquired::kHolderDied);
-      }
-      if (victim->state != kSealed || victim->pin_total != 0) {
-        // Cannot happen while the list is sound: a list that says otherwise needs the repair.
-        header_->repair.store(1, std::memory_order_release);
-        throw RepairNeeded{};
-      }
-      const uint64_t voffset = victim->offset;
-      const uint64_t vslab = victim->slab;
-      lru_.Remove(victim);
-      lru_.CountEviction(victim);
-      EraseSlot(vs, victim);  // first the slot, then the space (a crash leaks, never frees twice)
-      MINIRAY_CRASH_POINT("phase4.evict.erased");
-      Transaction tx(journal_);
-      FreeLocked(vslab, voffset);
-      tx.Commit();
-      MINIRAY_CRASH_POINT("phase4.evict.freed");
-      evicted = true;
-      break;
-    }
-    if (evicted) continue;
-    if (!busy) {
-      throw Error(ErrorCode::kShmFull, "no room for " + std::to_string(size) +
-                                           " bytes and nothing left to evict (every object is pinned)");
-    }
-    // Every evictable object's stripe is held by someone, who may be waiting for the allocator
-    // lock this thread holds: let go of everything and start again (CreateObject).
-    throw EvictionBusy{};
   }
+  throw Error(ErrorCode::kShmFull, "no room for " + std::to_string(size) +
+                                       " bytes and nothing left to evict (every object is pinned)");
 }
 
-bool ObjectStore::EvictionCouldFit(uint64_t size) const {
+bool ObjectStore::EvictionCouldFit(uint64_t size, const std::vector<ObjectEntry*>& victims) const {
   const uint32_t cls = SizeClassOf(size);
-  std::unordered_set<uint64_t> large;                   // evictable objects' blocks
-  std::unordered_map<uint64_t, uint64_t> slab_victims;  // slab -> its evictable slots
-  for (const ObjectEntry* e = lru_.Oldest(); e != nullptr; e = lru_.Newer(e)) {
+  std::unordered_set<uint64_t> large;                   // the victims' blocks
+  std::unordered_map<uint64_t, uint64_t> slab_victims;  // slab -> its slots among the victims
+  for (const ObjectEntry* e : victims) {
     if (e->slab == 0) {
       large.insert(e->offset);
       continue;
@@ -507,7 +515,7 @@ bool ObjectStore::EvictionCouldFit(uint64_t size) const {
     slab_victims[e->slab] += 1;
     if (cls < kSizeClasses && SizeClassOf(e->size) == cls) return true;  // its slot would do
   }
-  // A run of blocks that are free, or would be once every evictable object is gone, long enough
+  // A run of blocks that are free, or would be once every victim is gone, long enough
   // for the object (or, for a small one, for a new slab).
   const uint64_t need = sizeof(BlockHeader) + AlignUp(cls < kSizeClasses ? kSlabBytes : size, kAlignment);
   uint64_t run = 0;
@@ -528,15 +536,16 @@ bool ObjectStore::EvictionCouldFit(uint64_t size) const {
 
 Location ObjectStore::CreateObject(const ObjectId& id, uint64_t size) {
   CheckOpen();
-  const uint32_t s = StripeOf(id, stripes_);
+  const Place place = PlaceOf(id, stripes_, slots_per_stripe_);
+  const uint32_t s = place.stripe;
   auto attempt = [&]() -> Location {
     return WithRepair([&]() -> Location {
       RankedGuard g(StripeLock(s), lock_timeout_ms_);
       CheckRepair(g.holder_died());
-      if (Find(s, id) != nullptr) {
+      if (Find(place, id) != nullptr) {
         throw Error(ErrorCode::kObjectExists, "object " + id.Hex() + " is already in the store");
       }
-      if (FreeSlotFor(s, id) == nullptr) {
+      if (FreeSlotFor(place) == nullptr) {
         throw Error(ErrorCode::kTableFull, "stripe " + std::to_string(s) + " of the table is full (" +
                                                std::to_string(slots_per_stripe_) + " slots)");
       }
@@ -548,7 +557,7 @@ Location ObjectStore::CreateObject(const ObjectId& id, uint64_t size) {
         offset = AllocateEvicting(s, size, &slab);
       }
       MINIRAY_CRASH_POINT("phase4.create.allocated");
-      ObjectEntry* e = FreeSlotFor(s, id);
+      ObjectEntry* e = FreeSlotFor(place);
       Stripe& st = header_->stripe[s];
       const bool was_tombstone = e->state == kTombstone;
       e->id = id;
@@ -615,11 +624,12 @@ void ObjectStore::Put(const ObjectId& id, const uint8_t* data, uint64_t size) {
   if (size > 0) std::memcpy(dst, data, size);
   try {
     CheckOpen();
-    const uint32_t stripe = StripeOf(id, stripes_);
+    const Place place = PlaceOf(id, stripes_, slots_per_stripe_);
+    const uint32_t stripe = place.stripe;
     WithRepair([&] {
       RankedGuard g(StripeLock(stripe), lock_timeout_ms_);
       CheckRepair(g.holder_died());
-      ObjectEntry* e = Find(stripe, id);
+      ObjectEntry* e = Find(place, id);
       if (e == nullptr) NotFound(id);
       if (e->state == kSealed) throw Error(ErrorCode::kObjectSealed, "object " + id.Hex() + " was sealed by someone else");
       if (e->pins[client_] == 0) throw Error(ErrorCode::kInvalidArgument, "put() lost its creator's pin");
@@ -645,11 +655,12 @@ void ObjectStore::Put(const ObjectId& id, const uint8_t* data, uint64_t size) {
 
 void ObjectStore::Seal(const ObjectId& id) {
   CheckOpen();
-  const uint32_t s = StripeOf(id, stripes_);
+  const Place place = PlaceOf(id, stripes_, slots_per_stripe_);
+  const uint32_t s = place.stripe;
   WithRepair([&] {
     RankedGuard g(StripeLock(s), lock_timeout_ms_);
     CheckRepair(g.holder_died());
-    ObjectEntry* e = Find(s, id);
+    ObjectEntry* e = Find(place, id);
     if (e == nullptr) NotFound(id);
     if (e->state == kSealed) throw Error(ErrorCode::kObjectSealed, "object " + id.Hex() + " is already sealed");
     // Announced before the commit, holding the stripe lock: no waiter can sleep through it.
@@ -664,11 +675,12 @@ void ObjectStore::Seal(const ObjectId& id) {
 
 void ObjectStore::Abort(const ObjectId& id) {
   CheckOpen();
-  const uint32_t s = StripeOf(id, stripes_);
+  const Place place = PlaceOf(id, stripes_, slots_per_stripe_);
+  const uint32_t s = place.stripe;
   WithRepair([&] {
     RankedGuard g(StripeLock(s), lock_timeout_ms_);
     CheckRepair(g.holder_died());
-    ObjectEntry* e = Find(s, id);
+    ObjectEntry* e = Find(place, id);
     if (e == nullptr) NotFound(id);
     if (e->state == kSealed) {
       throw Error(ErrorCode::kObjectSealed, "object " + id.Hex() + " is sealed: abort() drops unsealed objects; use delete()");
@@ -700,7 +712,8 @@ void ObjectStore::DropLocked(uint32_t s, ObjectEntry* e) {
 
 GetResult ObjectStore::Get(const ObjectId& id, int64_t timeout_ms) {
   CheckOpen();
-  const uint32_t s = StripeOf(id, stripes_);
+  const Place place = PlaceOf(id, stripes_, slots_per_stripe_);
+  const uint32_t s = place.stripe;
   const int64_t deadline = timeout_ms <= 0 ? timeout_ms : MonotonicMs() + timeout_ms;
   for (;;) {
     GetResult out{GetStatus::kMissing, {0, 0}};
@@ -710,24 +723,17 @@ GetResult ObjectStore::Get(const ObjectId& id, int64_t timeout_ms) {
       RankedGuard g(StripeLock(s), lock_timeout_ms_);
       CheckRepair(g.holder_died());
       CheckOpen();
-      ObjectEntry* e = Find(s, id);
+      ObjectEntry* e = Find(place, id);
       if (e != nullptr && e->state == kSealed) {
         const Location loc = LocationOf(e);
         if (e->pins[client_] == kMaxPinsPerClient) {
           throw Error(ErrorCode::kTableFull, "this handle holds " + std::to_string(kMaxPinsPerClient) +
                                                  " pins on object " + id.Hex() + ": release some");
         }
-        if (e->pin_total == 0) {
-          // Its first pin: it leaves the LRU list (a pinned object is never evicted).
-          RankedGuard l(LruLock(), lock_timeout_ms_);
-          CheckRepair(l.holder_died());
-          lru_.Remove(e);
-          e->pins[client_] += 1;
-          e->pin_total += 1;
-        } else {
-          e->pins[client_] += 1;
-          e->pin_total += 1;
-        }
+        // No LRU lock: the object stays where it is on the list. Eviction holds its stripe when it
+        // looks at it, sees the pin and skips it; its recency changes with its last release.
+        e->pins[client_] += 1;
+        e->pin_total += 1;
         MINIRAY_CRASH_POINT("phase4.get.pinned");
         out = {GetStatus::kSealed, loc};
         done = true;
@@ -751,11 +757,12 @@ GetResult ObjectStore::Get(const ObjectId& id, int64_t timeout_ms) {
 
 void ObjectStore::Release(const ObjectId& id) {
   CheckOpen();
-  const uint32_t s = StripeOf(id, stripes_);
+  const Place place = PlaceOf(id, stripes_, slots_per_stripe_);
+  const uint32_t s = place.stripe;
   WithRepair([&] {
     RankedGuard g(StripeLock(s), lock_timeout_ms_);
     CheckRepair(g.holder_died());
-    ObjectEntry* e = Find(s, id);
+    ObjectEntry* e = Find(place, id);
     if (e == nullptr || e->pins[client_] == 0) {
       throw Error(ErrorCode::kInvalidArgument, "object " + id.Hex() + " is not pinned by this handle (released twice?)");
     }
@@ -763,13 +770,15 @@ void ObjectStore::Release(const ObjectId& id) {
       throw Error(ErrorCode::kObjectNotSealed,
                   "object " + id.Hex() + " is not sealed: its creator's pin lasts until seal() (abort() drops the object)");
     }
-    if (e->pin_total == 1) {
-      // Its last pin: it joins the LRU list as the most recently used.
+    if (e->pin_total == 1 && !(e->in_lru != 0 && lru_.IsNewest(e))) {
+      // Its last pin: it becomes the most recently used (moved to the tail, or joins there when
+      // eviction unlinked it while it was pinned). Already the tail: nothing to move, no LRU lock.
       RankedGuard l(LruLock(), lock_timeout_ms_);
       CheckRepair(l.holder_died());
       e->pins[client_] -= 1;
       e->pin_total -= 1;
       MINIRAY_CRASH_POINT("phase4.release.unpinned");
+      lru_.Remove(e);
       lru_.Push(e);
     } else {
       e->pins[client_] -= 1;
@@ -780,22 +789,24 @@ void ObjectStore::Release(const ObjectId& id) {
 
 bool ObjectStore::Contains(const ObjectId& id) {
   CheckOpen();
-  const uint32_t s = StripeOf(id, stripes_);
+  const Place place = PlaceOf(id, stripes_, slots_per_stripe_);
+  const uint32_t s = place.stripe;
   return WithRepair([&] {
     RankedGuard g(StripeLock(s), lock_timeout_ms_);
     CheckRepair(g.holder_died());
-    const ObjectEntry* e = Find(s, id);
+    const ObjectEntry* e = Find(place, id);
     return e != nullptr && e->state == kSealed;
   });
 }
 
 void ObjectStore::Delete(const ObjectId& id) {
   CheckOpen();
-  const uint32_t s = StripeOf(id, stripes_);
+  const Place place = PlaceOf(id, stripes_, slots_per_stripe_);
+  const uint32_t s = place.stripe;
   WithRepair([&] {
     RankedGuard g(StripeLock(s), lock_timeout_ms_);
     CheckRepair(g.holder_died());
-    ObjectEntry* e = Find(s, id);
+    ObjectEntry* e = Find(place, id);
     if (e == nullptr) NotFound(id);
     if (e->state != kSealed) {
       throw Error(ErrorCode::kObjectNotSealed, "object " + id.Hex() + " is not sealed: its creator may still write it (use abort())");
@@ -867,6 +878,7 @@ ReclaimStats ObjectStore::ReleaseClient(uint32_t c, uint64_t serial) {
           CheckRepair(l.holder_died());
           e->pins[c] = 0;
           e->pin_total = 0;
+          lru_.Remove(e);  // a get may have left it on the list: to the tail
           lru_.Push(e);
         } else {
           e->pins[c] = 0;
@@ -950,6 +962,10 @@ StoreStats ObjectStore::Stats() {
       for (uint64_t k = 0; k < slots_per_stripe_; ++k) {
         const ObjectEntry* e = Slot(i, k);
         if (IsLive(e->state)) s.pinned += e->pin_total;
+        if (e->state == kSealed && e->pin_total == 0) {
+          s.evictable += 1;
+          s.evictable_bytes += e->size;
+        }
       }
     });
   }
@@ -967,8 +983,6 @@ StoreStats ObjectStore::Stats() {
     }
     RankedGuard l(LruLock(), lock_timeout_ms_);
     CheckRepair(l.holder_died());
-    s.evictable = lru_.count();
-    s.evictable_bytes = lru_.bytes();
     s.evictions = header_->lru.evictions;
     s.evicted_bytes = header_->lru.evicted_bytes;
   });

@@ -8,8 +8,10 @@
 // and start time. What changes is who waits for whom:
 //
 //   operation         locks, in the order taken            what it changes
-//   get / release     stripe(id) [-> LRU]                  pins; the LRU list when the first pin
-//                                                          is taken or the last one given back
+//   get               stripe(id)                           pins (the object stays on the LRU list)
+//   release           stripe(id) [-> LRU]                  pins; the last one given back moves the
+//                                                          object to the LRU tail (no LRU lock
+//                                                          when it is the tail already)
 //   contains          stripe(id)                           nothing
 //   seal              stripe(id)                           the slot's state; wakes waiting gets
 //   create            stripe(id) -> allocator [-> LRU]     a slot; a block or a pool slot; and,
@@ -19,11 +21,14 @@
 //   repair            every stripe, allocator, LRU         see RepairAll
 //
 // Eviction (when a create does not fit): holding its own stripe and the allocator lock, the
-// creator takes the LRU lock and evicts from the least recently used end, one object at a time,
-// until the allocation succeeds. A victim in another stripe is only try-locked (the lock order
-// forbids waiting for it there); a busy one is skipped. Before evicting anything, the creator
-// checks that the free bytes plus every evictable byte could hold the object at all: a create that
-// cannot succeed fails with ERR_SHM_FULL and evicts nothing.
+// creator takes the LRU lock and walks the list once, try-locking the stripe of every entry on it
+// (the lock order forbids waiting for them there) and keeping them until it is done: with them
+// held, no pin on a listed object can change. A pinned entry (a get left it there) is unlinked
+// and skipped; an entry of a busy stripe is skipped. Before evicting anything, the creator checks
+// that the free bytes plus the unpinned objects it holds could hold the object at all: a create
+// that cannot succeed fails with ERR_SHM_FULL and evicts nothing (or, when only busy stripes stand
+// in the way, lets go and tries again). Then it evicts from the least recently used end, one
+// object at a time, until the allocation succeeds.
 //
 // Crashes: a slot commits with one store of its state; the allocator's changes are journalled; the
 // LRU list is rebuilt. Any lock found with a dead holder sets StoreHeader::repair, and RepairAll()
@@ -88,7 +93,7 @@ struct StoreStats {
   uint64_t pinned;
   uint64_t clients;
   // eviction
-  uint64_t evictable;       // objects on the LRU list
+  uint64_t evictable;       // sealed objects nobody pins (all on the LRU list)
   uint64_t evictable_bytes;
   uint64_t evictions;
   uint64_t evicted_bytes;
@@ -175,8 +180,9 @@ class ObjectStore {
   RankedLock LruLock();
   // Stripe helpers (holding the stripe's lock).
   ObjectEntry* Slot(uint32_t stripe, uint64_t i) const;
-  ObjectEntry* Find(uint32_t stripe, const ObjectId& id) const;
-  ObjectEntry* FreeSlotFor(uint32_t stripe, const ObjectId& id) const;
+  // `place`: PlaceOf(id, ...), the id's stripe and home slot (one hash per operation).
+  ObjectEntry* Find(Place place, const ObjectId& id) const;
+  ObjectEntry* FreeSlotFor(Place place) const;
   void EraseSlot(uint32_t stripe, ObjectEntry* entry);
   uint64_t EntryOffset(const ObjectEntry* entry) const;
   Location LocationOf(const ObjectEntry* entry) const;
@@ -186,10 +192,10 @@ class ObjectStore {
   void FreeLocked(uint64_t slab, uint64_t offset);
   // Holding stripe `own` and the allocator lock: evicts until `size` fits, or throws ERR_SHM_FULL.
   uint64_t AllocateEvicting(uint32_t own, uint64_t size, uint64_t* slab);
-  // Holding the allocator and LRU locks: whether evicting every evictable object would leave room
-  // for `size` bytes (a free run long enough, or a slot of its class), so that a create that can
-  // never fit evicts nothing.
-  bool EvictionCouldFit(uint64_t size) const;
+  // Holding the allocator and LRU locks and the stripes of `victims`: whether evicting every one of
+  // `victims` would leave room for `size` bytes (a free run long enough, or a slot of its class),
+  // so that a create that can never fit evicts nothing.
+  bool EvictionCouldFit(uint64_t size, const std::vector<ObjectEntry*>& victims) const;
   // Holding the stripe (and nothing after it in the order): frees what `entry` holds and erases it.
   void DropLocked(uint32_t stripe, ObjectEntry* entry);
 
