@@ -413,14 +413,20 @@ void ObjectStore::FreeLocked(uint64_t slab, uint64_t offset) {
 }
 
 uint64_t ObjectStore::AllocateEvicting(uint32_t own, uint64_t size, uint64_t* slab) {
-  try {
-    Transaction tx(journal_);
-    const uint64_t offset = AllocateLocked(size, slab);
-    tx.Commit();
-    return offset;
-  } catch (const Error& e) {
-    if (e.code() != ErrorCode::kShmFull) throw;
-  }
+  // One attempt, in a transaction of its own: false when the space is short.
+  uint64_t offset = 0;
+  auto allocate = [&] {
+    try {
+      Transaction tx(journal_);
+      offset = AllocateLocked(size, slab);
+      tx.Commit();
+      return true;
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::kShmFull) throw;
+      return false;
+    }
+  };
+  if (allocate()) return offset;
   RankedGuard l(LruLock(), lock_timeout_ms_);
   CheckRepair(l.holder_died());
   // The stripes of the listed entries, try-locked (the lock order forbids waiting for them here)
@@ -490,14 +496,7 @@ uint64_t ObjectStore::AllocateEvicting(uint32_t own, uint64_t size, uint64_t* sl
       tx.Commit();
     }
     MINIRAY_CRASH_POINT("phase4.evict.freed");
-    try {
-      Transaction tx(journal_);
-      const uint64_t offset = AllocateLocked(size, slab);
-      tx.Commit();
-      return offset;
-    } catch (const Error& e) {
-      if (e.code() != ErrorCode::kShmFull) throw;
-    }
+    if (allocate()) return offset;
   }
   throw Error(ErrorCode::kShmFull, "no room for " + std::to_string(size) +
                                        " bytes and nothing left to evict (every object is pinned)");
