@@ -220,7 +220,7 @@ export async function imageIpc(pool: IpcPool, job: ImageJob, frames = framesBuff
 // ---- the word-count job (map, then a tree of reduces) ----
 
 export function corpus(quick: boolean): Buffer[] {
-  return Array.from({ length: quick ? 8 : 32 }, (_, i) => tasks.generateChunk(i + 1, quick ? 128 << 10 : 1 << 20));
+  return Array.from({ length: quick ? 8 : 32 }, (_, i) => tasks.generateChunk(i + 1, quick ? 128 << 10 : 2 << 20));
 }
 
 export function wordsOneProcess(chunks: readonly Buffer[]): Record<string, number> {
@@ -231,8 +231,14 @@ export async function wordsMiniRay(rt: Runtime, chunks: readonly Buffer[]): Prom
   const url = new URL('./tasks.ts', import.meta.url);
   const count = rt.remote<typeof tasks.countWords>(url, 'countWords');
   const merge = rt.remote<typeof tasks.mergeCounts>(url, 'mergeCounts');
-  const inputs = chunks.map((c) => rt.put(c)); // raw bytes in the store; workers read them zero-copy
-  let level: ObjectRef<Record<string, number>>[] = inputs.map((ref) => count.remote(ref));
+  // Each chunk goes into the store as raw bytes (workers read it zero-copy) and its task is
+  // submitted at once, so that the workers start while the driver stores the next chunks.
+  const inputs: ObjectRef<Buffer>[] = [];
+  let level: ObjectRef<Record<string, number>>[] = chunks.map((c) => {
+    const ref = rt.put(c);
+    inputs.push(ref);
+    return count.remote(ref);
+  });
   while (level.length > 1) {
     const next: ObjectRef<Record<string, number>>[] = [];
     for (let i = 0; i < level.length; i += 2) {
