@@ -220,8 +220,14 @@ export function shadeBand(band: readonly TileSpec[], light: readonly [number, nu
   return out;
 }
 
-// The light level (0..LIGHT_LEVELS - 1) of every quantised normal, by its 16 bits (y, x).
+// The light level (0..LIGHT_LEVELS - 1) of every quantised normal, by its 16 bits (y, x). Kept for
+// the last few lights: every band of a frame has the same light.
+const levelTables = new Map<string, Uint8Array>();
+
 function lightLevels(light: readonly [number, number, number]): Uint8Array {
+  const key = light.join(',');
+  const known = levelTables.get(key);
+  if (known !== undefined) return known;
   const out = new Uint8Array((NORMAL_STEPS + 1) * (NORMAL_STEPS + 1));
   const top = LIGHT_LEVELS - 1;
   for (let qy = 0; qy <= NORMAL_STEPS; qy += 1) {
@@ -233,6 +239,8 @@ function lightLevels(light: readonly [number, number, number]): Uint8Array {
       out[(qy << 8) | qx] = lambert > 0 ? Math.min(top, (lambert * top + 0.5) | 0) : 0;
     }
   }
+  if (levelTables.size >= 16) levelTables.delete(levelTables.keys().next().value as string);
+  levelTables.set(key, out);
   return out;
 }
 
