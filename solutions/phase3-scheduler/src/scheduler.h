@@ -158,6 +158,8 @@ class Scheduler {
   // The sleep of a waiting loop, after unlocking: waits until `word` moves on from `seen` (read
   // under the lock) or `deadline` passes; ERR_CLOSED when Close() ran meanwhile. Given.
   void SleepOn(std::atomic<uint32_t>& word, uint32_t seen, int64_t deadline, const char* what);
+  // fetch() and wait(): watch `word` for a few microseconds first, then SleepOn (scheduler.cc).
+  void SpinThenSleepOn(std::atomic<uint32_t>& word, uint32_t seen, int64_t deadline, const char* what);
   // Repairs whatever a process that died holding the lock left half-done.
   void Recover();
 
