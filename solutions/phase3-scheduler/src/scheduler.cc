@@ -13,7 +13,6 @@
 // are empty except in the fault-injection build, see native-common/include/miniray/crash_point.h).
 #include "scheduler.h"
 
-#include <sched.h>
 #include <time.h>
 
 #include <algorithm>
@@ -180,18 +179,24 @@ namespace {
 
 // Spin, then sleep. A task round trip between two processes is two hand-offs (submit -> fetch,
 // complete -> wait). When the waiter sleeps, each hand-off costs a futex wake-up: the waker enters
-// the kernel, and the sleeper's CPU, idle by then, must be woken and scheduled (5-10 us per
-// hand-off on a 2-core VM, which is most of a 20 us round trip). The other side usually answers
-// within a few microseconds, so fetch() and wait() first watch their word for a bounded time.
+// the kernel, and the sleeper's CPU, idle by then, must be woken and scheduled (5-8 us a hand-off
+// on a 2-core VM: most of a 15-20 us round trip). The other side usually answers within a few
+// microseconds, so fetch() and wait() first watch their word for a bounded time.
 //
-// The bound: 20 us, about the cost of the sleep and wake-up it saves (waiting that long before
-// sleeping costs at most twice what sleeping at once would) and several times a hand-off when the
-// other side is running (2-4 us). The watching loop gives its CPU away (sched_yield) instead of
-// pausing: when the process that will wake us waits for this very CPU (more processes than
-// cores), a pausing spin would hold it off for the whole bound at every hand-off. A spin never
-// decides anything: a changed word only sends the caller back to re-check under the lock, and the
-// spin ends at the deadline, so a wait returns neither earlier nor later than before.
-constexpr int64_t kSpinNs = 20000;
+// The bound, 10 us, is about what the sleep and wake-up it saves cost, and 3-4 times a hand-off
+// when the other side has a core of its own (2.5-3.5 us). But when the other side is waiting for
+// this very core (more runnable processes than cores), a spin only delays it: every hand-off pays
+// the whole spin. That shows as a spin that runs out and a sleep that is woken at once, since the
+// other side runs as soon as this core is free. Then this handle skips its next spins (2, 4, ...,
+// 64 of them) before it tries again; a spin that succeeds resets that. Giving the core away
+// (sched_yield) instead of skipping was tried and is worse: on a busy machine the core can go to
+// an unrelated process for its whole time slice, milliseconds, where a woken sleeper is scheduled
+// at once.
+//
+// A spin decides nothing: a changed word only sends the caller back to re-check under the lock,
+// and the spin ends at the deadline, so a wait returns neither earlier nor later than before.
+constexpr int64_t kSpinNs = 10000;
+constexpr uint32_t kMaxSpinsSkipped = 64;
 
 int64_t MonotonicNs() {
   struct timespec ts;
@@ -199,14 +204,22 @@ int64_t MonotonicNs() {
   return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
+void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
 // Watches `word` without the lock until it moves on from `seen`: true when it did within the
 // spin, false when the spin (or the deadline, see DeadlineOf) ran out first.
 bool SpinWhileUnchanged(const std::atomic<uint32_t>& word, uint32_t seen, int64_t deadline) {
   int64_t end = MonotonicNs() + kSpinNs;
   if (deadline > 0) end = std::min(end, deadline * 1000000);
-  while (word.load(std::memory_order_acquire) == seen) {
-    if (MonotonicNs() >= end) return false;
-    sched_yield();
+  for (uint32_t i = 1; word.load(std::memory_order_acquire) == seen; ++i) {
+    if (i % 8 == 0 && MonotonicNs() >= end) return false;
+    CpuRelax();
   }
   return true;
 }
@@ -214,10 +227,27 @@ bool SpinWhileUnchanged(const std::atomic<uint32_t>& word, uint32_t seen, int64_
 }  // namespace
 
 void Scheduler::SpinThenSleepOn(std::atomic<uint32_t>& word, uint32_t seen, int64_t deadline, const char* what) {
-  if (!SpinWhileUnchanged(word, seen, deadline)) {
+  // Relaxed loads and stores: the fields are hints for this handle's next waits; a lost update
+  // between threads waiting at once costs at most one spin too many or too few.
+  const uint32_t skip = spins_to_skip_.load(std::memory_order_relaxed);
+  if (skip > 0) {
+    spins_to_skip_.store(skip - 1, std::memory_order_relaxed);
     SleepOn(word, seen, deadline, what);
-  } else if (closed_.load()) {
-    throw Error(ErrorCode::kClosed, std::string("scheduler was closed while ") + what + "() waited");
+    return;
+  }
+  if (SpinWhileUnchanged(word, seen, deadline)) {
+    spin_backoff_.store(0, std::memory_order_relaxed);
+    if (closed_.load()) {
+      throw Error(ErrorCode::kClosed, std::string("scheduler was closed while ") + what + "() waited");
+    }
+    return;
+  }
+  const int64_t asleep_at = MonotonicNs();
+  SleepOn(word, seen, deadline, what);
+  if (MonotonicNs() - asleep_at < kSpinNs) {
+    const uint32_t backoff = std::min(kMaxSpinsSkipped, std::max(2u, 2 * spin_backoff_.load(std::memory_order_relaxed)));
+    spin_backoff_.store(backoff, std::memory_order_relaxed);
+    spins_to_skip_.store(backoff, std::memory_order_relaxed);
   }
 }
 
