@@ -35,23 +35,21 @@
 //   back: reclaim() does it now, and the store does it by itself when it opens, when a lock's
 //   holder died, and before it reports ERR_SHM_FULL or ERR_TABLE_FULL.
 import { MiniRayError } from '../lib/errors.js';
-import { randomObjectId, type IdLike, type ObjectId, type ObjectIdBytes } from '../lib/ids.js';
+import type { IdLike } from '../lib/ids.js';
 import { loadAddon } from '../lib/native.js';
 import { optionsOf } from '../lib/options.js';
 import {
   DEFAULT_LOCK_TIMEOUT_MS,
+  StoreHandleBase,
   asBuffer,
-  locatedView,
   lockTimeoutOf,
   type CheckReportBase,
   type CheckedClientBase,
   type GetOptions,
-  type LocatingStore,
+  type NativeStoreBase,
   type OpenOptions,
-  type ReclaimReport,
   type StoreLayoutBase,
 } from '../lib/store.js';
-import { SegmentViews } from '../lib/views.js';
 
 export type { IdLike, ObjectId, ObjectIdBytes } from '../lib/ids.js';
 export { idBytes, idHex, objectId, randomObjectId } from '../lib/ids.js';
@@ -109,23 +107,12 @@ export type StoreLayout = StoreLayoutBase;
 // offsets, keyed 'header.<field>', 'entry.<field>', 'block.<field>', 'client.<field>', and sizes.
 export type LayoutInfo = Readonly<Record<string, number>>;
 
-interface NativeStore extends LocatingStore {
-  create(id: IdLike, size: number): Uint8Array;
-  seal(id: IdLike): void;
-  abort(id: IdLike): void;
-  put(id: IdLike, data: Uint8Array): void;
+interface NativeStore extends NativeStoreBase<ObjectStoreStats, StoreLayout> {
   getMany(ids: readonly IdLike[], timeoutMs: number): Array<Uint8Array | null>;
   getAsync(ids: readonly IdLike[], timeoutMs: number, single: true): Promise<Uint8Array>;
   getAsync(ids: readonly IdLike[], timeoutMs: number, single: false): Promise<Array<Uint8Array | null>>;
-  release(id: IdLike): void;
-  contains(id: IdLike): boolean;
-  delete(id: IdLike): void;
-  stats(): ObjectStoreStats;
-  reclaim(): ReclaimReport;
-  close(): void;
   debugLock(): void;
   debugUnlock(): void;
-  layout(): StoreLayout;
 }
 
 interface Phase2Addon {
@@ -141,15 +128,11 @@ export const DEFAULT_TABLE_SIZE = 1024;
 
 const addon = (): Phase2Addon => loadAddon<Phase2Addon>('phase2');
 
-export class ObjectStore {
-  // get() hands out windows on the one mapping.
-  private readonly views: SegmentViews;
-
-  private constructor(
-    private readonly native: NativeStore,
-    readonly name: string,
-  ) {
-    this.views = new SegmentViews(native);
+// create, seal, abort, put, get, release, contains, delete, stats, reclaim and close are every
+// store's (lib/store.ts, StoreHandleBase); here what phase 2's store adds.
+export class ObjectStore extends StoreHandleBase<NativeStore, ObjectStoreStats, StoreLayout> {
+  private constructor(native: NativeStore, name: string) {
+    super(native, name);
   }
 
   // Creates a new segment; ERR_SEGMENT_EXISTS when the name is taken.
@@ -194,38 +177,6 @@ export class ObjectStore {
     return addon().layoutInfo();
   }
 
-  // A new unsealed object of `size` bytes, pinned by this handle; write its contents through the
-  // returned view, seal(id), and release(id) once you no longer read the view.
-  // ERR_OBJECT_EXISTS, ERR_SHM_FULL, ERR_TABLE_FULL.
-  create(id: IdLike, size: number): Buffer {
-    return asBuffer(this.native.create(id, size));
-  }
-
-  // Makes an unsealed object immutable and visible. ERR_OBJECT_NOT_FOUND, ERR_OBJECT_SEALED.
-  seal(id: IdLike): void {
-    this.native.seal(id);
-  }
-
-  // Drops an unsealed object this handle created. ERR_OBJECT_NOT_FOUND, ERR_OBJECT_SEALED,
-  // ERR_OBJECT_IN_USE (another handle created it).
-  abort(id: IdLike): void {
-    this.native.abort(id);
-  }
-
-  // create + copy + seal + release, all or nothing: when it throws, nothing was stored. Returns
-  // the id (a fresh random one unless given), in the form it was given.
-  put(data: Uint8Array, id?: ObjectId): ObjectId;
-  put(data: Uint8Array, id: ObjectIdBytes): ObjectIdBytes;
-  put(data: Uint8Array, id: IdLike = randomObjectId()): IdLike {
-    this.native.put(id, data);
-    return id;
-  }
-
-  // A pinned, zero-copy view of a sealed object, waiting for it as described above.
-  get(id: IdLike, options?: GetOptions): Buffer {
-    return locatedView(this.native, this.views, id, options);
-  }
-
   getMany(ids: readonly IdLike[], options: GetOptions = {}): Array<Buffer | null> {
     return this.native.getMany(ids, optionsOf(options).timeoutMs ?? 0).map((v) => (v === null ? null : asBuffer(v)));
   }
@@ -237,39 +188,6 @@ export class ObjectStore {
   async getManyAsync(ids: readonly IdLike[], options: GetOptions = {}): Promise<Array<Buffer | null>> {
     const views = await this.native.getAsync(ids, optionsOf(options).timeoutMs ?? 0, false);
     return views.map((v) => (v === null ? null : asBuffer(v)));
-  }
-
-  // Unpins one get() of this handle, or the creator's pin after seal(). ERR_INVALID_ARGUMENT when
-  // this handle holds no pin on `id`, ERR_OBJECT_NOT_SEALED before seal().
-  release(id: IdLike): void {
-    this.native.release(id);
-  }
-
-  // True when the object exists and is sealed.
-  contains(id: IdLike): boolean {
-    return this.native.contains(id);
-  }
-
-  // Removes a sealed object. ERR_OBJECT_IN_USE while pinned (refused, not deferred),
-  // ERR_OBJECT_NOT_SEALED, ERR_OBJECT_NOT_FOUND.
-  delete(id: IdLike): void {
-    this.native.delete(id);
-  }
-
-  stats(): ObjectStoreStats {
-    return this.native.stats();
-  }
-
-  // Gives back what handles of processes that died held: their pins, their unsealed objects.
-  reclaim(): ReclaimReport {
-    return this.native.reclaim();
-  }
-
-  // Cancels this handle's waiting gets (ERR_CLOSED), releases its pins, aborts the objects it
-  // created and did not seal, and detaches. Buffers returned earlier stay readable.
-  close(): void {
-    this.native.close();
-    this.views.release();
   }
 
   // For tests and the debugger.

@@ -18,22 +18,20 @@
 // - evictedSince(n) lists the ids evicted since the eviction count was n (the last 64 at most).
 // - stats() adds the pool (slabs, slots, fragmentation), eviction counts, and each lock's
 //   contention counters.
-import { randomObjectId, type IdLike, type ObjectId, type ObjectIdBytes } from '../lib/ids.js';
+import type { IdLike, ObjectId } from '../lib/ids.js';
 import { loadAddon } from '../lib/native.js';
 import { optionsOf } from '../lib/options.js';
 import {
   DEFAULT_LOCK_TIMEOUT_MS,
+  StoreHandleBase,
   asBuffer,
-  locatedView,
   lockTimeoutOf,
   type CheckReportBase,
   type GetOptions,
-  type LocatingStore,
+  type NativeStoreBase,
   type OpenOptions,
-  type ReclaimReport,
   type StoreLayoutBase,
 } from '../lib/store.js';
-import { SegmentViews } from '../lib/views.js';
 
 export type { IdLike, ObjectId, ObjectIdBytes } from '../lib/ids.js';
 export { idBytes, idHex, objectId, randomObjectId } from '../lib/ids.js';
@@ -118,23 +116,12 @@ export interface CheckReport extends CheckReportBase {
 // Which lock a test holds: a stripe, the allocator's, the LRU list's.
 export type LockRef = { readonly stripe: number } | 'allocator' | 'lru';
 
-interface NativeStore extends LocatingStore {
-  create(id: IdLike, size: number): Uint8Array;
-  seal(id: IdLike): void;
-  abort(id: IdLike): void;
-  put(id: IdLike, data: Uint8Array): void;
+interface NativeStore extends NativeStoreBase<ObjectStoreStats, StoreLayout> {
   getAsync(id: IdLike, timeoutMs: number): Promise<Uint8Array>;
-  release(id: IdLike): void;
-  contains(id: IdLike): boolean;
-  delete(id: IdLike): void;
-  stats(): ObjectStoreStats;
-  reclaim(): ReclaimReport;
   evictedSince(since: number): EvictionReport;
   repair(): void;
-  close(): void;
   debugLock(kind: number, stripe: number): void;
   debugUnlock(kind: number, stripe: number): void;
-  layout(): StoreLayout;
 }
 
 interface Phase4Addon {
@@ -159,14 +146,11 @@ const addon = (): Phase4Addon => loadAddon<Phase4Addon>('phase4');
 const lockArgs = (lock: LockRef): [number, number] =>
   lock === 'allocator' ? [1, 0] : lock === 'lru' ? [2, 0] : [0, lock.stripe];
 
-export class ObjectStore {
-  private readonly views: SegmentViews;
-
-  private constructor(
-    private readonly native: NativeStore,
-    readonly name: string,
-  ) {
-    this.views = new SegmentViews(native);
+// create, seal, abort, put, get, release, contains, delete, stats, reclaim and close are every
+// store's (lib/store.ts, StoreHandleBase), as in phase 2; here what phase 4's store adds.
+export class ObjectStore extends StoreHandleBase<NativeStore, ObjectStoreStats, StoreLayout> {
+  private constructor(native: NativeStore, name: string) {
+    super(native, name);
   }
 
   static create(name: string, options: CreateOptions): ObjectStore {
@@ -210,64 +194,13 @@ export class ObjectStore {
     return addon().sizeClassOf(size);
   }
 
-  // Every method that takes an id takes it as 40 hex digits (ObjectId) or as its 20 bytes
-  // (idBytes(id)), as in phase 2.
-  create(id: IdLike, size: number): Buffer {
-    return asBuffer(this.native.create(id, size));
-  }
-
-  seal(id: IdLike): void {
-    this.native.seal(id);
-  }
-
-  abort(id: IdLike): void {
-    this.native.abort(id);
-  }
-
-  put(data: Uint8Array, id?: ObjectId): ObjectId;
-  put(data: Uint8Array, id: ObjectIdBytes): ObjectIdBytes;
-  put(data: Uint8Array, id: IdLike = randomObjectId()): IdLike {
-    this.native.put(id, data);
-    return id;
-  }
-
-  // The fast path: one id, one stripe lock, a view made in JS over the one mapping.
-  get(id: IdLike, options?: GetOptions): Buffer {
-    return locatedView(this.native, this.views, id, options);
-  }
-
   async getAsync(id: IdLike, options: GetOptions = {}): Promise<Buffer> {
     return asBuffer(await this.native.getAsync(id, optionsOf(options).timeoutMs ?? 0));
-  }
-
-  release(id: IdLike): void {
-    this.native.release(id);
-  }
-
-  contains(id: IdLike): boolean {
-    return this.native.contains(id);
-  }
-
-  delete(id: IdLike): void {
-    this.native.delete(id);
-  }
-
-  stats(): ObjectStoreStats {
-    return this.native.stats();
-  }
-
-  reclaim(): ReclaimReport {
-    return this.native.reclaim();
   }
 
   // The ids evicted since the eviction count was `since` (0: since the store was made).
   evictedSince(since = 0): EvictionReport {
     return this.native.evictedSince(since);
-  }
-
-  close(): void {
-    this.native.close();
-    this.views.release();
   }
 
   readonly debug = {

@@ -17,6 +17,7 @@
 #include "checker.h"
 #include "miniray/napi_util.h"
 #include "miniray/store_handle.h"
+#include "miniray/store_wrap.h"
 #include "object_store.h"
 
 // The table and the allocator on their own, for checklist items 2.1 and 2.2 (components.cc).
@@ -102,100 +103,43 @@ class GetWorker : public miniray::napi::PromiseWorker {
   std::vector<StoreGetResult> results_;
 };
 
-// What one open handle holds, shared by its wrapper object and the methods bound to its get path
-// (native-common's store_handle.h), plus the lock debug.lock() holds across calls: a handle
-// collected without close() first releases it (see HeldLock), then gives back what it holds.
+// What one open handle holds (native-common's store_handle.h), plus the lock debug.lock() holds
+// across calls: closing the handle, or collecting it without close(), first gives that lock back
+// (see HeldLock), then what the handle holds.
 class Handle : public miniray::napi::StoreHandle<ObjectStore> {
  public:
   using StoreHandle::StoreHandle;
   ~Handle() { held_lock.Release(store.get()); }
+  void Close() {
+    held_lock.Release(store.get());  // never unmap a robust mutex this thread holds
+    StoreHandle::Close();
+  }
 
   miniray::napi::HeldLock held_lock;  // this thread holds the lock through debugLock()
 };
 
-class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
+// The store's methods common to phases 2 and 4 are native-common's (store_wrap.h); these are
+// phase 2's own.
+class StoreWrap : public miniray::napi::StoreWrapBase<StoreWrap, ObjectStore, Handle> {
  public:
+  static constexpr uint64_t kMaxCapacity = miniray::phase2::kMaxCapacity;
+
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "NativeObjectStore",
-                       {
-                           InstanceMethod<&StoreWrap::CreateObject>("create"),
-                           InstanceMethod<&StoreWrap::Seal>("seal"),
-                           InstanceMethod<&StoreWrap::Abort>("abort"),
-                           InstanceMethod<&StoreWrap::Put>("put"),
-                           InstanceMethod<&StoreWrap::Scratch>("scratch"),
-                           InstanceMethod<&StoreWrap::SegmentBufferValue>("segment"),
-                           InstanceMethod<&StoreWrap::GetMany>("getMany"),
-                           InstanceMethod<&StoreWrap::GetAsync>("getAsync"),
-                           InstanceMethod<&StoreWrap::Delete>("delete"),
-                           InstanceMethod<&StoreWrap::Stats>("stats"),
-                           InstanceMethod<&StoreWrap::Reclaim>("reclaim"),
-                           InstanceMethod<&StoreWrap::Close>("close"),
-                           InstanceMethod<&StoreWrap::DebugLock>("debugLock"),
-                           InstanceMethod<&StoreWrap::DebugUnlock>("debugUnlock"),
-                           InstanceMethod<&StoreWrap::Layout>("layout"),
-                       });
+    return DefineStoreClass(env, {
+                                     InstanceMethod<&StoreWrap::GetMany>("getMany"),
+                                     InstanceMethod<&StoreWrap::GetAsync>("getAsync"),
+                                     InstanceMethod<&StoreWrap::Stats>("stats"),
+                                     InstanceMethod<&StoreWrap::DebugLock>("debugLock"),
+                                     InstanceMethod<&StoreWrap::DebugUnlock>("debugUnlock"),
+                                 });
   }
 
-  explicit StoreWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<StoreWrap>(info) {
-    Guard(info.Env(), [&] {
-      handle_ = std::make_shared<Handle>(info.Env(), miniray::napi::TakeStore<ObjectStore>(info));
-      Handle::Bind(info.Env(), info.This().As<Napi::Object>(), handle_);
-    });
-  }
+  using StoreWrapBase::StoreWrapBase;
 
  private:
-  // Empty only if the constructor failed, on an object JavaScript never received.
-  Handle& Live() {
-    if (!handle_) throw Error(ErrorCode::kClosed, "store is closed");
-    return *handle_;
-  }
-  ObjectStore& Store() { return Live().Live(); }
-
-  Napi::Value CreateObject(const Napi::CallbackInfo& info) {
-    return Guard(info.Env(), [&]() -> Napi::Value {
-      ObjectStore& store = Store();
-      auto id = miniray::napi::ArgObjectId(info, 0, "id");
-      auto size = miniray::napi::ArgU64(info, 1, "size", miniray::phase2::kMaxCapacity);
-      auto loc = store.CreateObject(id, size);
-      return Live().buffer->View(info.Env(), loc.offset, loc.size);
-    });
-  }
-
-  Napi::Value Seal(const Napi::CallbackInfo& info) {
-    return Guard(info.Env(), [&] {
-      Store().Seal(miniray::napi::ArgObjectId(info, 0, "id"));
-      return info.Env().Undefined();
-    });
-  }
-
-  Napi::Value Abort(const Napi::CallbackInfo& info) {
-    return Guard(info.Env(), [&] {
-      Store().Abort(miniray::napi::ArgObjectId(info, 0, "id"));
-      return info.Env().Undefined();
-    });
-  }
-
-  Napi::Value Put(const Napi::CallbackInfo& info) {
-    return Guard(info.Env(), [&] {
-      ObjectStore& store = Store();
-      auto id = miniray::napi::ArgObjectId(info, 0, "id");
-      auto bytes = miniray::napi::ArgBytes(info, 1, "data");
-      store.Put(id, bytes.data, bytes.size);
-      return info.Env().Undefined();
-    });
-  }
-
-  Napi::Value Scratch(const Napi::CallbackInfo& info) {
-    return Guard(info.Env(), [&] { return Live().ScratchArray(info.Env()); });
-  }
-
-  Napi::Value SegmentBufferValue(const Napi::CallbackInfo& info) {
-    return Guard(info.Env(), [&] { return Live().SegmentArray(info.Env()); });
-  }
-
   Napi::Value GetMany(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&]() -> Napi::Value {
-      ObjectStore& store = Store();
+      ObjectStore& store = LiveStore();
       auto ids = ArgIds(info, 0);
       int64_t timeout = ArgTimeoutMs(info, 1);
       return Results(info.Env(), *Live().buffer, store.GetMany(ids, timeout));
@@ -205,7 +149,7 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
   // getAsync(ids, timeoutMs, single): a Promise of one view (single) or of an array of views.
   Napi::Value GetAsync(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&]() -> Napi::Value {
-      Store();
+      LiveStore();
       auto ids = ArgIds(info, 0);
       int64_t timeout = ArgTimeoutMs(info, 1);
       bool single = info.Length() > 2 && info[2].ToBoolean().Value();
@@ -214,16 +158,9 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
     });
   }
 
-  Napi::Value Delete(const Napi::CallbackInfo& info) {
-    return Guard(info.Env(), [&] {
-      Store().Delete(miniray::napi::ArgObjectId(info, 0, "id"));
-      return info.Env().Undefined();
-    });
-  }
-
   Napi::Value Stats(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&]() -> Napi::Value {
-      auto s = Store().Stats();
+      auto s = LiveStore().Stats();
       Napi::Object out = Napi::Object::New(info.Env());
       using miniray::napi::Set;
       Set(out, "segmentSize", static_cast<double>(s.segment_size));
@@ -244,64 +181,20 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
     });
   }
 
-  Napi::Value Reclaim(const Napi::CallbackInfo& info) {
-    return Guard(info.Env(), [&]() -> Napi::Value {
-      auto r = Store().Reclaim();
-      Napi::Object out = Napi::Object::New(info.Env());
-      miniray::napi::Set(out, "clients", static_cast<double>(r.clients));
-      miniray::napi::Set(out, "pins", static_cast<double>(r.pins));
-      miniray::napi::Set(out, "objects", static_cast<double>(r.objects));
-      return out;
-    });
-  }
-
-  Napi::Value Close(const Napi::CallbackInfo& info) {
-    // Drop this wrapper's share first (so the handle is closed even if Close() throws), then cancel
-    // this handle's waits and release its pins. Views already handed out, and gets still finishing
-    // on the pool, keep the mapping alive.
-    return Guard(info.Env(), [&] {
-      if (!handle_) return info.Env().Undefined();
-      handle_->held_lock.Release(handle_->store.get());  // never unmap a robust mutex this thread holds (see HeldLock)
-      handle_->Close();
-      return info.Env().Undefined();
-    });
-  }
-
   Napi::Value DebugLock(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&] {
-      Live().held_lock.Lock(Store());
+      Live().held_lock.Lock(LiveStore());
       return info.Env().Undefined();
     });
   }
 
   Napi::Value DebugUnlock(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&] {
-      Live().held_lock.Unlock(Store());
+      Live().held_lock.Unlock(LiveStore());
       return info.Env().Undefined();
     });
   }
-
-
-  Napi::Value Layout(const Napi::CallbackInfo& info) {
-    return Guard(info.Env(), [&]() -> Napi::Value {
-      auto l = Store().layout();
-      Napi::Object out = Napi::Object::New(info.Env());
-      miniray::napi::Set(out, "segmentSize", static_cast<double>(Store().mapped_size()));
-      miniray::napi::Set(out, "tableOffset", static_cast<double>(l.table_offset));
-      miniray::napi::Set(out, "tableBytes", static_cast<double>(l.table_bytes));
-      miniray::napi::Set(out, "dataOffset", static_cast<double>(l.data_offset));
-      miniray::napi::Set(out, "dataBytes", static_cast<double>(l.data_bytes));
-      miniray::napi::Set(out, "client", static_cast<double>(l.client));
-      return out;
-    });
-  }
-
-  std::shared_ptr<Handle> handle_;
 };
-
-Napi::Value Wrap(Napi::Env env, std::unique_ptr<ObjectStore> store) {
-  return miniray::napi::NewStoreObject(env, std::move(store));
-}
 
 // create(name, capacity, tableSize, lockTimeoutMs)
 Napi::Value Create(const Napi::CallbackInfo& info) {
@@ -314,21 +207,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
     options.lock_timeout_ms = miniray::napi::ArgLockTimeout(info, 3);
     auto store = ObjectStore::Create(name, options);
     const uint64_t view_bytes = store->layout().data_bytes;
-    return Wrap(info.Env(), miniray::napi::RefuseUnviewable(info.Env(), std::move(store), name, view_bytes));
-  });
-}
-
-Napi::Value Open(const Napi::CallbackInfo& info) {
-  return Guard(info.Env(), [&] {
-    std::string name = miniray::napi::ArgString(info, 0, "name");
-    return Wrap(info.Env(), ObjectStore::Open(name, miniray::napi::ArgLockTimeout(info, 1)));
-  });
-}
-
-Napi::Value Unlink(const Napi::CallbackInfo& info) {
-  return Guard(info.Env(), [&] {
-    ObjectStore::Unlink(miniray::napi::ArgString(info, 0, "name"));
-    return info.Env().Undefined();
+    return miniray::napi::NewStoreObject(info.Env(), miniray::napi::RefuseUnviewable(info.Env(), std::move(store), name, view_bytes));
   });
 }
 
@@ -420,8 +299,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   miniray::napi::InitErrors(env, exports);
   miniray::napi::SetStoreClass(env, StoreWrap::Define(env));
   exports.Set("create", Napi::Function::New(env, Create));
-  exports.Set("open", Napi::Function::New(env, Open));
-  exports.Set("unlink", Napi::Function::New(env, Unlink));
+  exports.Set("open", Napi::Function::New(env, miniray::napi::OpenStore<ObjectStore>));
+  exports.Set("unlink", Napi::Function::New(env, miniray::napi::UnlinkStore<ObjectStore>));
   exports.Set("bucketOf", Napi::Function::New(env, BucketOf));
   exports.Set("check", Napi::Function::New(env, Check));
   exports.Set("layoutInfo", Napi::Function::New(env, LayoutInfo));

@@ -19,6 +19,7 @@
 #include "checker.h"
 #include "miniray/napi_util.h"
 #include "miniray/store_handle.h"
+#include "miniray/store_wrap.h"
 #include "object_store.h"
 
 
@@ -65,109 +66,46 @@ class GetWorker : public miniray::napi::PromiseWorker {
   StoreGetResult result_{GetStatus::kMissing, {0, 0}};
 };
 
-class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
+// The store's methods common to phases 2 and 4 are native-common's (store_wrap.h); these are
+// phase 4's own. locate, release and contains are functions bound to the handle (store_handle.h):
+// the get path skips looking the wrapper up.
+class StoreWrap : public miniray::napi::StoreWrapBase<StoreWrap, ObjectStore, Handle> {
  public:
+  static constexpr uint64_t kMaxCapacity = miniray::phase4::kMaxCapacity;
+
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "NativeObjectStore",
-                       {
-                           InstanceMethod<&StoreWrap::CreateObject>("create"),
-                           InstanceMethod<&StoreWrap::Seal>("seal"),
-                           InstanceMethod<&StoreWrap::Abort>("abort"),
-                           InstanceMethod<&StoreWrap::Put>("put"),
-                           InstanceMethod<&StoreWrap::Scratch>("scratch"),
-                           InstanceMethod<&StoreWrap::SegmentBufferValue>("segment"),
-                           InstanceMethod<&StoreWrap::GetAsync>("getAsync"),
-                           InstanceMethod<&StoreWrap::Delete>("delete"),
-                           InstanceMethod<&StoreWrap::Stats>("stats"),
-                           InstanceMethod<&StoreWrap::Reclaim>("reclaim"),
-                           InstanceMethod<&StoreWrap::EvictedSince>("evictedSince"),
-                           InstanceMethod<&StoreWrap::Repair>("repair"),
-                           InstanceMethod<&StoreWrap::Close>("close"),
-                           InstanceMethod<&StoreWrap::DebugLock>("debugLock"),
-                           InstanceMethod<&StoreWrap::DebugUnlock>("debugUnlock"),
-                           InstanceMethod<&StoreWrap::Layout>("layout"),
-                       });
+    return DefineStoreClass(env, {
+                                     InstanceMethod<&StoreWrap::GetAsync>("getAsync"),
+                                     InstanceMethod<&StoreWrap::Stats>("stats"),
+                                     InstanceMethod<&StoreWrap::EvictedSince>("evictedSince"),
+                                     InstanceMethod<&StoreWrap::Repair>("repair"),
+                                     InstanceMethod<&StoreWrap::DebugLock>("debugLock"),
+                                     InstanceMethod<&StoreWrap::DebugUnlock>("debugUnlock"),
+                                 });
   }
 
-  // locate, release and contains are functions bound to the handle (store_handle.h): the get path
-  // skips looking the wrapper up.
-  explicit StoreWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<StoreWrap>(info) {
-    Guard(info.Env(), [&] {
-      handle_ = std::make_shared<Handle>(info.Env(), miniray::napi::TakeStore<ObjectStore>(info));
-      Handle::Bind(info.Env(), info.This().As<Napi::Object>(), handle_);
-    });
+  using StoreWrapBase::StoreWrapBase;
+
+  // layout(): phase 4 adds how the table is striped.
+  static void AddLayout(Napi::Object out, const miniray::phase4::StoreLayout& l) {
+    miniray::napi::Set(out, "stripes", static_cast<double>(l.stripes));
+    miniray::napi::Set(out, "slotsPerStripe", static_cast<double>(l.slots_per_stripe));
   }
 
  private:
-  // Empty only if the constructor failed, on an object JavaScript never received.
-  Handle& Live() {
-    if (!handle_) throw Error(ErrorCode::kClosed, "store is closed");
-    return *handle_;
-  }
-  ObjectStore& Store() { return Live().Live(); }
-
-  Napi::Value CreateObject(const Napi::CallbackInfo& info) {
-    return Guard(info.Env(), [&]() -> Napi::Value {
-      ObjectStore& store = Store();
-      auto id = miniray::napi::ArgObjectId(info, 0, "id");
-      auto size = miniray::napi::ArgU64(info, 1, "size", miniray::phase4::kMaxCapacity);
-      auto loc = store.CreateObject(id, size);
-      return Live().buffer->View(info.Env(), loc.offset, loc.size);
-    });
-  }
-
-  Napi::Value Seal(const Napi::CallbackInfo& info) {
-    return Guard(info.Env(), [&] {
-      Store().Seal(miniray::napi::ArgObjectId(info, 0, "id"));
-      return info.Env().Undefined();
-    });
-  }
-
-  Napi::Value Abort(const Napi::CallbackInfo& info) {
-    return Guard(info.Env(), [&] {
-      Store().Abort(miniray::napi::ArgObjectId(info, 0, "id"));
-      return info.Env().Undefined();
-    });
-  }
-
-  Napi::Value Put(const Napi::CallbackInfo& info) {
-    return Guard(info.Env(), [&] {
-      ObjectStore& store = Store();
-      auto id = miniray::napi::ArgObjectId(info, 0, "id");
-      auto bytes = miniray::napi::ArgBytes(info, 1, "data");
-      store.Put(id, bytes.data, bytes.size);
-      return info.Env().Undefined();
-    });
-  }
-
-  Napi::Value Scratch(const Napi::CallbackInfo& info) {
-    return Guard(info.Env(), [&] { return Live().ScratchArray(info.Env()); });
-  }
-
-  Napi::Value SegmentBufferValue(const Napi::CallbackInfo& info) {
-    return Guard(info.Env(), [&] { return Live().SegmentArray(info.Env()); });
-  }
-
   // getAsync(id, timeoutMs): a Promise of one view.
   Napi::Value GetAsync(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&]() -> Napi::Value {
-      Store();
+      LiveStore();
       auto id = miniray::napi::ArgObjectId(info, 0, "id");
       int64_t timeout = miniray::napi::ArgTimeoutMs(info, 1);
       return (new GetWorker(info.Env(), Live().store, Live().buffer, id, timeout))->Start();
     });
   }
 
-  Napi::Value Delete(const Napi::CallbackInfo& info) {
-    return Guard(info.Env(), [&] {
-      Store().Delete(miniray::napi::ArgObjectId(info, 0, "id"));
-      return info.Env().Undefined();
-    });
-  }
-
   Napi::Value Stats(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&]() -> Napi::Value {
-      auto s = Store().Stats();
+      auto s = LiveStore().Stats();
       Napi::Object out = Napi::Object::New(info.Env());
       using miniray::napi::Set;
       auto num = [](uint64_t v) { return static_cast<double>(v); };
@@ -219,24 +157,13 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
     });
   }
 
-  Napi::Value Reclaim(const Napi::CallbackInfo& info) {
-    return Guard(info.Env(), [&]() -> Napi::Value {
-      auto r = Store().Reclaim();
-      Napi::Object out = Napi::Object::New(info.Env());
-      miniray::napi::Set(out, "clients", static_cast<double>(r.clients));
-      miniray::napi::Set(out, "pins", static_cast<double>(r.pins));
-      miniray::napi::Set(out, "objects", static_cast<double>(r.objects));
-      return out;
-    });
-  }
-
   // evictedSince(since): { ids, now, lost } (see ObjectStore::EvictedSince).
   Napi::Value EvictedSince(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&]() -> Napi::Value {
       const uint64_t since = miniray::napi::ArgU64(info, 0, "since", uint64_t{1} << 53);
       uint64_t now = 0;
       uint64_t lost = 0;
-      auto ids = Store().EvictedSince(since, &now, &lost);
+      auto ids = LiveStore().EvictedSince(since, &now, &lost);
       Napi::Array arr = Napi::Array::New(info.Env(), ids.size());
       for (size_t i = 0; i < ids.size(); ++i) arr.Set(static_cast<uint32_t>(i), ids[i].Hex());
       Napi::Object out = Napi::Object::New(info.Env());
@@ -249,17 +176,7 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
 
   Napi::Value Repair(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&] {
-      Store().RepairAll();
-      return info.Env().Undefined();
-    });
-  }
-
-  Napi::Value Close(const Napi::CallbackInfo& info) {
-    // Drop this wrapper's share first (so the handle is closed even if Close() throws), then cancel
-    // this handle's waits and release its pins. Views already handed out, and gets still finishing
-    // on the pool, keep the mapping alive.
-    return Guard(info.Env(), [&] {
-      if (handle_) handle_->Close();
+      LiveStore().RepairAll();
       return info.Env().Undefined();
     });
   }
@@ -274,41 +191,19 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
 
   Napi::Value DebugLock(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&] {
-      Store().DebugLock(ArgLock(info));
+      LiveStore().DebugLock(ArgLock(info));
       return info.Env().Undefined();
     });
   }
 
   Napi::Value DebugUnlock(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), [&] {
-      Store().DebugUnlock(ArgLock(info));
+      LiveStore().DebugUnlock(ArgLock(info));
       return info.Env().Undefined();
     });
   }
 
-
-  Napi::Value Layout(const Napi::CallbackInfo& info) {
-    return Guard(info.Env(), [&]() -> Napi::Value {
-      auto l = Store().layout();
-      Napi::Object out = Napi::Object::New(info.Env());
-      miniray::napi::Set(out, "segmentSize", static_cast<double>(Store().mapped_size()));
-      miniray::napi::Set(out, "tableOffset", static_cast<double>(l.table_offset));
-      miniray::napi::Set(out, "tableBytes", static_cast<double>(l.table_bytes));
-      miniray::napi::Set(out, "dataOffset", static_cast<double>(l.data_offset));
-      miniray::napi::Set(out, "dataBytes", static_cast<double>(l.data_bytes));
-      miniray::napi::Set(out, "client", static_cast<double>(l.client));
-      miniray::napi::Set(out, "stripes", static_cast<double>(l.stripes));
-      miniray::napi::Set(out, "slotsPerStripe", static_cast<double>(l.slots_per_stripe));
-      return out;
-    });
-  }
-
-  std::shared_ptr<Handle> handle_;
 };
-
-Napi::Value Wrap(Napi::Env env, std::unique_ptr<ObjectStore> store) {
-  return miniray::napi::NewStoreObject(env, std::move(store));
-}
 
 // create(name, capacity, stripes, slotsPerStripe, lockTimeoutMs)
 Napi::Value Create(const Napi::CallbackInfo& info) {
@@ -322,21 +217,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
     options.lock_timeout_ms = miniray::napi::ArgLockTimeout(info, 4);
     auto store = ObjectStore::Create(name, options);
     const uint64_t view_bytes = store->layout().data_bytes;
-    return Wrap(info.Env(), miniray::napi::RefuseUnviewable(info.Env(), std::move(store), name, view_bytes));
-  });
-}
-
-Napi::Value Open(const Napi::CallbackInfo& info) {
-  return Guard(info.Env(), [&] {
-    std::string name = miniray::napi::ArgString(info, 0, "name");
-    return Wrap(info.Env(), ObjectStore::Open(name, miniray::napi::ArgLockTimeout(info, 1)));
-  });
-}
-
-Napi::Value Unlink(const Napi::CallbackInfo& info) {
-  return Guard(info.Env(), [&] {
-    ObjectStore::Unlink(miniray::napi::ArgString(info, 0, "name"));
-    return info.Env().Undefined();
+    return miniray::napi::NewStoreObject(info.Env(), miniray::napi::RefuseUnviewable(info.Env(), std::move(store), name, view_bytes));
   });
 }
 
@@ -387,8 +268,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   miniray::napi::InitErrors(env, exports);
   miniray::napi::SetStoreClass(env, StoreWrap::Define(env));
   exports.Set("create", Napi::Function::New(env, Create));
-  exports.Set("open", Napi::Function::New(env, Open));
-  exports.Set("unlink", Napi::Function::New(env, Unlink));
+  exports.Set("open", Napi::Function::New(env, miniray::napi::OpenStore<ObjectStore>));
+  exports.Set("unlink", Napi::Function::New(env, miniray::napi::UnlinkStore<ObjectStore>));
   exports.Set("stripeOf", Napi::Function::New(env, StripeOfId));
   exports.Set("sizeClassOf", Napi::Function::New(env, SizeClassOfSize));
   exports.Set("homeSlotOf", Napi::Function::New(env, HomeSlotOfId));

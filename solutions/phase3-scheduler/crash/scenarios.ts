@@ -11,7 +11,7 @@ import { useSandbox } from '../../../testkit/sandbox.js';
 import { Scheduler, type TaskId, type TaskState } from '../../../phase3-scheduler/index.js';
 import { resultOf } from '../../../phase3-scheduler/test/fixtures.js';
 import { SegmentBytes, TASK, slotOf } from '../hidden/segment-bytes.js';
-import { crashAt, crashPointsOf, killRunning, runNode } from './runner.js';
+import { crashPointsOf, killAtEachPassage, killRunning, runNode } from './runner.js';
 
 const CHILD = fileURLToPath(new URL('./crash-child.mjs', import.meta.url));
 
@@ -134,44 +134,51 @@ export function crashPointTests(ops: readonly string[]): void {
   afterAll(killRunning);
   describe('phase 3 crash points: a process killed between any two writes of shared state', () => {
     for (const scenario of SCENARIOS.filter((s) => ops.includes(s.op))) {
-      test(`${scenario.op}: killed at each of its crash points, the scheduler is repaired and keeps every task`, async () => {
+      test(`${scenario.op}: killed at each of its crash points (every passage, or the first ones and the last), the scheduler is repaired and keeps every task`, async () => {
         // Which points does the operation pass?
         const probe = await prepared(sandbox, scenario, `${scenario.op}-probe`);
         const points = await crashPointsOf(CHILD, [scenario.op, probe.name, probe.setup.arg ?? '']);
         probe.sched.close();
         expect(points.length, `${scenario.op} passes crash points`).toBeGreaterThan(0);
+        const coverage: string[] = [];
         for (const point of points) {
-          const { sched, name, setup } = await prepared(sandbox, scenario, `${scenario.op}-${point}`);
-          const exit = await crashAt(CHILD, [scenario.op, name, setup.arg ?? ''], point);
-          expect(exit.signal, `${point}: the process died there\n${exit.output}`).toBe('SIGKILL');
-          // The next locker repairs whatever the dead one left.
-          expect(sched.stats().lockRecoveries, `${point}: the dead holder was noticed`).toBe((setup.recoveries ?? 0) + 1);
-          expect(Scheduler.check(name).problems, `${point}: consistent after recovery`).toEqual([]);
-          sched.reap(); // the dead process's worker, if it had registered one
-          expect(Scheduler.check(name).problems, `${point}: consistent after reap`).toEqual([]);
-          for (const [id, allowed] of setup.expect) expect(allowed, `${point}: task ${id}`).toContain(stateOf(sched, id));
-          const known = [...setup.expect.keys()].filter((id) => stateOf(sched, id) !== 'absent').length;
-          const tasks = sched.stats().tasks;
-          expect(tasks, `${point}: no task lost`).toBeGreaterThanOrEqual(known);
-          expect(tasks, `${point}: no task made up`).toBeLessThanOrEqual(known + (setup.unknownSubmits ?? 0));
-          // And it keeps working: every queued task runs once, in order.
-          const worker = sched.registerWorker();
-          const drained: TaskId[] = [];
-          for (let t = sched.fetch(worker); t !== null; t = sched.fetch(worker)) {
-            drained.push(t.id);
-            sched.complete(worker, t.id, resultOf(undefined));
-          }
-          expect(new Set(drained).size, `${point}: nothing fetched twice`).toBe(drained.length);
-          if (setup.order !== undefined) expect(drained.slice(0, setup.order.length), `${point}: in order`).toEqual(setup.order);
-          for (const id of drained) expect(sched.wait(id).state).toBe('done');
-          for (const id of setup.expect.keys()) if (stateOf(sched, id) !== 'absent') sched.wait(id);
-          const fresh = sched.submit({ fn: 'after the crash' });
-          sched.complete(worker, sched.fetch(worker)!.id, resultOf(undefined));
-          expect(sched.wait(fresh).state).toBe('done');
-          expect(sched.stats()).toMatchObject({ tasks: 0, queued: 0, leased: 0 });
-          expect(Scheduler.check(name).problems).toEqual([]);
-          sched.close();
+          const c = await killAtEachPassage(CHILD, point, {
+            prepare: () => prepared(sandbox, scenario, `${scenario.op}-${point}`),
+            args: ({ name, setup }) => [scenario.op, name, setup.arg ?? ''],
+            dispose: ({ sched }) => sched.close(),
+            check: ({ sched, name, setup }, passage) => {
+              const at = `${point}:${passage}`;
+              // The next locker repairs whatever the dead one left.
+              expect(sched.stats().lockRecoveries, `${at}: the dead holder was noticed`).toBe((setup.recoveries ?? 0) + 1);
+              expect(Scheduler.check(name).problems, `${at}: consistent after recovery`).toEqual([]);
+              sched.reap(); // the dead process's worker, if it had registered one
+              expect(Scheduler.check(name).problems, `${at}: consistent after reap`).toEqual([]);
+              for (const [id, allowed] of setup.expect) expect(allowed, `${at}: task ${id}`).toContain(stateOf(sched, id));
+              const known = [...setup.expect.keys()].filter((id) => stateOf(sched, id) !== 'absent').length;
+              const tasks = sched.stats().tasks;
+              expect(tasks, `${at}: no task lost`).toBeGreaterThanOrEqual(known);
+              expect(tasks, `${at}: no task made up`).toBeLessThanOrEqual(known + (setup.unknownSubmits ?? 0));
+              // And it keeps working: every queued task runs once, in order.
+              const worker = sched.registerWorker();
+              const drained: TaskId[] = [];
+              for (let t = sched.fetch(worker); t !== null; t = sched.fetch(worker)) {
+                drained.push(t.id);
+                sched.complete(worker, t.id, resultOf(undefined));
+              }
+              expect(new Set(drained).size, `${at}: nothing fetched twice`).toBe(drained.length);
+              if (setup.order !== undefined) expect(drained.slice(0, setup.order.length), `${at}: in order`).toEqual(setup.order);
+              for (const id of drained) expect(sched.wait(id).state).toBe('done');
+              for (const id of setup.expect.keys()) if (stateOf(sched, id) !== 'absent') sched.wait(id);
+              const fresh = sched.submit({ fn: 'after the crash' });
+              sched.complete(worker, sched.fetch(worker)!.id, resultOf(undefined));
+              expect(sched.wait(fresh).state).toBe('done');
+              expect(sched.stats()).toMatchObject({ tasks: 0, queued: 0, leased: 0 });
+              expect(Scheduler.check(name).problems).toEqual([]);
+            },
+          });
+          coverage.push(`${point} ${c.killed === c.passages ? `${c.passages}/${c.passages}` : `${c.killed} of ${c.passages} passages`}`);
         }
+        console.info(`phase 3 ${scenario.op}: killed at ${coverage.join(', ')}`);
       }, 120_000);
     }
   });
