@@ -244,7 +244,9 @@ void Scheduler::SpinThenSleepOn(std::atomic<uint32_t>& word, uint32_t seen, int6
   }
   const int64_t asleep_at = MonotonicNs();
   SleepOn(word, seen, deadline, what);
-  if (MonotonicNs() - asleep_at < kSpinNs) {
+  // Woken (not timed out) right after the spin gave up: the waker was most likely waiting for
+  // this core.
+  if (word.load(std::memory_order_acquire) != seen && MonotonicNs() - asleep_at < kSpinNs) {
     const uint32_t backoff = std::min(kMaxSpinsSkipped, std::max(2u, 2 * spin_backoff_.load(std::memory_order_relaxed)));
     spin_backoff_.store(backoff, std::memory_order_relaxed);
     spins_to_skip_.store(backoff, std::memory_order_relaxed);
