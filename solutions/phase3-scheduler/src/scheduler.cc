@@ -188,7 +188,7 @@ namespace {
 // this very core (more runnable processes than cores), a spin only delays it: every hand-off pays
 // the whole spin. That shows as a spin that runs out and a sleep that is woken at once, since the
 // other side runs as soon as this core is free. Then this handle skips its next spins (2, 4, ...,
-// 64 of them) before it tries again; a spin that succeeds resets that. Giving the core away
+// 64 of them) before it tries again; each spin that succeeds halves that number. Giving the core away
 // (sched_yield) instead of skipping was tried and is worse: on a busy machine the core can go to
 // an unrelated process for its whole time slice, milliseconds, where a woken sleeper is scheduled
 // at once.
@@ -236,7 +236,7 @@ void Scheduler::SpinThenSleepOn(std::atomic<uint32_t>& word, uint32_t seen, int6
     return;
   }
   if (SpinWhileUnchanged(word, seen, deadline)) {
-    spin_backoff_.store(0, std::memory_order_relaxed);
+    spin_backoff_.store(spin_backoff_.load(std::memory_order_relaxed) / 2, std::memory_order_relaxed);
     if (closed_.load()) {
       throw Error(ErrorCode::kClosed, std::string("scheduler was closed while ") + what + "() waited");
     }
