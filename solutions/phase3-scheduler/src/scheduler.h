@@ -179,8 +179,8 @@ class Scheduler {
   std::atomic<bool> closed_{false};
   bool debug_locked_ = false;           // Lock() from JS; only the JS thread touches it
   std::vector<uint64_t> own_workers_;   // registered through this handle (retired by Close)
-  // SpinThenSleepOn's hints: how many more waits sleep without spinning, and how many the last
-  // spin that did not pay made this handle skip.
+  // SpinThenSleepOn's hints: how many more waits sleep without spinning, and the backoff (spins
+  // skipped after a spin that did not pay: doubled by each such spin, halved by one that did).
   std::atomic<uint32_t> spins_to_skip_{0};
   std::atomic<uint32_t> spin_backoff_{0};
 };
