@@ -184,14 +184,16 @@ namespace {
 // microseconds, so fetch() and wait() first watch their word for a bounded time.
 //
 // The bound, 10 us, is about what the sleep and wake-up it saves cost, and 3-4 times a hand-off
-// when the other side has a core of its own (2.5-3.5 us). But when the other side is waiting for
-// this very core (more runnable processes than cores), a spin only delays it: every hand-off pays
-// the whole spin. That shows as a spin that runs out and a sleep that is woken at once, since the
-// other side runs as soon as this core is free. Then this handle skips its next spins (2, 4, ...,
-// 64 of them) before it tries again; each spin that succeeds halves that number. Giving the core away
-// (sched_yield) instead of skipping was tried and is worse: on a busy machine the core can go to
-// an unrelated process for its whole time slice, milliseconds, where a woken sleeper is scheduled
-// at once.
+// when the other side has a core of its own (2.5-3.5 us). A spin does not pay when the other side
+// takes longer than that (a long task: the spin is wasted) or waits for this very core (more
+// runnable processes than cores: every hand-off pays the whole spin, which can double a round
+// trip on a busy machine). Both show as a spin that ran out before a wake-up came. Then this
+// handle skips its next spins (2, 4, ..., 64 of them) before it tries again, and each spin that
+// pays halves that number: a handle spins while spinning pays, and mostly sleeps, as before,
+// when it does not. A wait that times out says nothing about that and changes nothing. Giving the
+// core away while spinning (sched_yield) was tried and is worse: on a busy machine the core can
+// go to an unrelated process for its whole time slice, milliseconds, where a woken sleeper is
+// scheduled at once.
 //
 // A spin decides nothing: a changed word only sends the caller back to re-check under the lock,
 // and the spin ends at the deadline, so a wait returns neither earlier nor later than before.
@@ -242,11 +244,9 @@ void Scheduler::SpinThenSleepOn(std::atomic<uint32_t>& word, uint32_t seen, int6
     }
     return;
   }
-  const int64_t asleep_at = MonotonicNs();
   SleepOn(word, seen, deadline, what);
-  // Woken (not timed out) right after the spin gave up: the waker was most likely waiting for
-  // this core.
-  if (word.load(std::memory_order_acquire) != seen && MonotonicNs() - asleep_at < kSpinNs) {
+  // Woken (not timed out) after the spin gave up: the spin did not pay.
+  if (word.load(std::memory_order_acquire) != seen) {
     const uint32_t backoff = std::min(kMaxSpinsSkipped, std::max(2u, 2 * spin_backoff_.load(std::memory_order_relaxed)));
     spin_backoff_.store(backoff, std::memory_order_relaxed);
     spins_to_skip_.store(backoff, std::memory_order_relaxed);
