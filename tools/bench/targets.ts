@@ -14,7 +14,8 @@ export const TARGETS: Record<RatioName, Target> = {
   get_release_vs_noop: { cmp: 'le', value: 12 },
   put_vs_memcpy_bandwidth: { cmp: 'ge', value: 0.9 },
   ipc_vs_get: { cmp: 'ge', value: 1000 },
-  ipc_vs_task_roundtrip: { cmp: 'ge', value: 10 },
+  // Phase 3: a task through the shared queue against one Node IPC message (README: why not 10x).
+  ipc_vs_task_roundtrip: { cmp: 'ge', value: 5 },
   // Phase 3: the two hand-offs between processes cost no more than the four calls themselves.
   task_roundtrip_vs_local: { cmp: 'le', value: 2 },
   // The demo (issue: the store version at least 2x faster end to end than the IPC version on the
