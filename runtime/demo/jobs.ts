@@ -10,14 +10,17 @@ import * as tasks from './tasks.js';
 export const sha = (data: Uint8Array | string): string => createHash('sha256').update(data).digest('hex').slice(0, 16);
 export const countsChecksum = (c: Record<string, number>): string => sha(JSON.stringify(Object.entries(c).sort(([x], [y]) => (x < y ? -1 : 1))));
 
-// ---- the image job: render once, then shade several frames ----
+// ---- the image job: render once, make a surface once, then light several frames ----
 //
-// Stage 1 renders each tile's escape-time field (4 bytes a pixel) once. Stage 2 shades every tile
-// of every frame, the light circling the image from frame to frame, from the tile's field and a
-// border of its neighbours' (a halo), into RGB (3 bytes a pixel). Shading is cheap per byte: the
-// job is bound by moving bytes. On mini-Ray the fields stay in the store, and each shading task
-// reads its tile and halo as views of it; with Node IPC every field goes to the driver, out again
-// with its halo for every frame, and every shaded tile comes back.
+// Stage 1 renders each tile's escape-time field (4 bytes a pixel) once. Stage 2 turns each tile,
+// with a border of its neighbours' fields (a halo), into a surface once: a normal and a hue for
+// every pixel (4 bytes a pixel, as the field), as a renderer's G-buffer. Stage 3 lights every band (a row of
+// tiles) of every frame, the light circling the image from frame to frame, from its tiles'
+// surfaces into RGB (3 bytes a pixel). Lighting is cheap per byte: the job is bound by moving
+// bytes. On mini-Ray the fields and surfaces stay in the store, and each task reads its inputs as
+// views of it; with Node IPC every field comes back to the driver and goes out again with its halo,
+// every surface comes back, every band's surfaces go out again for every frame, and every lit band
+// comes back. The three ways do the same computation.
 
 export interface ImageJob {
   readonly width: number;
@@ -27,6 +30,7 @@ export interface ImageJob {
   readonly cols: number;
   readonly rows: number;
   readonly tiles: readonly tasks.TileSpec[]; // row by row
+  readonly bands: readonly (readonly tasks.TileSpec[])[]; // the tiles of each row, left to right
 }
 
 export function imageJob(quick: boolean): ImageJob {
@@ -51,7 +55,10 @@ export function imageJob(quick: boolean): ImageJob {
       });
     }
   }
-  return { width, height, frames: quick ? 4 : 8, size, cols: Math.ceil(width / size), rows: Math.ceil(height / size), tiles };
+  const cols = Math.ceil(width / size);
+  const rows = Math.ceil(height / size);
+  const bands = Array.from({ length: rows }, (_, r) => tiles.slice(r * cols, (r + 1) * cols));
+  return { width, height, frames: quick ? 4 : 8, size, cols, rows, tiles, bands };
 }
 
 export const imageLabel = (job: ImageJob): string => `image ${job.width}x${job.height}, ${job.frames} frames, ${job.tiles.length} tiles`;
@@ -73,14 +80,15 @@ export function neighbours(job: ImageJob, i: number): (number | null)[] {
 // the job again passes the same buffer back (`out`), as a renderer keeps its frame buffer.
 export const framesBuffer = (job: ImageJob): Buffer => Buffer.alloc(job.frames * job.width * job.height * 3);
 
-function placeTile(frames: Buffer, job: ImageJob, frame: number, t: tasks.TileSpec, rgb: Uint8Array): void {
-  const src = Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength); // no copy
-  const base = frame * job.width * job.height * 3;
-  for (let row = 0; row < t.h; row += 1) src.copy(frames, base + ((t.y0 + row) * job.width + t.x0) * 3, row * t.w * 3, (row + 1) * t.w * 3);
+// A shaded band's rows are whole rows of the frame: one copy puts them in place.
+function placeBand(frames: Buffer, job: ImageJob, frame: number, band: number, rgb: Uint8Array): void {
+  const t = job.bands[band]?.[0] as tasks.TileSpec;
+  const at = (frame * job.height + t.y0) * job.width * 3;
+  if (rgb.byteLength !== job.width * t.h * 3) throw new Error(`band ${band} of frame ${frame}: ${rgb.byteLength} bytes`);
+  frames.set(rgb, at);
 }
 
-const aroundOf = (job: ImageJob, i: number, fields: readonly (Float32Array | undefined)[]): tasks.Neighbours =>
-  neighbours(job, i).map((j) => (j === null ? null : (fields[j] ?? null))) as unknown as tasks.Neighbours;
+const aroundOf = <T>(job: ImageJob, i: number, fields: readonly (T | undefined)[]): (T | null)[] => neighbours(job, i).map((j) => (j === null ? null : (fields[j] ?? null)));
 
 // Progress bars on stderr (when it is a terminal); the benchmark turns them off.
 export const progressBars = { enabled: true };
@@ -104,13 +112,14 @@ export class Progress {
 }
 
 export function imageOneProcess(job: ImageJob, frames = framesBuffer(job)): Buffer {
-  const bar = new Progress('image, one process', job.frames * job.tiles.length);
+  const bar = new Progress('image, one process', job.frames * job.bands.length);
   const fields = job.tiles.map((t) => tasks.renderField(t));
-  const padded = job.tiles.map((t, i) => tasks.padTile(t, fields[i] as Float32Array, aroundOf(job, i, fields)));
+  const surfaces = job.tiles.map((t, i) => tasks.surfaceTile(t, fields[i] as Float32Array, ...aroundOf(job, i, fields)));
   for (let f = 0; f < job.frames; f += 1) {
     const light = tasks.lightOf(f, job.frames);
-    job.tiles.forEach((t, i) => {
-      placeTile(frames, job, f, t, tasks.shadePadded(padded[i] as Float32Array, t.w, t.h, light));
+    job.bands.forEach((band, b) => {
+      const first = b * job.cols;
+      placeBand(frames, job, f, b, tasks.shadeBand(band, light, ...(surfaces.slice(first, first + band.length) as Uint32Array[])));
       bar.tick();
     });
   }
@@ -120,30 +129,32 @@ export function imageOneProcess(job: ImageJob, frames = framesBuffer(job)): Buff
 export async function imageMiniRay(rt: Runtime, job: ImageJob, frames = framesBuffer(job)): Promise<Buffer> {
   const url = new URL('./tasks.ts', import.meta.url);
   const render = rt.remote<typeof tasks.renderField>(url, 'renderField');
-  const shade = rt.remote<typeof tasks.shadeTile>(url, 'shadeTile');
-  // Stage 1's refs go straight into stage 2's tasks: each runs when its tile and neighbours exist.
+  const surface = rt.remote<typeof tasks.surfaceTile>(url, 'surfaceTile');
+  const shade = rt.remote<typeof tasks.shadeBand>(url, 'shadeBand');
+  // Each stage's refs go straight into the next stage's tasks: each runs when its inputs exist.
   const fields = job.tiles.map((t) => render.remote(t));
-  const where = new Map<ObjectRef<Buffer>, { frame: number; tile: tasks.TileSpec }>();
+  const surfaces = job.tiles.map((t, i) => surface.remote(t, fields[i] as ObjectRef<Float32Array>, ...aroundOf(job, i, fields)));
+  rt.free(fields); // each field is deleted once the tasks that read it have run
+  const where = new Map<ObjectRef<Buffer>, { frame: number; band: number }>();
   let pending: ObjectRef<Buffer>[] = [];
   for (let f = 0; f < job.frames; f += 1) {
     const light = tasks.lightOf(f, job.frames);
-    job.tiles.forEach((t, i) => {
-      const around = neighbours(job, i).map((j) => (j === null ? null : (fields[j] as ObjectRef<Float32Array>)));
-      const ref = shade.remote(t, light, fields[i] as ObjectRef<Float32Array>, ...around);
-      where.set(ref, { frame: f, tile: t });
+    job.bands.forEach((band, b) => {
+      const first = b * job.cols;
+      const ref = shade.remote(band, light, ...(surfaces.slice(first, first + band.length) as ObjectRef<Uint32Array>[]));
+      where.set(ref, { frame: f, band: b });
       pending.push(ref);
     });
   }
-  rt.free(fields); // each field is deleted once the shading tasks that read it have run
+  rt.free(surfaces);
   const bar = new Progress('image, mini-Ray', pending.length);
   while (pending.length > 0) {
-    // A few tiles at a time: each wait() looks at every ref still pending.
-    const { ready, notReady } = await rt.wait(pending, { numReturns: Math.min(pending.length, 8), timeoutMs: 120_000 });
-    if (ready.length === 0) throw new Error('no tile finished within 120 s');
+    const { ready, notReady } = await rt.wait(pending, { numReturns: 1, timeoutMs: 120_000 });
+    if (ready.length === 0) throw new Error('no band finished within 120 s');
     for (const ref of ready) {
-      const view = await rt.get(ref); // a zero-copy view of the tile in the store
-      const at = where.get(ref) as { frame: number; tile: tasks.TileSpec };
-      placeTile(frames, job, at.frame, at.tile, view);
+      const view = await rt.get(ref); // a zero-copy view of the band in the store
+      const at = where.get(ref) as { frame: number; band: number };
+      placeBand(frames, job, at.frame, at.band, view);
       rt.free(ref);
       bar.tick();
     }
@@ -153,42 +164,63 @@ export async function imageMiniRay(rt: Runtime, job: ImageJob, frames = framesBu
 }
 
 // With Node IPC, the fields come back to the driver. As soon as a tile and its neighbours are
-// back, the driver cuts the tile with its halo and sends it out once per frame; the RGB comes back.
+// back, the driver cuts the tile with its halo and sends it out to have its surface made; as soon
+// as a band's surfaces are back, it sends them out once per frame; the RGB comes back.
 export async function imageIpc(pool: IpcPool, job: ImageJob, frames = framesBuffer(job)): Promise<Buffer> {
-  const bar = new Progress('image, Node IPC', job.frames * job.tiles.length);
+  const bar = new Progress('image, Node IPC', job.frames * job.bands.length);
   const fields: (Float32Array | undefined)[] = new Array<Float32Array | undefined>(job.tiles.length);
+  const surfaces: (Uint32Array | undefined)[] = new Array<Uint32Array | undefined>(job.tiles.length);
   const block = (i: number): number[] => [i, ...neighbours(job, i).filter((j): j is number => j !== null)];
   const missing = job.tiles.map((_, i) => block(i).length); // fields each tile still waits for
   const readers = job.tiles.map((_, i) => block(i).length); // tiles still to be cut from each field
+  const unmade = job.bands.map((band) => band.length); // surfaces of each band still to come
   const lights = Array.from({ length: job.frames }, (_, f) => tasks.lightOf(f, job.frames));
-  const shaded: Promise<void>[] = [];
-  const shadeTile = (i: number): void => {
-    const t = job.tiles[i] as tasks.TileSpec;
-    const padded = tasks.padTile(t, fields[i] as Float32Array, aroundOf(job, i, fields));
-    for (const j of block(i)) if (--(readers[j] as number) === 0) fields[j] = undefined;
+  const work: Promise<void>[] = [];
+  const lightBand = (b: number): void => {
+    const band = job.bands[b] as readonly tasks.TileSpec[];
+    const first = b * job.cols;
+    const inputs = surfaces.slice(first, first + band.length) as Uint32Array[];
+    for (let k = first; k < first + band.length; k += 1) surfaces[k] = undefined;
     lights.forEach((light, f) =>
-      shaded.push(
-        pool.call('shadePadded', padded, t.w, t.h, light).then((rgb) => {
-          placeTile(frames, job, f, t, rgb);
+      work.push(
+        pool.call('shadeBand', band, light, ...inputs).then((rgb) => {
+          placeBand(frames, job, f, b, rgb);
           bar.tick();
         }),
       ),
     );
   };
+  const makeSurface = (i: number): void => {
+    const t = job.tiles[i] as tasks.TileSpec;
+    const padded = tasks.padTile(t, fields[i] as Float32Array, aroundOf(job, i, fields) as unknown as tasks.Neighbours);
+    for (const j of block(i)) if (--(readers[j] as number) === 0) fields[j] = undefined;
+    work.push(
+      pool.call('surfaceOfPadded', padded, t.w, t.h).then((surface) => {
+        surfaces[i] = surface;
+        const b = Math.floor(i / job.cols);
+        if (--(unmade[b] as number) === 0) lightBand(b);
+      }),
+    );
+  };
   await Promise.all(
     job.tiles.map(async (t, i) => {
       fields[i] = await pool.call('renderField', t);
-      for (const j of block(i)) if (--(missing[j] as number) === 0) shadeTile(j);
+      for (const j of block(i)) if (--(missing[j] as number) === 0) makeSurface(j);
     }),
   );
-  await Promise.all(shaded);
+  // A call that settles may add more calls: wait until none is left.
+  for (let done = 0; done < work.length; ) {
+    const upTo = work.length;
+    await Promise.all(work.slice(done, upTo));
+    done = upTo;
+  }
   return frames;
 }
 
 // ---- the word-count job (map, then a tree of reduces) ----
 
 export function corpus(quick: boolean): Buffer[] {
-  return Array.from({ length: quick ? 8 : 32 }, (_, i) => tasks.generateChunk(i + 1, quick ? 128 << 10 : 1 << 20));
+  return Array.from({ length: quick ? 8 : 32 }, (_, i) => tasks.generateChunk(i + 1, quick ? 128 << 10 : 2 << 20));
 }
 
 export function wordsOneProcess(chunks: readonly Buffer[]): Record<string, number> {
@@ -199,8 +231,14 @@ export async function wordsMiniRay(rt: Runtime, chunks: readonly Buffer[]): Prom
   const url = new URL('./tasks.ts', import.meta.url);
   const count = rt.remote<typeof tasks.countWords>(url, 'countWords');
   const merge = rt.remote<typeof tasks.mergeCounts>(url, 'mergeCounts');
-  const inputs = chunks.map((c) => rt.put(c)); // raw bytes in the store; workers read them zero-copy
-  let level: ObjectRef<Record<string, number>>[] = inputs.map((ref) => count.remote(ref));
+  // Each chunk goes into the store as raw bytes (workers read it zero-copy) and its task is
+  // submitted at once, so that the workers start while the driver stores the next chunks.
+  const inputs: ObjectRef<Buffer>[] = [];
+  let level: ObjectRef<Record<string, number>>[] = chunks.map((c) => {
+    const ref = rt.put(c);
+    inputs.push(ref);
+    return count.remote(ref);
+  });
   while (level.length > 1) {
     const next: ObjectRef<Record<string, number>>[] = [];
     for (let i = 0; i < level.length; i += 2) {

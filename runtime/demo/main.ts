@@ -14,8 +14,8 @@
 // --chaos SIGKILLs a random mini-Ray worker every MS ms (default 400) while the image renders, but
 // never while a replacement is still starting; the runtime replaces it, the scheduler re-queues its
 // task, and the checksum must not change.
-// The image job renders a Mandelbrot field once, then shades it into frames of a circling light
-// (runtime/demo/jobs.ts says why this job is bound by moving bytes).
+// The image job renders a Mandelbrot field once, makes a surface of it once, then lights it in
+// frames of a circling light (runtime/demo/jobs.ts says why this job is bound by moving bytes).
 // Writes DIR/mandelbrot.png (an animated PNG of the frames), DIR/timeline.html (one lane per worker, one bar per task) and
 // DIR/demo-report.json (default DIR: build/demo). Exits 1 if a checksum differs.
 import { mkdirSync, writeFileSync } from 'node:fs';

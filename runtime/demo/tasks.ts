@@ -18,7 +18,7 @@ export interface TileSpec {
 // ---- stage 1: render ----
 
 // One tile of the Mandelbrot set's escape-time field (w * h floats, row by row): the smooth
-// iteration count of each pixel, 0 inside the set. A high-dynamic-range image: stage 2 turns it
+// iteration count of each pixel, 0 inside the set. A high-dynamic-range image: stages 2 and 3 turn it
 // into colours.
 export function renderField(t: TileSpec): Float32Array {
   const out = new Float32Array(t.w * t.h);
@@ -57,9 +57,9 @@ export function renderField(t: TileSpec): Float32Array {
   return out;
 }
 
-// ---- stage 2: shade ----
+// ---- stage 2: the surface ----
 
-// The halo: shading a pixel reads its neighbours, so a tile needs HALO pixels of the tiles around it.
+// The halo: a pixel's slope reads its neighbours, so a tile needs HALO pixels of the tiles around it.
 const HALO = 1;
 
 // The eight tiles around a tile, null outside the image: [nw, n, ne, w, e, sw, s, se].
@@ -105,7 +105,7 @@ export function padTile(t: TileSpec, center: Float32Array, around: Neighbours, o
 
 // Colours: a cosine palette of PALETTE_SIZE hues, each lit at LIGHT_LEVELS levels and tone-mapped
 // (Reinhard, v / (1 + v), at an exposure of 2.2, scaled so that white is 255) into RGB bytes.
-// Tabulated once per process, so that shading a pixel is a slope, a square root and a look-up.
+// Tabulated once per process, so that lighting a pixel is a look-up.
 const PALETTE_SIZE = 1024;
 const LIGHT_LEVELS = 64;
 const AMBIENT = 0.35;
@@ -140,63 +140,186 @@ export function lightOf(frame: number, frames: number): readonly [number, number
   return [Math.cos(a) / n, Math.sin(a) / n, z / n];
 }
 
-// Colours a padded field as RGB bytes (w * h * 3): relief lighting from the field's slope (the
-// surface (x, y, field) lit from `light`), the hue from the escape time, black inside the set.
-export function shadePadded(padded: Float32Array, w: number, h: number, light: readonly [number, number, number]): Buffer {
-  const table = colourTable();
-  const out = Buffer.allocUnsafe(w * h * 3);
+// A tile's surface, computed once from its padded field: one Uint32 a pixel, as a renderer's
+// G-buffer holds what it needs to light a scene again and again. Bits 0-7 and 8-15: the x and y of
+// the surface's unit normal (the surface (x, y, field); its z follows, being positive), each
+// quantised from -1..1 to 0..NORMAL_STEPS; bits 16-31: the pixel's hue (a row of the colour
+// table); INSIDE for a pixel in the set (black, whatever the light). 4 bytes a pixel, as the field.
+const NORMAL_STEPS = 255;
+const INSIDE = 0xffffffff;
+
+export function surfaceOfPadded(padded: Float32Array, w: number, h: number): Uint32Array {
+  const out = new Uint32Array(w * h);
   const pw = w + 2 * HALO;
-  const [lx, ly, lz] = light;
-  const levels = LIGHT_LEVELS - 1;
+  const q = NORMAL_STEPS / 2;
   let o = 0;
   for (let y = 0; y < h; y += 1) {
     let i = (y + HALO) * pw + HALO;
-    for (let x = 0; x < w; x += 1, i += 1, o += 3) {
+    for (let x = 0; x < w; x += 1, i += 1, o += 1) {
       const f = padded[i] as number;
       if (f === 0) {
-        out[o] = 0;
-        out[o + 1] = 0;
-        out[o + 2] = 0;
+        out[o] = INSIDE;
         continue;
       }
-      // The surface normal (-gx, -gy, 1), normalised, against the light.
+      // The surface normal (-gx, -gy, 1), normalised.
       const gx = ((padded[i + 1] as number) - (padded[i - 1] as number)) * RELIEF;
       const gy = ((padded[i - pw] as number) - (padded[i + pw] as number)) * RELIEF; // y grows downwards
-      const lambert = (lz - gx * lx - gy * ly) / Math.sqrt(gx * gx + gy * gy + 1);
-      const k = ((((Math.sqrt(f) * 160) | 0) & (PALETTE_SIZE - 1)) * LIGHT_LEVELS + (lambert > 0 ? (lambert * levels + 0.5) | 0 : 0)) * 3;
-      out[o] = table[k] as number;
-      out[o + 1] = table[k + 1] as number;
-      out[o + 2] = table[k + 2] as number;
+      const k = 1 / Math.sqrt(gx * gx + gy * gy + 1);
+      const nx = Math.round((1 - gx * k) * q);
+      const ny = Math.round((1 - gy * k) * q);
+      const hue = ((Math.sqrt(f) * 160) | 0) & (PALETTE_SIZE - 1);
+      out[o] = ((hue << 16) | (ny << 8) | nx) >>> 0;
     }
   }
   return out;
 }
 
-// The mini-Ray task of stage 2: the tile and its neighbours arrive as zero-copy views of the
-// store, and are cut into this worker's padded tile, which every task reuses.
+// The task of stage 2 on mini-Ray: the tile and its neighbours arrive as zero-copy views of the
+// store and are cut into this worker's padded tile, which every task reuses.
 let scratch = new Float32Array(0);
-export function shadeTile(t: TileSpec, light: readonly [number, number, number], center: Float32Array, ...around: (Float32Array | null)[]): Buffer {
+export function surfaceTile(t: TileSpec, center: Float32Array, ...around: (Float32Array | null)[]): Uint32Array {
   const n = (t.w + 2 * HALO) * (t.h + 2 * HALO);
   if (scratch.length < n) scratch = new Float32Array(n);
-  return shadePadded(padTile(t, center, around as unknown as Neighbours, scratch), t.w, t.h, light);
+  return surfaceOfPadded(padTile(t, center, around as unknown as Neighbours, scratch), t.w, t.h);
 }
 
-// Word counts of one chunk of text (ASCII lowercase words), as a plain object.
-export function countWords(text: Uint8Array): Record<string, number> {
-  const counts: Record<string, number> = Object.create(null) as Record<string, number>;
-  let start = -1;
-  const s = Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString('latin1');
-  for (let i = 0; i <= s.length; i += 1) {
-    const c = i < s.length ? s.charCodeAt(i) : 32;
-    const letter = c >= 97 && c <= 122;
-    if (letter && start < 0) start = i;
-    else if (!letter && start >= 0) {
-      const w = s.slice(start, i);
-      counts[w] = (counts[w] ?? 0) + 1;
-      start = -1;
+// ---- stage 3: light ----
+
+// One frame of a band (a row of tiles, left to right), lit from `light`: the tiles' surfaces
+// into RGB rows of the whole image's width (width * h * 3 bytes), ready to be copied into the
+// frame at once. The light level of each of the (NORMAL_STEPS + 1)^2 normals is tabulated first,
+// so that a pixel is two look-ups: cheap per byte of its surface.
+export function shadeBand(band: readonly TileSpec[], light: readonly [number, number, number], ...surfaces: Uint32Array[]): Buffer {
+  const first = band[0];
+  if (first === undefined || surfaces.length !== band.length) throw new Error(`a band of ${band.length} tiles got ${surfaces.length} surfaces`);
+  const table = colourTable();
+  const levels = lightLevels(light);
+  const stride = first.width * 3;
+  const out = Buffer.allocUnsafe(stride * first.h);
+  band.forEach((t, b) => {
+    const surface = surfaces[b] as Uint32Array;
+    if (surface.length !== t.w * t.h) throw new Error(`tile (${t.x0}, ${t.y0}): a surface of ${surface.length} pixels`);
+    let s = 0;
+    for (let y = 0; y < t.h; y += 1) {
+      let o = y * stride + t.x0 * 3;
+      for (let x = 0; x < t.w; x += 1, s += 1, o += 3) {
+        const v = surface[s] as number;
+        if (v === INSIDE) {
+          out[o] = 0;
+          out[o + 1] = 0;
+          out[o + 2] = 0;
+          continue;
+        }
+        const k = ((v >>> 16) * LIGHT_LEVELS + (levels[v & 0xffff] as number)) * 3;
+        out[o] = table[k] as number;
+        out[o + 1] = table[k + 1] as number;
+        out[o + 2] = table[k + 2] as number;
+      }
+    }
+  });
+  return out;
+}
+
+// The light level (0..LIGHT_LEVELS - 1) of every quantised normal, by its 16 bits (y, x). Kept for
+// the last few lights: every band of a frame has the same light.
+const levelTables = new Map<string, Uint8Array>();
+
+function lightLevels(light: readonly [number, number, number]): Uint8Array {
+  const key = light.join(',');
+  const known = levelTables.get(key);
+  if (known !== undefined) return known;
+  const out = new Uint8Array((NORMAL_STEPS + 1) * (NORMAL_STEPS + 1));
+  const top = LIGHT_LEVELS - 1;
+  for (let qy = 0; qy <= NORMAL_STEPS; qy += 1) {
+    const ny = (qy * 2) / NORMAL_STEPS - 1;
+    for (let qx = 0; qx <= NORMAL_STEPS; qx += 1) {
+      const nx = (qx * 2) / NORMAL_STEPS - 1;
+      const nz = Math.sqrt(Math.max(0, 1 - nx * nx - ny * ny));
+      const lambert = nx * light[0] + ny * light[1] + nz * light[2];
+      out[(qy << 8) | qx] = lambert > 0 ? Math.min(top, (lambert * top + 0.5) | 0) : 0;
     }
   }
-  return counts;
+  if (levelTables.size >= 16) levelTables.delete(levelTables.keys().next().value as string);
+  levelTables.set(key, out);
+  return out;
+}
+
+// Word counts of one chunk of text (words are runs of ASCII lowercase letters; any other byte
+// separates them), as a plain object. Counted on the bytes, as a word counter in C would: each word
+// is hashed as it is read and looked up in an open-addressing table of the words seen so far, and
+// becomes a string only once, for the result. Cheap per byte, so that moving the chunk to a worker
+// is a visible part of the job's cost.
+export function countWords(text: Uint8Array): Record<string, number> {
+  let size = 256; // slots, a power of two, at most half full
+  let starts = new Int32Array(size); // where the slot's word first occurs in `text`
+  let lengths = new Int32Array(size); // 0: an empty slot
+  let hashes = new Int32Array(size);
+  let counts = new Int32Array(size);
+  let used = 0;
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    let c = text[i] as number;
+    if (c < 97 || c > 122) {
+      i += 1;
+      continue;
+    }
+    const start = i;
+    let h = 0x811c9dc5; // FNV-1a
+    do {
+      h = Math.imul(h ^ c, 16777619);
+      i += 1;
+      c = i < n ? (text[i] as number) : 0;
+    } while (c >= 97 && c <= 122);
+    const length = i - start;
+    let slot = h & (size - 1);
+    for (;;) {
+      const l = lengths[slot] as number;
+      if (l === 0) {
+        starts[slot] = start;
+        lengths[slot] = length;
+        hashes[slot] = h;
+        counts[slot] = 1;
+        used += 1;
+        break;
+      }
+      if (l === length && hashes[slot] === h && sameBytes(text, starts[slot] as number, start, length)) {
+        counts[slot] = (counts[slot] as number) + 1;
+        break;
+      }
+      slot = (slot + 1) & (size - 1);
+    }
+    if (used * 2 > size) {
+      // Twice the slots: every word moves to its slot in the larger table.
+      const old = { starts, lengths, hashes, counts };
+      size *= 2;
+      starts = new Int32Array(size);
+      lengths = new Int32Array(size);
+      hashes = new Int32Array(size);
+      counts = new Int32Array(size);
+      for (let k = 0; k < old.lengths.length; k += 1) {
+        if (old.lengths[k] === 0) continue;
+        let s = (old.hashes[k] as number) & (size - 1);
+        while (lengths[s] !== 0) s = (s + 1) & (size - 1);
+        starts[s] = old.starts[k] as number;
+        lengths[s] = old.lengths[k] as number;
+        hashes[s] = old.hashes[k] as number;
+        counts[s] = old.counts[k] as number;
+      }
+    }
+  }
+  const out: Record<string, number> = Object.create(null) as Record<string, number>;
+  const bytes = Buffer.from(text.buffer, text.byteOffset, text.byteLength);
+  for (let k = 0; k < size; k += 1) {
+    const l = lengths[k] as number;
+    if (l > 0) out[bytes.toString('latin1', starts[k], (starts[k] as number) + l)] = counts[k] as number;
+  }
+  return out;
+}
+
+function sameBytes(text: Uint8Array, a: number, b: number, length: number): boolean {
+  for (let k = 0; k < length; k += 1) if (text[a + k] !== text[b + k]) return false;
+  return true;
 }
 
 // The sum of several chunks' counts (the reduce step).

@@ -106,7 +106,7 @@ export function checkReport(report: Json, expectOk: boolean): string[] {
         continue;
       }
       if (p.phase === 'phase3') {
-        for (const op of ['task_roundtrip', 'tasks_1_worker', 'tasks_2_workers', 'tasks_4_workers']) {
+        for (const op of ['task_roundtrip', 'task_local', 'tasks_1_worker', 'tasks_2_workers', 'tasks_4_workers']) {
           if (!has(p.phase, op, 0)) fail(`${p.phase}: no ${op} row`);
         }
         continue;

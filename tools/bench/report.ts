@@ -59,6 +59,7 @@ export type RatioName =
   | 'put_vs_memcpy_bandwidth'
   | 'ipc_vs_get'
   | 'ipc_vs_task_roundtrip'
+  | 'task_roundtrip_vs_local'
   // The demo's jobs (phase 'demo'): one process / mini-Ray, and Node IPC / mini-Ray.
   | 'image_speedup'
   | 'image_ipc_vs_miniray'
@@ -219,6 +220,8 @@ export function ratioLabel(r: Ratio): string {
       return `IPC round trip / get @ ${fmtBytes(r.bytes)}`;
     case 'ipc_vs_task_roundtrip':
       return `IPC round trip @ ${fmtBytes(r.bytes)} / task round trip`;
+    case 'task_roundtrip_vs_local':
+      return 'task round trip / the same calls in one process';
     case 'image_speedup':
       return 'image: one process / mini-Ray';
     case 'image_ipc_vs_miniray':

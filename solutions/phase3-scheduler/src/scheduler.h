@@ -158,6 +158,8 @@ class Scheduler {
   // The sleep of a waiting loop, after unlocking: waits until `word` moves on from `seen` (read
   // under the lock) or `deadline` passes; ERR_CLOSED when Close() ran meanwhile. Given.
   void SleepOn(std::atomic<uint32_t>& word, uint32_t seen, int64_t deadline, const char* what);
+  // fetch() and wait(): watch `word` for a few microseconds first, then SleepOn (scheduler.cc).
+  void SpinThenSleepOn(std::atomic<uint32_t>& word, uint32_t seen, int64_t deadline, const char* what);
   // Repairs whatever a process that died holding the lock left half-done.
   void Recover();
 
@@ -177,6 +179,10 @@ class Scheduler {
   std::atomic<bool> closed_{false};
   bool debug_locked_ = false;           // Lock() from JS; only the JS thread touches it
   std::vector<uint64_t> own_workers_;   // registered through this handle (retired by Close)
+  // SpinThenSleepOn's hints: how many more waits sleep without spinning, and the backoff (spins
+  // skipped after a spin that did not pay: doubled by each such spin, halved by one that did).
+  std::atomic<uint32_t> spins_to_skip_{0};
+  std::atomic<uint32_t> spin_backoff_{0};
 };
 
 }  // namespace miniray::phase3

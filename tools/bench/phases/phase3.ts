@@ -1,11 +1,13 @@
 // Phase 3 (the shared scheduler): a task's round trip between two processes (the driver submits,
 // a worker in a second process fetches and completes it, the driver's wait returns), against a Node
-// IPC message round trip of 64 bytes; and tasks per second with 1, 2 and 4 worker processes.
+// IPC message round trip of 64 bytes and against the same four calls made in one process (no
+// process to hand over to, nobody to wake: what the calls themselves cost); and tasks per second
+// with 1, 2 and 4 worker processes.
 //
 // The worker processes are the benchmark's second processes (ctx.serve), running serve() below: it
 // opens the scheduler, registers a worker and serves tasks until it fetches one called 'stop'. They
 // live for the whole run, so every round measures the same workers.
-import { Scheduler, type ObjectId, type TaskId } from '../../../phase3-scheduler/index.js';
+import { Scheduler, type ObjectId, type TaskId, type WorkerId } from '../../../phase3-scheduler/index.js';
 import { removeSegment, segmentName } from '../cleanup.js';
 import { meter, type BenchContext, type ChildOpenRequest, type Meter, type MeterSet, type PhaseBench } from '../context.js';
 import { measureBatched, quantile, type Stats } from '../harness.js';
@@ -71,6 +73,23 @@ function roundTripMeter(w: Workers): Meter {
   });
 }
 
+// The same four calls in this process, on a scheduler of its own with this process's worker: the
+// round trip without its two hand-offs between processes.
+function localMeter(sched: Scheduler, me: WorkerId): Meter {
+  const once = (): void => {
+    const task = sched.submit({ fn: 'echo', args: [RESULT] }, { timeoutMs: WAIT_MS });
+    const got = sched.fetch(me, { timeoutMs: WAIT_MS });
+    if (got === null || got.id !== task) throw new Error(`local round trip fetched ${JSON.stringify(got)}`);
+    sched.complete(me, got.id, got.args[0] ?? RESULT);
+    const out = sched.wait(task, { timeoutMs: WAIT_MS });
+    if (out.state !== 'done' || out.resultId !== RESULT) throw new Error(`local round trip returned ${JSON.stringify(out)}`);
+  };
+  return meter('phase3', 'task_local', 0, false, async (budget) => {
+    for (let i = 0; i < 20; i += 1) once();
+    return measureBatched('phase3 task_local', once, budget, { maxBatch: 200 });
+  });
+}
+
 // `tasks` tasks through `n` workers: all submitted (waiting whenever the queue is full), then all
 // collected. One sample is the time per task of a whole batch; a round takes a warm-up batch and
 // three timed ones.
@@ -101,14 +120,23 @@ function throughputMeter(w: Workers, n: number, tasks: number): Meter {
 async function prepare(ctx: BenchContext): Promise<MeterSet> {
   const tasks = ctx.quick ? 200 : 1000;
   const pools: Workers[] = [];
+  const localName = segmentName();
+  let local: Scheduler | undefined;
   const close = async (): Promise<void> => {
-    for (const w of pools.reverse()) await w.stop();
+    try {
+      for (const w of pools.reverse()) await w.stop();
+    } finally {
+      local?.close();
+      removeSegment(localName);
+    }
   };
   try {
     const meters: Meter[] = [];
     const one = await startWorkers(ctx, 1, { queueCapacity: 64, maxTasks: 256 });
     pools.push(one);
     meters.push(roundTripMeter(one));
+    local = Scheduler.create(localName, { queueCapacity: 64, maxTasks: 256, maxWorkers: 1 });
+    meters.push(localMeter(local, local.registerWorker()));
     for (const n of [1, 2, 4]) {
       const w = await startWorkers(ctx, n, { queueCapacity: 256, maxTasks: tasks + 64 });
       pools.push(w);
