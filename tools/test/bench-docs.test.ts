@@ -36,8 +36,8 @@ const rows = [
   row('baseline', 'napi_noop', 0, [20, 30]),
   row('phase2', 'get', 64, [150, 170]),
   row('phase4', 'get', 64, [160, 180]),
-  row('phase4', 'small_create_delete', 256, [900, 1100]),
-  row('phase2', 'small_create_delete', 256, [2000, 2200]),
+  row('phase4', 'small_churn', 2048, [900, 1100]),
+  row('phase2', 'small_churn', 2048, [2000, 2200]),
   row('phase4', 'overflow_get', 16384, [2000, 3000]),
 ];
 
@@ -46,16 +46,16 @@ describe('the bench tables in the README and the lessons', () => {
     const all = renderMarkdown(report(rows));
     expect(all).toContain('| phase4 get | 170 ns (160-180) |  |');
     expect(all).toContain('| workload, time per operation | size | phase 4 | phase-2 design |');
-    expect(all).toContain('| small_create_delete | 256 B | 1.00 us (0.90-1.10) | 2.10 us (2.00-2.20) |');
+    expect(all).toContain('| small_churn | 2 KiB | 1.00 us (0.90-1.10) | 2.10 us (2.00-2.20) |');
     expect(all).toContain('| overflow_get | 16 KiB | 2.50 us (2.00-3.00) |  |');
-    expect(all).not.toMatch(/\| (phase[24] )?(small_create_delete|overflow_get) \|\s+\|/);
+    expect(all).not.toMatch(/\| (phase[24] )?(small_churn|overflow_get) \|\s+\|/);
     expect(all.split('\n').filter((l) => /^\| [^|]+(\|\s*)+\|$/.test(l) && !l.startsWith('|---'))).toEqual([]);
   });
 
   it("shows the workloads only in a block that names phase 4 (the phase-2 lesson's block does not)", () => {
-    expect(renderMarkdown(report(rows), ['phase4'])).toContain('| small_create_delete | 256 B |');
+    expect(renderMarkdown(report(rows), ['phase4'])).toContain('| small_churn | 2 KiB |');
     const phase2 = renderMarkdown(report(rows), ['baseline', 'phase2']);
     expect(phase2).toContain('| phase2 get | 160 ns (150-170) |');
-    expect(phase2).not.toContain('small_create_delete');
+    expect(phase2).not.toContain('small_churn');
   });
 });
