@@ -10,7 +10,7 @@
 // student's work from the skeleton without git.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 
 import { COURSE_PHASES, type PhaseId, type PhaseInfo } from '../../lib/phases.js';
 import { INSTRUCTOR_DOCS, studentLockfile, studentPackageJson } from '../docs/release.js';
@@ -198,11 +198,19 @@ export function releaseGyp(gyp: string, has: (rel: string) => boolean): string {
 
 // ---- text of the release -----------------------------------------------------------------------
 
-// Links into a phase the release does not have yet become plain text (the site's build refuses
-// broken links): Markdown links keep their text, HTML anchors become spans.
-export function unlinkLaterPhases(markdown: string, later: readonly PhaseInfo[]): string {
+// Links into a phase the release does not have yet, or to a file a later phase brings (a lesson
+// page such as docs/putting-it-together.md), become plain text (the site's build refuses broken
+// links): Markdown links keep their text, HTML anchors become spans. `source` is the page's path,
+// against which relative links resolve.
+export function unlinkLaterPhases(markdown: string, later: readonly PhaseInfo[], source = ''): string {
   if (later.length === 0) return markdown;
-  const points = (href: string): boolean => later.some((p) => new RegExp(`(^|/)${p.dir}(/|$)`).test(href));
+  const laterFiles = new Set(later.flatMap((p) => [...(p.given ?? []), ...(p.arrives ?? [])]));
+  const points = (href: string): boolean => {
+    if (later.some((p) => new RegExp(`(^|/)${p.dir}(/|$)`).test(href))) return true;
+    if (/^[a-z][a-z0-9+.-]*:/i.test(href) || href.startsWith('#')) return false;
+    const path = posix.normalize(posix.join(posix.dirname(source), href.replace(/[#?].*$/, '')));
+    return laterFiles.has(path) || [...laterFiles].some((f) => f.endsWith('/') && path.startsWith(f));
+  };
   return markdown
     .replace(/\[([^\]]*)\]\(([^)\s]+)\)/g, (all, text: string, href: string) => (points(href) ? text : all))
     .replace(/<a href="([^"]+)">([\s\S]*?)<\/a>/g, (all, href: string, inner: string) => (points(href) ? `<span class="later">${inner}</span>` : all));
@@ -292,7 +300,7 @@ export function exportRelease(from: string, out: string, options: ExportOptions 
       const m = JSON.parse(text()) as PhaseManifest;
       write(rel, `${JSON.stringify({ ...m, tests: m.tests.filter((t) => !t.hidden) }, null, 2)}\n`);
     } else if (rel.endsWith('.md')) {
-      write(rel, unlinkLaterPhases(text(), plan.later));
+      write(rel, unlinkLaterPhases(text(), plan.later, rel));
     } else {
       write(rel, readFileSync(join(from, rel)));
     }

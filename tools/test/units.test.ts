@@ -151,6 +151,18 @@ describe('a staged release', () => {
     expect(unlinkLaterPhases(md, later)).toBe('See phase 2 and [the guide](debugging.md).\n<span class="later"><strong>P2</strong></span>');
   });
 
+  test('links to a page a later phase brings become text; the same name elsewhere stays a link', () => {
+    const plan = releasePlan(first?.id);
+    const page = plan.later.flatMap((p) => p.arrives ?? []).find((f) => f.startsWith('docs/') && f.endsWith('.md'));
+    if (page === undefined) return;
+    const name = page.slice('docs/'.length);
+    const md = `[the runtime](${name}#intro) and <a href="${name}"><strong>R</strong></a>, [setup](getting-started.md)`;
+    expect(plan.includes(page)).toBe(false);
+    expect(unlinkLaterPhases(md, plan.later, 'docs/index.md')).toBe(`the runtime and <span class="later"><strong>R</strong></span>, [setup](getting-started.md)`);
+    // From a page in another folder the same relative name is a different file.
+    expect(unlinkLaterPhases(md, plan.later, 'phase1-shm/README.md')).toBe(md);
+  });
+
   test('the README speaks to students: no solutions, no instructor commands', () => {
     const readme = studentReadme(COURSE_PHASES.slice(0, 1), undefined);
     expect(readme).toContain('npm install && npm start');
