@@ -16,7 +16,7 @@ export const countsChecksum = (c: Record<string, number>): string => sha(JSON.st
 // with a border of its neighbours' fields (a halo), into a surface once: a normal and a hue for
 // every pixel (4 bytes a pixel, as the field), as a renderer's G-buffer. Stage 3 lights every band (a row of
 // tiles) of every frame, the light circling the image from frame to frame, from its tiles'
-// surfaces into RGB (3 bytes a pixel). Lighting is cheap per byte: the job is bound by moving
+// surfaces into RGBA (a 32-bit word a pixel). Lighting is cheap per byte: the job is bound by moving
 // bytes. On mini-Ray the fields and surfaces stay in the store, and each task reads its inputs as
 // views of it; with Node IPC every field comes back to the driver and goes out again with its halo,
 // every surface comes back, every band's surfaces go out again for every frame, and every lit band
@@ -187,7 +187,7 @@ export async function imageMiniRay(rt: Runtime, job: ImageJob): Promise<ImageFra
 
 // With Node IPC, the fields come back to the driver. As soon as a tile and its neighbours are
 // back, the driver cuts the tile with its halo and sends it out to have its surface made; as soon
-// as a band's surfaces are back, it sends them out once per frame; the RGB comes back.
+// as a band's surfaces are back, it sends them out once per frame; the lit rows come back.
 export async function imageIpc(pool: IpcPool, job: ImageJob): Promise<ImageFrames> {
   const bar = new Progress('image, Node IPC', job.frames * job.bands.length);
   const fields: (Float32Array | undefined)[] = new Array<Float32Array | undefined>(job.tiles.length);
