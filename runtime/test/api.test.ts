@@ -142,6 +142,14 @@ describe('objects', SLOW, () => {
   });
 });
 
+// The store holds exactly the objects, bytes and pins it held before: nothing was left behind.
+function expectStoreAsBefore(before: ReturnType<Runtime['stats']>['store']): void {
+  const after = rt.stats().store;
+  expect(after.objectCount).toBe(before.objectCount);
+  expect(after.usedBytes).toBe(before.usedBytes);
+  expect(after.pinned).toBe(before.pinned);
+}
+
 describe('results written in place (resultBuffer)', SLOW, () => {
   it('a task that writes its result into resultBuffer() returns exactly those bytes, read back as a zero-copy view; a typed array over it keeps its type', async () => {
     const before = rt.stats().store;
@@ -162,10 +170,7 @@ describe('results written in place (resultBuffer)', SLOW, () => {
     expect(during.objectCount - before.objectCount).toBe(4);
     expect(during.usedBytes - before.usedBytes).toBeGreaterThanOrEqual(3 * n + 8000);
     rt.free([...refs, halvesRef]);
-    const after = rt.stats().store;
-    expect(after.objectCount).toBe(before.objectCount);
-    expect(after.usedBytes).toBe(before.usedBytes);
-    expect(after.pinned).toBe(before.pinned);
+    expectStoreAsBefore(before);
   });
 
   it('a task that throws after writing half its resultBuffer() fails with its own error and leaves no object behind', async () => {
@@ -178,10 +183,7 @@ describe('results written in place (resultBuffer)', SLOW, () => {
       expect((err as RemoteTaskError).message).toContain('gave up after 32768 bytes');
     }
     rt.free(refs); // the error objects
-    const after = rt.stats().store;
-    expect(after.objectCount).toBe(before.objectCount);
-    expect(after.usedBytes).toBe(before.usedBytes);
-    expect(after.pinned).toBe(before.pinned);
+    expectStoreAsBefore(before);
   });
 
   it('a task that returns another value than its resultBuffer() has that value stored, and the buffer given back; a second resultBuffer() in one task is an error', async () => {
@@ -192,10 +194,7 @@ describe('results written in place (resultBuffer)', SLOW, () => {
     const twice = rt.remote<typeof Tasks.resultBufferTwice>(TASKS, 'resultBufferTwice').remote(1024);
     await expect(rt.get(twice, { timeoutMs: 90_000 })).rejects.toThrow(/resultBuffer\(\) may be called once a task/);
     rt.free([other, twice]);
-    const after = rt.stats().store;
-    expect(after.objectCount).toBe(before.objectCount);
-    expect(after.usedBytes).toBe(before.usedBytes);
-    expect(after.pinned).toBe(before.pinned);
+    expectStoreAsBefore(before);
   });
 
   it('outside a worker resultBuffer() is a Buffer of the process\'s own memory; a byte count that is not one is refused', () => {
