@@ -112,6 +112,27 @@ function writeBytes(store: ObjectStore, id: ObjectId, { head, body }: { head: Ui
   store.release(id);
 }
 
+// A result written in place (context.ts, resultBuffer): the object is created first, unsealed, and
+// its payload handed to the task; the header follows when the task returns. The caller holds the
+// creator's pin until sealInPlace or abort.
+export function createInPlace(store: ObjectStore, id: ObjectId, bytes: number): Buffer {
+  return store.create(id, HEADER_BYTES + bytes);
+}
+
+// Seals an object made by createInPlace as `value`, if `value` is its payload: a Buffer, or a typed
+// array over exactly those bytes. Returns false (and leaves the object as it was) otherwise.
+export function sealInPlace(store: ObjectStore, id: ObjectId, view: Buffer, value: unknown): boolean {
+  if (!ArrayBuffer.isView(value) || value instanceof DataView) return false;
+  const payload = view.subarray(HEADER_BYTES);
+  if (value.buffer !== payload.buffer || value.byteOffset !== payload.byteOffset || value.byteLength !== payload.byteLength) return false;
+  const index = TYPED_ARRAYS.findIndex((c) => value.constructor === c);
+  if (!Buffer.isBuffer(value) && index < 0) return false;
+  view.set(Buffer.isBuffer(value) ? header(Kind.Buffer) : header(Kind.Typed, index), 0);
+  store.seal(id);
+  store.release(id);
+  return true;
+}
+
 // Reads a pinned view of an object. A Buffer or typed array comes back as a zero-copy view of the
 // store (zeroCopy: the caller keeps the pin while the view is in use); anything else is copied
 // out, and the caller may release at once.

@@ -46,7 +46,7 @@ import {
   type WorkerMessage,
 } from './protocol.js';
 
-export { currentTask, type TaskContext } from './context.js';
+export { currentTask, resultBuffer, type TaskContext } from './context.js';
 export { MiniRayError } from '../lib/errors.js';
 
 const WORKER_MAIN = fileURLToPath(new URL('./worker.ts', import.meta.url));

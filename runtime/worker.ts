@@ -11,7 +11,7 @@ import { MiniRayError } from '../lib/errors.js';
 import { REPO_ROOT } from '../lib/phases.js';
 import { ObjectStore, type ObjectId } from '../phase2-objects/index.js';
 import { Scheduler, type Task, type WorkerId } from '../phase3-scheduler/index.js';
-import { HEADER_BYTES, decode, errorRecord, writeError, writeValue } from './codec.js';
+import { HEADER_BYTES, createInPlace, decode, errorRecord, sealInPlace, writeError, writeValue } from './codec.js';
 import { setCurrentTask } from './context.js';
 import { inPhase, inPhaseAsync, isFatal } from './phase-errors.js';
 import { ENV_SCHEDULER, ENV_STORE, type CallRecord, type DriverMessage, type WorkerMessage } from './protocol.js';
@@ -105,7 +105,17 @@ class Worker {
         return d.value;
       });
       const fn = await resolveFn(task.fn);
-      setCurrentTask({ taskId: task.id, attempt: task.attempt, workerId: this.me, fn: task.fn });
+      // A result the task writes in place (resultBuffer): created in the store, unsealed, until
+      // the task returns it.
+      let inPlace: Buffer | null = null;
+      let allocated = false;
+      const allocate = (bytes: number): Buffer => {
+        if (allocated) throw new Error('resultBuffer() may be called once a task');
+        allocated = true;
+        inPlace = inPhase('phase 2', () => this.createResult(call.resultId, bytes));
+        return inPlace === null ? Buffer.allocUnsafe(bytes) : inPlace.subarray(HEADER_BYTES);
+      };
+      setCurrentTask({ taskId: task.id, attempt: task.attempt, workerId: this.me, fn: task.fn }, allocate);
       let result: unknown;
       try {
         result = await fn(...args);
@@ -115,8 +125,24 @@ class Worker {
       } finally {
         setCurrentTask(null);
       }
-      if (ok) this.store_(() => writeValue(this.store, call.resultId, result), call.resultId);
-      else this.store_(() => writeError(this.store, call.resultId, errorRecord(result)), call.resultId);
+      const made = inPlace as Buffer | null;
+      let sealed = false;
+      if (made !== null) {
+        // Sealed as the result if the task returned it; otherwise given back before anything else
+        // is written under the result's id.
+        try {
+          sealed = ok && inPhase('phase 2', () => sealInPlace(this.store, call.resultId, made, result));
+        } finally {
+          if (!sealed) inPhase('phase 2', () => this.store.abort(call.resultId));
+        }
+      }
+      if (sealed) {
+        // the result was written in place
+      } else if (ok) {
+        this.store_(() => writeValue(this.store, call.resultId, result), call.resultId);
+      } else {
+        this.store_(() => writeError(this.store, call.resultId, errorRecord(result)), call.resultId);
+      }
     } catch (e) {
       // The arguments could not be read or the function not found: the task's error, not ours.
       if (isFatal(e)) throw e;
@@ -130,6 +156,20 @@ class Worker {
       else this.sched.fail(this.me, task.id, 'the task threw (its error object is in the store)');
     });
     send({ type: 'end', task: task.id, ok, at: now() });
+  }
+
+  // Creates the result object for a task to write in place. Null if an earlier attempt, by a worker
+  // that died after sealing, has written it already (the task writes into a Buffer of its own
+  // then, and nothing is stored). A dead worker's unsealed remains are given back first.
+  private createResult(id: ObjectId, bytes: number): Buffer | null {
+    if (this.store.contains(id)) return null;
+    try {
+      return createInPlace(this.store, id, bytes);
+    } catch (e) {
+      if (!(e instanceof MiniRayError && e.code === 'ERR_OBJECT_EXISTS')) throw e;
+      this.store.reclaim();
+      return this.store.contains(id) ? null : createInPlace(this.store, id, bytes);
+    }
   }
 
   // Writes a result. A worker that ran this task before may have died after sealing (then the

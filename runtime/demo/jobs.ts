@@ -16,7 +16,7 @@ export const countsChecksum = (c: Record<string, number>): string => sha(JSON.st
 // with a border of its neighbours' fields (a halo), into a surface once: a normal and a hue for
 // every pixel (4 bytes a pixel, as the field), as a renderer's G-buffer. Stage 3 lights every band (a row of
 // tiles) of every frame, the light circling the image from frame to frame, from its tiles'
-// surfaces into RGB (3 bytes a pixel). Lighting is cheap per byte: the job is bound by moving
+// surfaces into RGBA (a 32-bit word a pixel). Lighting is cheap per byte: the job is bound by moving
 // bytes. On mini-Ray the fields and surfaces stay in the store, and each task reads its inputs as
 // views of it; with Node IPC every field comes back to the driver and goes out again with its halo,
 // every surface comes back, every band's surfaces go out again for every frame, and every lit band
@@ -61,6 +61,10 @@ export function imageJob(quick: boolean): ImageJob {
   return { width, height, frames: quick ? 4 : 8, size, cols, rows, tiles, bands };
 }
 
+// Store memory for mini-Ray to hold a run's frames (the driver reads them as views until the run
+// is let go), its fields and surfaces, and the word count's corpus.
+export const storeBytesFor = (job: ImageJob): number => Math.max(256 << 20, (job.frames + 3) * job.width * job.height * 4 + (64 << 20));
+
 export const imageLabel = (job: ImageJob): string => `image ${job.width}x${job.height}, ${job.frames} frames, ${job.tiles.length} tiles`;
 
 // The indices of a tile's eight neighbours, null outside the image: [nw, n, ne, w, e, sw, s, se].
@@ -76,16 +80,29 @@ export function neighbours(job: ImageJob, i: number): (number | null)[] {
   return out;
 }
 
-// Where a run writes its frames, one after the other, each width * height RGB. A caller that runs
-// the job again passes the same buffer back (`out`), as a renderer keeps its frame buffer.
-export const framesBuffer = (job: ImageJob): Buffer => Buffer.alloc(job.frames * job.width * job.height * 3);
+// A run's frames: every band of frame 0 top to bottom, then frame 1's, ... Each band is whole
+// rows of RGBA pixels, so the bands in this order are the frames' bytes; each way keeps a band
+// where it arrived (mini-Ray: in the store, read as a view; Node IPC: the buffer the channel
+// delivered; one process: the buffer it lit), and none copies it again. `release` lets go of
+// them (mini-Ray's objects are freed).
+export interface ImageFrames {
+  readonly bands: readonly Uint32Array[];
+  readonly release: () => void;
+}
 
-// A shaded band's rows are whole rows of the frame: one copy puts them in place.
-function placeBand(frames: Buffer, job: ImageJob, frame: number, band: number, rgb: Uint8Array): void {
+export const bytesOf = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+// The checksum of a run's frames.
+export function framesChecksum(frames: ImageFrames): string {
+  const hash = createHash('sha256');
+  for (const band of frames.bands) hash.update(bytesOf(band));
+  return hash.digest('hex').slice(0, 16);
+}
+
+function checkBand(job: ImageJob, frame: number, band: number, rgba: Uint32Array): Uint32Array {
   const t = job.bands[band]?.[0] as tasks.TileSpec;
-  const at = (frame * job.height + t.y0) * job.width * 3;
-  if (rgb.byteLength !== job.width * t.h * 3) throw new Error(`band ${band} of frame ${frame}: ${rgb.byteLength} bytes`);
-  frames.set(rgb, at);
+  if (rgba.length !== job.width * t.h) throw new Error(`band ${band} of frame ${frame}: ${rgba.length} pixels`);
+  return rgba;
 }
 
 const aroundOf = <T>(job: ImageJob, i: number, fields: readonly (T | undefined)[]): (T | null)[] => neighbours(job, i).map((j) => (j === null ? null : (fields[j] ?? null)));
@@ -111,22 +128,23 @@ export class Progress {
   }
 }
 
-export function imageOneProcess(job: ImageJob, frames = framesBuffer(job)): Buffer {
+export function imageOneProcess(job: ImageJob): ImageFrames {
   const bar = new Progress('image, one process', job.frames * job.bands.length);
   const fields = job.tiles.map((t) => tasks.renderField(t));
   const surfaces = job.tiles.map((t, i) => tasks.surfaceTile(t, fields[i] as Float32Array, ...aroundOf(job, i, fields)));
+  const bands: Uint32Array[] = [];
   for (let f = 0; f < job.frames; f += 1) {
     const light = tasks.lightOf(f, job.frames);
     job.bands.forEach((band, b) => {
       const first = b * job.cols;
-      placeBand(frames, job, f, b, tasks.shadeBand(band, light, ...(surfaces.slice(first, first + band.length) as Uint32Array[])));
+      bands.push(checkBand(job, f, b, tasks.shadeBand(band, light, ...(surfaces.slice(first, first + band.length) as Uint32Array[]))));
       bar.tick();
     });
   }
-  return frames;
+  return { bands, release: () => undefined };
 }
 
-export async function imageMiniRay(rt: Runtime, job: ImageJob, frames = framesBuffer(job)): Promise<Buffer> {
+export async function imageMiniRay(rt: Runtime, job: ImageJob): Promise<ImageFrames> {
   const url = new URL('./tasks.ts', import.meta.url);
   const render = rt.remote<typeof tasks.renderField>(url, 'renderField');
   const surface = rt.remote<typeof tasks.surfaceTile>(url, 'surfaceTile');
@@ -135,38 +153,42 @@ export async function imageMiniRay(rt: Runtime, job: ImageJob, frames = framesBu
   const fields = job.tiles.map((t) => render.remote(t));
   const surfaces = job.tiles.map((t, i) => surface.remote(t, fields[i] as ObjectRef<Float32Array>, ...aroundOf(job, i, fields)));
   rt.free(fields); // each field is deleted once the tasks that read it have run
-  const where = new Map<ObjectRef<Buffer>, { frame: number; band: number }>();
-  let pending: ObjectRef<Buffer>[] = [];
+  const lit: ObjectRef<Uint32Array>[] = [];
   for (let f = 0; f < job.frames; f += 1) {
     const light = tasks.lightOf(f, job.frames);
     job.bands.forEach((band, b) => {
       const first = b * job.cols;
-      const ref = shade.remote(band, light, ...(surfaces.slice(first, first + band.length) as ObjectRef<Uint32Array>[]));
-      where.set(ref, { frame: f, band: b });
-      pending.push(ref);
+      lit.push(shade.remote(band, light, ...(surfaces.slice(first, first + band.length) as ObjectRef<Uint32Array>[])));
     });
   }
   rt.free(surfaces);
-  const bar = new Progress('image, mini-Ray', pending.length);
-  while (pending.length > 0) {
-    const { ready, notReady } = await rt.wait(pending, { numReturns: 1, timeoutMs: 120_000 });
-    if (ready.length === 0) throw new Error('no band finished within 120 s');
-    for (const ref of ready) {
-      const view = await rt.get(ref); // a zero-copy view of the band in the store
-      const at = where.get(ref) as { frame: number; band: number };
-      placeBand(frames, job, at.frame, at.band, view);
-      rt.free(ref);
-      bar.tick();
+  const bar = new Progress('image, mini-Ray', lit.length);
+  const bands: Uint32Array[] = new Array<Uint32Array>(lit.length);
+  const index = new Map(lit.map((ref, i) => [ref, i]));
+  try {
+    let pending = lit;
+    while (pending.length > 0) {
+      const { ready, notReady } = await rt.wait(pending, { numReturns: 1, timeoutMs: 120_000 });
+      if (ready.length === 0) throw new Error('no band finished within 120 s');
+      for (const ref of ready) {
+        const i = index.get(ref) as number;
+        // A zero-copy view of the band in the store: the frame is assembled from views.
+        bands[i] = checkBand(job, Math.floor(i / job.rows), i % job.rows, await rt.get(ref));
+        bar.tick();
+      }
+      pending = notReady;
     }
-    pending = notReady;
+  } catch (e) {
+    rt.free(lit);
+    throw e;
   }
-  return frames;
+  return { bands, release: () => rt.free(lit) };
 }
 
 // With Node IPC, the fields come back to the driver. As soon as a tile and its neighbours are
 // back, the driver cuts the tile with its halo and sends it out to have its surface made; as soon
-// as a band's surfaces are back, it sends them out once per frame; the RGB comes back.
-export async function imageIpc(pool: IpcPool, job: ImageJob, frames = framesBuffer(job)): Promise<Buffer> {
+// as a band's surfaces are back, it sends them out once per frame; the lit rows come back.
+export async function imageIpc(pool: IpcPool, job: ImageJob): Promise<ImageFrames> {
   const bar = new Progress('image, Node IPC', job.frames * job.bands.length);
   const fields: (Float32Array | undefined)[] = new Array<Float32Array | undefined>(job.tiles.length);
   const surfaces: (Uint32Array | undefined)[] = new Array<Uint32Array | undefined>(job.tiles.length);
@@ -175,6 +197,7 @@ export async function imageIpc(pool: IpcPool, job: ImageJob, frames = framesBuff
   const readers = job.tiles.map((_, i) => block(i).length); // tiles still to be cut from each field
   const unmade = job.bands.map((band) => band.length); // surfaces of each band still to come
   const lights = Array.from({ length: job.frames }, (_, f) => tasks.lightOf(f, job.frames));
+  const bands: Uint32Array[] = new Array<Uint32Array>(job.frames * job.rows);
   const work: Promise<void>[] = [];
   const lightBand = (b: number): void => {
     const band = job.bands[b] as readonly tasks.TileSpec[];
@@ -183,8 +206,8 @@ export async function imageIpc(pool: IpcPool, job: ImageJob, frames = framesBuff
     for (let k = first; k < first + band.length; k += 1) surfaces[k] = undefined;
     lights.forEach((light, f) =>
       work.push(
-        pool.call('shadeBand', band, light, ...inputs).then((rgb) => {
-          placeBand(frames, job, f, b, rgb);
+        pool.call('shadeBand', band, light, ...inputs).then((rgba) => {
+          bands[f * job.rows + b] = checkBand(job, f, b, rgba);
           bar.tick();
         }),
       ),
@@ -214,7 +237,7 @@ export async function imageIpc(pool: IpcPool, job: ImageJob, frames = framesBuff
     await Promise.all(work.slice(done, upTo));
     done = upTo;
   }
-  return frames;
+  return { bands, release: () => undefined };
 }
 
 // ---- the word-count job (map, then a tree of reduces) ----

@@ -26,7 +26,7 @@ import { performance } from 'node:perf_hooks';
 import { REPO_ROOT, currentImpl, hasSolutions } from '../../lib/phases.js';
 import { init } from '../index.js';
 import { IpcPool } from './ipc-pool.js';
-import { countsChecksum, corpus, imageIpc, imageJob, imageLabel, imageMiniRay, imageOneProcess, sha, wordsIpc, wordsMiniRay, wordsOneProcess } from './jobs.js';
+import { countsChecksum, corpus, framesChecksum, imageIpc, imageJob, imageLabel, imageMiniRay, imageOneProcess, storeBytesFor, wordsIpc, wordsMiniRay, wordsOneProcess } from './jobs.js';
 import { writePng, writeTimeline } from './output.js';
 import * as tasks from './tasks.js';
 
@@ -85,7 +85,7 @@ async function main(): Promise<number> {
   const corpusBytes = chunks.reduce((n, c) => n + c.length, 0);
 
   const t0 = performance.now();
-  const rt = await init({ workers: args.workers, memory: 256 << 20, maxAttempts: args.chaosMs === null ? 3 : 10 });
+  const rt = await init({ workers: args.workers, memory: storeBytesFor(job), maxAttempts: args.chaosMs === null ? 3 : 10 });
   const startMs = performance.now() - t0;
   const pool = await IpcPool.start(args.workers);
   let kills = 0;
@@ -98,7 +98,8 @@ async function main(): Promise<number> {
 
     // Each way's frames get their checksum at once, outside the clock; mini-Ray's are kept for the PNG.
     const one = await timed(() => imageOneProcess(job));
-    const oneSum = sha(one.value);
+    const oneSum = framesChecksum(one.value);
+    one.value.release();
     const busy = new Set<number>();
     rt.events.on('task-start', (e: { pid: number }) => busy.add(e.pid));
     rt.events.on('task-end', (e: { pid: number }) => busy.delete(e.pid));
@@ -119,8 +120,9 @@ async function main(): Promise<number> {
             }
           }, args.chaosMs);
     const ray = await timed(() => imageMiniRay(rt, job)).finally(() => clearInterval(chaos ?? undefined));
-    const ipc = await timed(() => imageIpc(pool, job, one.value)); // the same buffer: a run writes every pixel
-    const imageSums = [oneSum, sha(ray.value), sha(ipc.value)];
+    const ipc = await timed(() => imageIpc(pool, job));
+    const imageSums = [oneSum, framesChecksum(ray.value), framesChecksum(ipc.value)];
+    ipc.value.release();
 
     const wOne = await timed(() => wordsOneProcess(chunks));
     const wRay = await timed(() => wordsMiniRay(rt, chunks));
@@ -130,7 +132,8 @@ async function main(): Promise<number> {
     const wordSums = [countsChecksum(wOne.value), countsChecksum(wRay.value), countsChecksum(wIpc.value)];
     const pngPath = join(args.out, 'mandelbrot.png');
     const timelinePath = join(args.out, 'timeline.html');
-    writePng(pngPath, job.width, job.height, ray.value, job.frames);
+    writePng(pngPath, job.width, job.height, ray.value.bands, job.frames);
+    ray.value.release();
     const first = Math.min(runStart, ...rt.timeline().map((e) => e.start)); // the warm-up included
     writeTimeline(timelinePath, `mini-Ray task timeline (${args.workers} workers)`, 'From the warm-up to the end of the run: the long gaps are the one-process and Node-IPC runs of each job.', rt.timeline(), first, runEnd);
 

@@ -13,25 +13,42 @@ function chunk(type: string, data: Buffer): Buffer {
   return Buffer.concat([head, data, crc]);
 }
 
-// The rows of one width x height RGB image, each after a filter byte 0 (none), deflated.
-function idat(width: number, height: number, rgb: Uint8Array, level: number): Buffer {
+// The rows of one width x height frame, given as bands of whole RGBA rows top to bottom, as RGB
+// rows each after a filter byte 0 (none), deflated.
+function idat(width: number, height: number, bands: readonly Uint32Array[], level: number): Buffer {
   const raw = Buffer.alloc((width * 3 + 1) * height);
-  for (let y = 0; y < height; y += 1) raw.set(rgb.subarray(y * width * 3, (y + 1) * width * 3), y * (width * 3 + 1) + 1);
+  let o = 0;
+  let rows = 0;
+  for (const band of bands) {
+    const rgba = new Uint8Array(band.buffer, band.byteOffset, band.byteLength);
+    for (let i = 0; i < rgba.length; i += 4) {
+      if ((i / 4) % width === 0) o += 1; // the row's filter byte
+      raw[o] = rgba[i] as number;
+      raw[o + 1] = rgba[i + 1] as number;
+      raw[o + 2] = rgba[i + 2] as number;
+      o += 3;
+    }
+    rows += band.length / width;
+  }
+  if (rows !== height) throw new Error(`a frame of ${rows} rows, not ${height}`);
   return deflateSync(raw, { level });
 }
 
-// An 8-bit RGB PNG. With several frames (one after the other in `rgb`) it is an animated PNG
-// (APNG) that loops, `delayMs` a frame; a viewer without APNG shows the first frame.
-export function writePng(path: string, width: number, height: number, rgb: Uint8Array, frames = 1, delayMs = 100): void {
+// An 8-bit RGB PNG of `frames` frames, given as bands of RGBA rows (each frame's bands top to
+// bottom, frame after frame; the alpha byte is dropped). With several frames it is an animated
+// PNG (APNG) that loops, `delayMs` a frame; a viewer without APNG shows the first frame.
+export function writePng(path: string, width: number, height: number, bands: readonly Uint32Array[], frames = 1, delayMs = 100): void {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = 8; // bit depth
   ihdr[9] = 2; // colour type: RGB
   const parts = [Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr)];
-  const frameBytes = width * height * 3;
+  if (bands.length % frames !== 0) throw new Error(`${bands.length} bands do not make ${frames} frames`);
+  const perFrame = bands.length / frames;
+  const frameBands = (f: number): readonly Uint32Array[] => bands.slice(f * perFrame, (f + 1) * perFrame);
   if (frames === 1) {
-    parts.push(chunk('IDAT', idat(width, height, rgb, 6)));
+    parts.push(chunk('IDAT', idat(width, height, bands, 6)));
   } else {
     const actl = Buffer.alloc(8);
     actl.writeUInt32BE(frames, 0); // and 0 plays: for ever
@@ -45,7 +62,7 @@ export function writePng(path: string, width: number, height: number, rgb: Uint8
       fctl.writeUInt16BE(delayMs, 20);
       fctl.writeUInt16BE(1000, 22);
       parts.push(chunk('fcTL', fctl));
-      const data = idat(width, height, rgb.subarray(f * frameBytes, (f + 1) * frameBytes), 3);
+      const data = idat(width, height, frameBands(f), 3);
       if (f === 0) {
         parts.push(chunk('IDAT', data));
       } else {

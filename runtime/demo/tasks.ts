@@ -1,5 +1,8 @@
 // The demo's remote functions. Plain functions of their arguments: the single-process run, the
-// mini-Ray workers and the Node-IPC workers all call these same exports.
+// mini-Ray workers and the Node-IPC workers all call these same exports. Each stage writes its
+// result into resultBuffer(): on mini-Ray that is the result object in the store (no copy), in the
+// other two ways a Buffer of the process's own.
+import { resultBuffer } from '../context.js';
 
 export interface TileSpec {
   readonly x0: number; // the tile's first pixel column and row
@@ -21,7 +24,8 @@ export interface TileSpec {
 // iteration count of each pixel, 0 inside the set. A high-dynamic-range image: stages 2 and 3 turn it
 // into colours.
 export function renderField(t: TileSpec): Float32Array {
-  const out = new Float32Array(t.w * t.h);
+  const bytes = resultBuffer(t.w * t.h * 4);
+  const out = new Float32Array(bytes.buffer, bytes.byteOffset, t.w * t.h);
   const scale = t.span / t.width;
   const left = t.centerX - (t.width / 2) * scale;
   const top = t.centerY + (t.height / 2) * scale;
@@ -104,33 +108,40 @@ export function padTile(t: TileSpec, center: Float32Array, around: Neighbours, o
 }
 
 // Colours: a cosine palette of PALETTE_SIZE hues, each lit at LIGHT_LEVELS levels and tone-mapped
-// (Reinhard, v / (1 + v), at an exposure of 2.2, scaled so that white is 255) into RGB bytes.
-// Tabulated once per process, so that lighting a pixel is a look-up.
+// (Reinhard, v / (1 + v), at an exposure of 2.2, scaled so that white is 255) into an opaque RGBA
+// pixel (bytes R, G, B, 255: one 32-bit word, as a frame buffer holds it). Tabulated once per
+// process, so that lighting a pixel is a look-up.
 const PALETTE_SIZE = 1024;
 const LIGHT_LEVELS = 64;
 const AMBIENT = 0.35;
 const EXPOSURE = 2.2;
 const RELIEF = 12; // how steep the field stands as a surface
-let colours: Uint8Array | null = null;
+let colours: Uint32Array | null = null;
 
-function colourTable(): Uint8Array {
+function colourTable(): Uint32Array {
   if (colours !== null) return colours;
-  const table = new Uint8Array(PALETTE_SIZE * LIGHT_LEVELS * 3);
+  const table = new Uint32Array(PALETTE_SIZE * LIGHT_LEVELS);
+  const bytes = new Uint8Array(table.buffer); // each word's bytes in memory order: R, G, B, A
   const scale = (255 * (1 + EXPOSURE)) / EXPOSURE;
   for (let p = 0; p < PALETTE_SIZE; p += 1) {
     const s = p / PALETTE_SIZE;
     const hue = [0, 0.15, 0.3].map((phase) => 0.5 + 0.5 * Math.cos(6.2832 * (s + phase)));
     for (let l = 0; l < LIGHT_LEVELS; l += 1) {
       const light = AMBIENT + ((1 - AMBIENT) * l) / (LIGHT_LEVELS - 1);
+      const at = (p * LIGHT_LEVELS + l) * 4;
       for (let c = 0; c < 3; c += 1) {
         const v = (hue[c] as number) * light * EXPOSURE;
-        table[(p * LIGHT_LEVELS + l) * 3 + c] = Math.round((scale * v) / (1 + v));
+        bytes[at + c] = Math.round((scale * v) / (1 + v));
       }
+      bytes[at + 3] = 255;
     }
   }
   colours = table;
   return table;
 }
+
+// An opaque black pixel, whatever the byte order of a word.
+const BLACK = new Uint32Array(new Uint8Array([0, 0, 0, 255]).buffer)[0] as number;
 
 // The light of frame `frame` of `frames`: it circles the image at 34 degrees above it.
 export function lightOf(frame: number, frames: number): readonly [number, number, number] {
@@ -149,7 +160,8 @@ const NORMAL_STEPS = 255;
 const INSIDE = 0xffffffff;
 
 export function surfaceOfPadded(padded: Float32Array, w: number, h: number): Uint32Array {
-  const out = new Uint32Array(w * h);
+  const bytes = resultBuffer(w * h * 4);
+  const out = new Uint32Array(bytes.buffer, bytes.byteOffset, w * h);
   const pw = w + 2 * HALO;
   const q = NORMAL_STEPS / 2;
   let o = 0;
@@ -186,34 +198,27 @@ export function surfaceTile(t: TileSpec, center: Float32Array, ...around: (Float
 // ---- stage 3: light ----
 
 // One frame of a band (a row of tiles, left to right), lit from `light`: the tiles' surfaces
-// into RGB rows of the whole image's width (width * h * 3 bytes), ready to be copied into the
-// frame at once. The light level of each of the (NORMAL_STEPS + 1)^2 normals is tabulated first,
-// so that a pixel is two look-ups: cheap per byte of its surface.
-export function shadeBand(band: readonly TileSpec[], light: readonly [number, number, number], ...surfaces: Uint32Array[]): Buffer {
+// into RGBA rows of the whole image's width (width * h pixels), which are the frame's rows as they
+// are. The light level of each of the (NORMAL_STEPS + 1)^2 normals is tabulated first, so that a
+// pixel is two look-ups and one word written: cheap per byte of its surface. The rows are written
+// into resultBuffer(): on mini-Ray, straight into the result object in the store.
+export function shadeBand(band: readonly TileSpec[], light: readonly [number, number, number], ...surfaces: Uint32Array[]): Uint32Array {
   const first = band[0];
   if (first === undefined || surfaces.length !== band.length) throw new Error(`a band of ${band.length} tiles got ${surfaces.length} surfaces`);
   const table = colourTable();
   const levels = lightLevels(light);
-  const stride = first.width * 3;
-  const out = Buffer.allocUnsafe(stride * first.h);
+  const stride = first.width;
+  const bytes = resultBuffer(stride * first.h * 4);
+  const out = new Uint32Array(bytes.buffer, bytes.byteOffset, stride * first.h);
   band.forEach((t, b) => {
     const surface = surfaces[b] as Uint32Array;
     if (surface.length !== t.w * t.h) throw new Error(`tile (${t.x0}, ${t.y0}): a surface of ${surface.length} pixels`);
     let s = 0;
     for (let y = 0; y < t.h; y += 1) {
-      let o = y * stride + t.x0 * 3;
-      for (let x = 0; x < t.w; x += 1, s += 1, o += 3) {
+      let o = y * stride + t.x0;
+      for (let x = 0; x < t.w; x += 1, s += 1, o += 1) {
         const v = surface[s] as number;
-        if (v === INSIDE) {
-          out[o] = 0;
-          out[o + 1] = 0;
-          out[o + 2] = 0;
-          continue;
-        }
-        const k = ((v >>> 16) * LIGHT_LEVELS + (levels[v & 0xffff] as number)) * 3;
-        out[o] = table[k] as number;
-        out[o + 1] = table[k + 1] as number;
-        out[o + 2] = table[k + 2] as number;
+        out[o] = v === INSIDE ? BLACK : (table[(v >>> 16) * LIGHT_LEVELS + (levels[v & 0xffff] as number)] as number);
       }
     }
   });

@@ -9,7 +9,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { removeTrackedSegments } from '../../testkit/segments.js';
 import { ObjectStore } from '../../phase2-objects/index.js';
-import { RemoteTaskError, init, type Runtime } from '../index.js';
+import { RemoteTaskError, init, resultBuffer, type Runtime } from '../index.js';
 import type * as Tasks from './tasks.js';
 import { checksum, pattern } from './tasks.js';
 import { TASKS, testSegments } from './helpers.js';
@@ -139,6 +139,70 @@ describe('objects', SLOW, () => {
     const floats = Float64Array.from({ length: 4096 }, (_, i) => i);
     const r = rt.remote<typeof Tasks.sumFloats>(TASKS, 'sumFloats').remote(rt.put(floats));
     expect(await rt.get(r, { timeoutMs: 90_000 })).toEqual({ sum: (4095 * 4096) / 2, viewOfStore: true });
+  });
+});
+
+// The store holds exactly the objects, bytes and pins it held before: nothing was left behind.
+function expectStoreAsBefore(before: ReturnType<Runtime['stats']>['store']): void {
+  const after = rt.stats().store;
+  expect(after.objectCount).toBe(before.objectCount);
+  expect(after.usedBytes).toBe(before.usedBytes);
+  expect(after.pinned).toBe(before.pinned);
+}
+
+describe('results written in place (resultBuffer)', SLOW, () => {
+  it('a task that writes its result into resultBuffer() returns exactly those bytes, read back as a zero-copy view; a typed array over it keeps its type', async () => {
+    const before = rt.stats().store;
+    const n = 300_001; // not a multiple of 8: the object is exactly as long as asked
+    const refs = [1, 2, 3].map((seed) => rt.remote<typeof Tasks.patternInPlace>(TASKS, 'patternInPlace').remote(n, seed));
+    const views = await rt.get(refs, { timeoutMs: 90_000 });
+    views.forEach((v, i) => {
+      expect(Buffer.isBuffer(v)).toBe(true);
+      expect(v.byteLength).toBe(n);
+      expect(v.equals(pattern(n, i + 1))).toBe(true);
+      expect(v.buffer.byteLength).toBeGreaterThanOrEqual(STORE_BYTES); // a window on the mapping
+    });
+    const halvesRef = rt.remote<typeof Tasks.halvesInPlace>(TASKS, 'halvesInPlace').remote(1000);
+    const halves = await rt.get(halvesRef, { timeoutMs: 90_000 });
+    expect(halves).toBeInstanceOf(Float64Array);
+    expect(Array.from(halves)).toEqual(Array.from({ length: 1000 }, (_, i) => i / 2));
+    const during = rt.stats().store;
+    expect(during.objectCount - before.objectCount).toBe(4);
+    expect(during.usedBytes - before.usedBytes).toBeGreaterThanOrEqual(3 * n + 8000);
+    rt.free([...refs, halvesRef]);
+    expectStoreAsBefore(before);
+  });
+
+  it('a task that throws after writing half its resultBuffer() fails with its own error and leaves no object behind', async () => {
+    const before = rt.stats().store;
+    const refs = Array.from({ length: 4 }, () => rt.remote<typeof Tasks.throwWhileWriting>(TASKS, 'throwWhileWriting').remote(64 << 10));
+    for (const ref of refs) {
+      const err = await rt.get(ref, { timeoutMs: 90_000 }).then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(RemoteTaskError);
+      expect((err as RemoteTaskError).remote?.name).toBe('ParseFailure');
+      expect((err as RemoteTaskError).message).toContain('gave up after 32768 bytes');
+    }
+    rt.free(refs); // the error objects
+    expectStoreAsBefore(before);
+  });
+
+  it('a task that returns another value than its resultBuffer() has that value stored, and the buffer given back; a second resultBuffer() in one task is an error', async () => {
+    const before = rt.stats().store;
+    const other = rt.remote<typeof Tasks.returnOtherThanBuffer>(TASKS, 'returnOtherThanBuffer').remote(256 << 10);
+    const got = await rt.get(other, { timeoutMs: 90_000 });
+    expect(got.windowBytes).toBeGreaterThanOrEqual(STORE_BYTES); // it was the store's memory
+    const twice = rt.remote<typeof Tasks.resultBufferTwice>(TASKS, 'resultBufferTwice').remote(1024);
+    await expect(rt.get(twice, { timeoutMs: 90_000 })).rejects.toThrow(/resultBuffer\(\) may be called once a task/);
+    rt.free([other, twice]);
+    expectStoreAsBefore(before);
+  });
+
+  it('outside a worker resultBuffer() is a Buffer of the process\'s own memory; a byte count that is not one is refused', () => {
+    const own = resultBuffer(10);
+    expect(own.byteLength).toBe(10);
+    expect(own.buffer.byteLength).toBeLessThan(STORE_BYTES);
+    expect(() => resultBuffer(-1)).toThrow(RangeError);
+    expect(() => resultBuffer(1.5)).toThrow(RangeError);
   });
 });
 

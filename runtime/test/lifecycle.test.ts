@@ -1,6 +1,10 @@
 // Workers that die, and the runtime's start and end: a worker SIGKILLed mid-task is replaced and
 // its task re-runs with an exact result; a task that kills every worker fails after maxAttempts;
 // shutdown() leaves no process and no segment; an unfinished phase is named.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
 
 import { MiniRayError } from '../../lib/errors.js';
@@ -58,6 +62,14 @@ function skeletonUnfinished(phase: 'phase2' | 'phase3'): boolean {
     return e instanceof MiniRayError && e.code === 'ERR_NOT_IMPLEMENTED';
   } finally {
     restore(variable, saved);
+  }
+}
+
+async function waitForFile(path: string, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!existsSync(path)) {
+    if (Date.now() > deadline) throw new Error(`${path} did not appear within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 10));
   }
 }
 
@@ -131,6 +143,44 @@ describe('worker death', SLOW, () => {
       const end = rt.stats().store;
       expect(end.objectCount).toBe(before.store.objectCount);
       expect(end.usedBytes).toBe(before.store.usedBytes);
+    });
+  });
+
+  it('a worker SIGKILLed while writing its result in place: the retry writes it whole, and the half-written object is not left in the store', async () => {
+    await withRuntime('inplace', {}, async (rt) => {
+      const fn = rt.remote<typeof Tasks.hangWhileWritingOnFirstAttempt>(TASKS, 'hangWhileWritingOnFirstAttempt');
+      const n = 1 << 20;
+      const before = rt.stats().store;
+      const dir = mkdtempSync(join(tmpdir(), 'miniray-inplace-'));
+      try {
+        const half = join(dir, 'half');
+        const started = nextStart(rt, fn.name);
+        const ref = fn.remote(n, 5, half);
+        const first = await started;
+        await waitForFile(half, 90_000); // the barrier: half the result is written in the store, unsealed
+        const mid = rt.stats().store;
+        expect(mid.objectCount - mid.sealedCount).toBe(before.objectCount - before.sealedCount + 1);
+        expect(mid.usedBytes - before.usedBytes).toBeGreaterThanOrEqual(n);
+        const died = nextWorkerDied(rt);
+        process.kill(first.pid, 'SIGKILL');
+        const result = await rt.get(ref, { timeoutMs: 90_000 });
+        expect(result.byteLength).toBe(n);
+        expect(result.equals(pattern(n, 5))).toBe(true);
+        expect((await died).pid).toBe(first.pid);
+        expect((await settledTimeline(rt, [fn.name], 2)).map((e) => [e.attempt, e.outcome])).toEqual([
+          [1, 'killed'],
+          [2, 'ok'],
+        ]);
+        const during = rt.stats().store;
+        expect(during.objectCount - before.objectCount).toBe(1); // the result, once
+        rt.free(ref);
+        const after = rt.stats().store;
+        expect(after.objectCount).toBe(before.objectCount);
+        expect(after.usedBytes).toBe(before.usedBytes);
+        expect(after.pinned).toBe(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 

@@ -1,7 +1,7 @@
 // Remote functions for the runtime's suite: every worker imports this module by its path.
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 
-import { currentTask } from '../context.js';
+import { currentTask, resultBuffer } from '../context.js';
 
 export function square(x: number): number {
   return x * x;
@@ -87,4 +87,60 @@ export async function whenFileExists(path: string, timeoutMs: number): Promise<s
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   return path;
+}
+
+// ---- results written in place (resultBuffer) ----
+
+function fillPattern(out: Uint8Array, seed: number, from = 0): void {
+  const p = pattern(out.length, seed);
+  out.set(p.subarray(from), from);
+}
+
+// pattern(n, seed), written straight into the result object.
+export function patternInPlace(n: number, seed: number): Buffer {
+  const out = resultBuffer(n);
+  fillPattern(out, seed);
+  return out;
+}
+
+// 0, 0.5, 1, ... as a Float64Array over the result object.
+export function halvesInPlace(n: number): Float64Array {
+  const bytes = resultBuffer(n * 8);
+  const out = new Float64Array(bytes.buffer, bytes.byteOffset, n);
+  for (let i = 0; i < n; i += 1) out[i] = i / 2;
+  return out;
+}
+
+// Writes half a result in place, then throws.
+export function throwWhileWriting(n: number): never {
+  resultBuffer(n).fill(7, 0, n >> 1);
+  throw new ParseFailure(`gave up after ${n >> 1} bytes`);
+}
+
+// Asks for a result buffer, then returns something else: that value is the result. Says how large
+// the memory behind the buffer was (in a worker: the store's whole mapping).
+export function returnOtherThanBuffer(n: number): { windowBytes: number } {
+  const out = resultBuffer(n);
+  out.fill(1);
+  return { windowBytes: out.buffer.byteLength };
+}
+
+export function resultBufferTwice(n: number): Buffer {
+  resultBuffer(n);
+  return resultBuffer(n);
+}
+
+// Writes the first half of pattern(n, seed) in place; on its first attempt it then creates `path`
+// (the test's barrier) and never returns (the test kills its worker mid-write); later attempts
+// write the rest.
+export async function hangWhileWritingOnFirstAttempt(n: number, seed: number, path: string): Promise<Buffer> {
+  const out = resultBuffer(n);
+  const p = pattern(n, seed);
+  out.set(p.subarray(0, n >> 1));
+  if ((currentTask()?.attempt ?? 0) <= 1) {
+    writeFileSync(path, 'half written');
+    await new Promise((resolve) => setTimeout(resolve, 60_000));
+  }
+  out.set(p.subarray(n >> 1), n >> 1);
+  return out;
 }
