@@ -1,7 +1,7 @@
 // npm run course: instructor tooling.
 //
 //   npm run course -- check [phaseN ...] [--jobs N] [--no-release | --release-only] [--suites-from EVENTS]
-//                           [--solutions-only | --no-solutions]
+//                           [--solutions-only | --no-solutions] [--skeletons-hidden-only]
 //       the self-check (part of npm run verify), in the manner of Brown's Examplar:
 //       (a) every solution passes every suite, and the manifest of graded tests is up to date;
 //       (b) every graded test fails on the untouched skeleton (the student files as committed);
@@ -13,6 +13,9 @@
 //       testkit/grade-reporter.ts (verify's suites step) instead of running every suite again;
 //       --solutions-only runs (a) alone, --no-solutions leaves it out (verify: (a) in its suites lane,
 //       reading that run; (b) and (c) in another lane).
+//       --skeletons-hidden-only runs (b) on the hidden suites alone: for a run beside (d), which runs
+//       every public suite against the same committed skeletons, in the release, and demands more
+//       of each test (it fails, and with "not implemented"); verify runs the two side by side.
 //   npm run course -- manifest [phaseN ...]
 //       regenerates tools/grading/manifests/<phase>.json from a run against the solutions
 //   npm run course -- export OUT [--through phaseN] [--check] [--force]
@@ -125,10 +128,10 @@ async function checkSolutions(phases: readonly PhaseInfo[], failures: string[], 
 
 // ---- (b) skeletons --------------------------------------------------------------------------------
 
-async function checkSkeletons(phases: readonly PhaseInfo[], scratch: Scratch, failures: string[]): Promise<void> {
-  console.log(color.bold(`\n(b) every graded test fails on the untouched skeletons`));
+async function checkSkeletons(phases: readonly PhaseInfo[], scratch: Scratch, failures: string[], hiddenOnly: boolean): Promise<void> {
+  console.log(color.bold(`\n(b) every graded test fails on the untouched skeletons${hiddenOnly ? ': the hidden ones (the public ones in the release, (d))' : ''}`));
   scratch.overlay(skeletonFiles(phases));
-  const run = await runSuites({ root: scratch.root, impl: 'student', phases, hidden: true });
+  const run = await runSuites({ root: scratch.root, impl: 'student', phases, hidden: true, hiddenOnly });
   for (const b of run.builds) if (!b.ok) failures.push(`skeleton ${b.target} does not compile:\n    ${b.diagnostics.join('\n    ')}`);
   const tests = graded(run);
   const passing = tests.filter((t) => t.state === 'passed');
@@ -191,7 +194,7 @@ async function check(argv: readonly string[]): Promise<number> {
     const pool = await ScratchPool.open(jobs, 'check');
     try {
       const first = pool.slots[0];
-      if (first !== undefined) await checkSkeletons(phases, first.scratch, failures);
+      if (first !== undefined) await checkSkeletons(phases, first.scratch, failures, argv.includes('--skeletons-hidden-only'));
       verdicts = await checkMutants(phases, pool, failures);
     } finally {
       pool.dispose();
@@ -321,7 +324,7 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'autograder':
       return autograderCommand(rest);
     default:
-      console.error('usage: npm run course -- check [phaseN ...] [--jobs N] [--no-release | --release-only] [--suites-from EVENTS] [--solutions-only | --no-solutions] | manifest [phaseN ...] | export OUT [--through phaseN] [--check] [--force] | autograder phaseN OUT.zip [--minutes N] | mutants | mutate phaseN [--help]');
+      console.error('usage: npm run course -- check [phaseN ...] [--jobs N] [--no-release | --release-only] [--suites-from EVENTS] [--solutions-only | --no-solutions] [--skeletons-hidden-only] | manifest [phaseN ...] | export OUT [--through phaseN] [--check] [--force] | autograder phaseN OUT.zip [--minutes N] | mutants | mutate phaseN [--help]');
       return 2;
   }
 }

@@ -71,7 +71,12 @@ function main(argv: readonly string[]): number {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     LD_PRELOAD: [asan, process.env.LD_PRELOAD].filter((s) => s !== undefined && s !== '').join(':'),
-    ASAN_OPTIONS: `detect_leaks=0:log_path=${join(REPORTS, 'asan')}`,
+    // malloc_context_size: ASan records the stack of every malloc and free for its reports; with the
+    // runtime preloaded into node, that is every allocation V8 and libuv make, in every process of
+    // the run. 3 frames instead of 30 (the allocating or freeing call and its callers) cut the
+    // hidden suites' CPU by about a fifth; what ASan detects, and the full stack of the bad access
+    // itself, are unchanged.
+    ASAN_OPTIONS: `detect_leaks=0:malloc_context_size=3:log_path=${join(REPORTS, 'asan')}`,
     UBSAN_OPTIONS: `halt_on_error=1:print_stacktrace=1:log_path=${join(REPORTS, 'ubsan')}`,
     MINIRAY_ADDON_DIR: OUT_DIR,
     MINIRAY_IMPL: 'solution',

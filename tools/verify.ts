@@ -96,11 +96,14 @@ const CRASH_POINTS: Step = {
 // The watchdog, the grader, stress, the autograder: each on a scratch copy with planted faults.
 const TOOL_TESTS: Step = { name: "the grading tools' own tests", ...npx('vitest', 'run', '--config', 'tools/test/vitest.config.ts') };
 // (b) and (c): (a) is MANIFESTS, (d) is RELEASE_CHECK.
+// (b) runs the hidden suites against the skeletons: (d) runs every public suite against the same
+// committed skeletons, in the release (and wants each to fail with "not implemented").
 // Mutants sampled: 6 of each phase's, drawn by the commit (MINIRAY_MUTANT_SAMPLE, in
-// tools/grading/mutation/hand-mutants.ts); `npm run course -- check` runs all of them.
+// tools/grading/mutation/hand-mutants.ts); `npm run course -- check` runs all of them, and (b) on
+// every suite.
 const COURSE_CHECK: Step = {
-  name: 'course self-check: skeletons, mutants (6 a phase, sampled by the commit)',
-  ...tsx('tools/course.ts', 'check', '--no-release', '--no-solutions'),
+  name: 'course self-check: skeletons (hidden suites), mutants (6 a phase, sampled by the commit)',
+  ...tsx('tools/course.ts', 'check', '--no-release', '--no-solutions', '--skeletons-hidden-only'),
   env: { MINIRAY_MUTANT_SAMPLE: '6' },
 };
 const RELEASE_CHECK: Step = { name: 'course self-check: the staged student releases', ...tsx('tools/course.ts', 'check', '--release-only') };

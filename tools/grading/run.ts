@@ -53,6 +53,8 @@ export interface RunOptions {
   readonly totalTimeoutMs?: number; // the whole run (default 20 min)
   readonly graceMs?: number; // how long past its own timeout a test may run (default 20 s)
   readonly env?: Readonly<Record<string, string>>; // more environment for vitest
+  // More environment for the build (make reads variables from it: CXXFLAGS=-O0 compiles faster).
+  readonly buildEnv?: Readonly<Record<string, string>>;
   readonly maxWorkers?: number;
   readonly files?: readonly string[]; // run these test files (course-relative) instead of the phases' suites
   readonly bail?: number; // stop after this many failed tests; the rest are 'not-run'
@@ -72,11 +74,12 @@ function readStatus(root: string, target: string): BuildStatus | undefined {
 }
 
 // Builds the phases' targets for `impl` in `root` with that tree's own build tool.
-export function buildPhases(root: string, impl: Impl, phases: readonly PhaseInfo[]): BuildStatus[] {
+// `env` adds to the build's environment (make takes e.g. CXXFLAGS from it, after binding.gyp's flags).
+export function buildPhases(root: string, impl: Impl, phases: readonly PhaseInfo[], env: Readonly<Record<string, string>> = {}): BuildStatus[] {
   const r = spawnSync(
     process.execPath,
     ['--import', 'tsx', 'tools/build.ts', `--${impl}`, ...phases.map((p) => p.id), '--quiet'],
-    { cwd: root, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } },
+    { cwd: root, encoding: 'utf8', env: { ...process.env, ...env, FORCE_COLOR: '0' } },
   );
   return phases.map((p) => {
     const target = targetName(p.id, impl);
@@ -104,7 +107,7 @@ const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\
 
 export async function runSuites(options: RunOptions): Promise<SuiteRun> {
   const started = Date.now();
-  const builds = options.build === false ? [] : buildPhases(options.root, options.impl, options.phases);
+  const builds = options.build === false ? [] : buildPhases(options.root, options.impl, options.phases, options.buildEnv);
   const filters = options.files ?? options.phases.map((p) => (options.hiddenOnly === true ? `solutions/${p.dir}/hidden/` : `${p.dir}/`));
   let run = await runOnce(options, builds, filters, undefined, started);
   const culprits = new Set<string>();

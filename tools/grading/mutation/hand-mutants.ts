@@ -236,6 +236,25 @@ function mutantSample(env: NodeJS.ProcessEnv): MutantSample | undefined {
   return /^[0-9a-f]{8}$/.test(hex) ? { perPhase: k, seed: parseInt(hex, 16), seedFrom: `commit ${hex}` } : { perPhase: k, seed: 1, seedFrom: 'no commit' };
 }
 
+// The next mutant for a scratch copy that last built `last`: of the queue's mutants in its first
+// group (those without a record run first), one of the same phase, best one that changes the same
+// files, else the first. A copy then recompiles only what differs from its last build: the phase's
+// reference files once per copy (not once per copy and phase each time the phases alternate), and
+// one changed file per mutant rather than the last mutant's file put back as well.
+function nextFor(queue: HandMutant[], last: HandMutant | undefined, group: (m: HandMutant) => number): HandMutant | undefined {
+  if (queue.length === 0) return undefined;
+  const files = (m: HandMutant): string => [...m.files.keys()].sort().join('\n');
+  const score = (m: HandMutant): number =>
+    last === undefined ? 0 : (m.phase.id === last.phase.id ? 2 : 0) + (m.phase.id === last.phase.id && files(m) === files(last) ? 1 : 0);
+  let best = 0;
+  for (let i = 1; i < queue.length; i += 1) {
+    const m = queue[i] as HandMutant;
+    if (group(m) !== group(queue[0] as HandMutant)) break;
+    if (score(m) > score(queue[best] as HandMutant)) best = i;
+  }
+  return queue.splice(best, 1)[0];
+}
+
 // Stage (c) of the self-check. Appends a line to `failures` for every problem.
 export async function checkMutants(phases: readonly PhaseInfo[], pool: ScratchPool, failures: string[]): Promise<MutantVerdict[]> {
   const all = phases.flatMap((p) => loadMutants(p));
@@ -263,19 +282,18 @@ export async function checkMutants(phases: readonly PhaseInfo[], pool: ScratchPo
   }
   const records = new Map(phases.map((p) => [p.id, readCaughtBy(p)]));
   // Mutants without a record (the slow ones: the whole suite) first, so they overlap the fast ones.
-  const order = [...mutants].sort((a, b) => {
-    const ra = (records.get(a.phase.id)?.[shortName(a)]?.length ?? 0) > 0 ? 1 : 0;
-    const rb = (records.get(b.phase.id)?.[shortName(b)]?.length ?? 0) > 0 ? 1 : 0;
-    return ra - rb;
-  });
+  const recorded = (m: HandMutant): number => ((records.get(m.phase.id)?.[shortName(m)]?.length ?? 0) > 0 ? 1 : 0);
+  const order = [...mutants].sort((a, b) => recorded(a) - recorded(b));
   const verdicts: MutantVerdict[] = [];
   const queue = [...order];
   await Promise.all(
     pool.slots.map(async (_, slotIndex) => {
-      for (let m = queue.shift(); m !== undefined; m = queue.shift()) {
+      let last: HandMutant | undefined;
+      for (let m = nextFor(queue, last, recorded); m !== undefined; m = nextFor(queue, last, recorded)) {
         const v = await runMutant(m, pool, slotIndex, records.get(m.phase.id)?.[shortName(m)] ?? []);
         verdicts.push(v);
         printVerdict(v);
+        last = m;
       }
     }),
   );
