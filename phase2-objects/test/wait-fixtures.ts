@@ -90,9 +90,9 @@ export interface WokenResult {
 // Waits for `id` (get, getAsync or getMany of it and `also`), saying 'waiting' once the wait is
 // under way; reports when it returned, so the parent can tell a wake-up from a timeout.
 export const waitOne: Fixture<
-  { name: string; id: ObjectId; timeoutMs: number; mode: 'sync' | 'async' | 'many'; also?: ObjectId },
+  { name: string; id: ObjectId; timeoutMs: number; mode: 'sync' | 'async' | 'many'; also?: ObjectId; holdOpen?: boolean },
   WokenResult
-> = async ({ name, id, timeoutMs, mode, also }, ctx) => {
+> = async ({ name, id, timeoutMs, mode, also, holdOpen }, ctx) => {
   const store = ObjectStore.open(name, { lockTimeoutMs: 10_000 });
   try {
     let view: Buffer;
@@ -120,6 +120,12 @@ export const waitOne: Fixture<
     if (!(e instanceof MiniRayError)) throw e;
     return { outcome: e.code, returnedAt: Date.now() };
   } finally {
+    // With holdOpen, the handle stays open until told 'close': close() wakes every waiter of the
+    // segment, so a waiter that closes at once would wake the others a seal did not wake.
+    if (holdOpen === true) {
+      await ctx.emit('returned');
+      await ctx.waitFor('close', 30_000);
+    }
     store.close();
   }
 };

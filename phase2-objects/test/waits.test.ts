@@ -66,7 +66,10 @@ describe('phase 2: bounded waits', () => {
       const waiters = await spawnChildren(3, { label: 'waiter' });
       const modes = ['sync', 'async', 'many'] as const;
       // Long timeouts: a waiter the seal does not wake returns seconds later (at its next re-check).
-      const waits = waiters.map((w, i) => w.run(wfx, 'waitOne', { name, id, timeoutMs: 20_000, mode: modes[i] ?? 'sync', also: other }, 30_000));
+      // Every waiter stays open until all have returned: one that closed would wake the others.
+      const waits = waiters.map((w, i) =>
+        w.run(wfx, 'waitOne', { name, id, timeoutMs: 20_000, mode: modes[i] ?? 'sync', also: other, holdOpen: true }, 30_000),
+      );
       for (const w of waiters) {
         await w.waitEvent('waiting');
         await waitUntilAsleep(w.pid, name);
@@ -77,6 +80,8 @@ describe('phase 2: bounded waits', () => {
       const pinsBefore = store.stats().pinned;
       const sealedAt = Date.now();
       store.seal(id);
+      for (const w of waiters) await w.waitEvent('returned', 30_000);
+      for (const w of waiters) w.signal('close');
       const results = await Promise.all(waits);
       results.forEach((r, i) => {
         expect(r.outcome, `the ${modes[i]} waiter`).toBe('ok');

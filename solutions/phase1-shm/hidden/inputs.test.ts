@@ -3,11 +3,13 @@ import { openSync, readdirSync, writeSync, closeSync, writeFileSync } from 'node
 
 import { describe, expect } from 'vitest';
 
-import { graded } from '../../../testkit/graded.js';
+import { Severity, graded } from '../../../testkit/graded.js';
+import { encodeLE, readSegment, writeSegment } from '../../../testkit/hostile.js';
 import { useSandbox } from '../../../testkit/sandbox.js';
 import { SHM_DIR, TEST_PREFIX, segmentExists } from '../../../testkit/segments.js';
 import { checklist } from '../../../phase1-shm/checklist.js';
 import { ShmStore, type ObjectId } from '../../../phase1-shm/index.js';
+import { ENTRY_BYTES, GEOMETRY, HEADER_BYTES, usesSuggestedLayout } from './layout.js';
 
 const sandbox = useSandbox();
 
@@ -103,6 +105,40 @@ describe('hidden phase 1: bad data and ids', () => {
     expect(store.get(id).toString()).toBe('good');
     store.close();
   });
+
+  graded(
+    checklist.putget,
+    'only the first objectCount entries are objects: the all-zero id and an entry a killed put wrote but never counted are ERR_OBJECT_NOT_FOUND',
+    () => {
+      const name = sandbox.segment('uncounted');
+      const store = ShmStore.create(name, { capacity: 64 * 1024, maxObjects: 8 });
+      const zero = '00'.repeat(20) as ObjectId;
+      // The slot after the last object is still all zeros: it must not match the all-zero id.
+      expect(() => store.get(zero), 'get(all-zero id) in an empty store').toThrowMiniRay('ERR_OBJECT_NOT_FOUND');
+      const first = store.put(Buffer.from('first'));
+      expect(() => store.get(zero), 'get(all-zero id) after one put').toThrowMiniRay('ERR_OBJECT_NOT_FOUND');
+      // Real damage, where the segment follows the suggested layout: a put killed after it wrote its
+      // entry and bytes, before it published the count. The entry is not an object.
+      const header = readSegment(name, 0, HEADER_BYTES);
+      if (usesSuggestedLayout(header, store.stats())) {
+        const at = (o: number): number => Number(header.readBigUInt64LE(o));
+        const ghost = 'ab'.repeat(20) as ObjectId;
+        const next = at(GEOMETRY.nextOffset);
+        writeSegment(name, at(GEOMETRY.dataOffset) + next, Buffer.from('ghost'));
+        const entry = Buffer.concat([Buffer.from(ghost, 'hex'), encodeLE(0n, 4), encodeLE(BigInt(next), 8), encodeLE(5n, 8)]);
+        expect(entry.length).toBe(ENTRY_BYTES);
+        writeSegment(name, at(GEOMETRY.tableOffset) + ENTRY_BYTES, entry);
+        expect(() => store.get(ghost), 'an entry past objectCount').toThrowMiniRay('ERR_OBJECT_NOT_FOUND');
+        // The next put takes the uncounted slot and space: the ghost stays gone, nothing else moves.
+        const second = store.put(Buffer.from('second'));
+        expect(() => store.get(ghost), 'the slot now holds the next put').toThrowMiniRay('ERR_OBJECT_NOT_FOUND');
+        expect(store.get(second).toString()).toBe('second');
+      }
+      expect(store.get(first).toString()).toBe('first');
+      store.close();
+    },
+    { weight: Severity.behaviour },
+  );
 
   graded(checklist.putget, 'filling the segment: ERR_SHM_FULL at the exact limit, earlier objects intact, no space leaked', () => {
     const store = ShmStore.create(sandbox.segment('fill'), { capacity: 64 * 1024, maxObjects: 4096 });

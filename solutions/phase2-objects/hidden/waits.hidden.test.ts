@@ -2,8 +2,9 @@
 // close() wakes its own waiting get at once, and readers wait for the lock like writers.
 import { describe, expect } from 'vitest';
 
+import { waitUntilAsleep } from '../../../testkit/asleep.js';
 import { expectBounded, holdLockInChild } from '../../../testkit/bounds.js';
-import { fixtures, spawnChild } from '../../../testkit/children.js';
+import { fixtures, spawnChild, spawnChildren } from '../../../testkit/children.js';
 import { graded, Severity } from '../../../testkit/graded.js';
 import { useSandbox } from '../../../testkit/sandbox.js';
 import { checklist } from '../../../phase2-objects/checklist.js';
@@ -41,6 +42,41 @@ describe('phase 2 (hidden): waits from another process', () => {
       store.close();
     },
     { weight: Severity.behaviour },
+  );
+
+  graded(
+    checklist.lifecycle,
+    'a put() in one process wakes every get asleep on the object in two others at once, while every process stays open',
+    async () => {
+      const name = sandbox.segment('put-wakes-all');
+      const store = ObjectStore.create(name, { capacity: 1 << 16 });
+      const id = randomObjectId();
+      const [a, b, putter] = await spawnChildren(3, { label: 'waiter' });
+      if (a === undefined || b === undefined || putter === undefined) throw new Error('three children expected');
+      const waiters = [a, b];
+      // 20 s timeouts: a waiter the seal did not wake returns only at its next re-check, seconds later.
+      const waits = waiters.map((w) => w.run(wfx, 'waitOne', { name, id, timeoutMs: 20_000, mode: 'sync', holdOpen: true }, 30_000));
+      for (const w of waiters) {
+        await w.waitEvent('waiting');
+        await waitUntilAsleep(w.pid, name);
+      }
+      const startedAt = Date.now();
+      // The putter stays open too: its close() would wake every sleeper of the segment.
+      const put = putter.run(pub, 'putObject', { name, id, seed: 9, size: 700, holdOpen: true }, 30_000);
+      const digest = await putter.waitEvent('sealed', 30_000);
+      for (const w of waiters) await w.waitEvent('returned', 30_000);
+      for (const w of [...waiters, putter]) w.signal('close');
+      const results = await Promise.all(waits);
+      await put;
+      results.forEach((r, i) => {
+        expect(r.outcome, `waiter ${i}`).toBe('ok');
+        expect(r.sha1, `waiter ${i} got the put's bytes`).toBe(digest);
+        expect(r.returnedAt - startedAt, `waiter ${i} returned ${r.returnedAt - startedAt} ms after the put began: the seal did not wake it`).toBeLessThan(2000);
+      });
+      expect(store.stats().pinned, 'every waiter released its pin').toBe(0);
+      store.close();
+    },
+    { weight: Severity.behaviour, timeoutMs: 60_000 },
   );
 
   graded(
