@@ -7,7 +7,7 @@ import { fixtures, spawnChildren } from '../../../testkit/children.js';
 import { Severity, graded } from '../../../testkit/graded.js';
 import { useSandbox } from '../../../testkit/sandbox.js';
 import { checklist } from '../../../phase4-optimize/checklist.js';
-import { ObjectStore, type ObjectId } from '../../../phase4-optimize/index.js';
+import { ObjectStore, randomObjectId, type ObjectId } from '../../../phase4-optimize/index.js';
 import { checkedObject, idsOfStripe, verifyChecked } from '../../../phase4-optimize/test/fixtures.js';
 
 const sandbox = useSandbox();
@@ -86,7 +86,10 @@ describe('phase 4 (hidden): repair', () => {
       const store = ObjectStore.create(name, { capacity: 1 << 18, stripes: 1, slotsPerStripe });
       const kept = store.put(checkedObject(1, 9_000));
       const start = store.stats();
-      const lost = store.put(checkedObject(2, 40_000));
+      // An id whose probe starts at a slot of its own: the object lies in its home slot.
+      let lost = randomObjectId();
+      while (ObjectStore.homeSlotOf(lost, slotsPerStripe) === ObjectStore.homeSlotOf(kept, slotsPerStripe)) lost = randomObjectId();
+      store.put(checkedObject(2, 40_000), lost);
       // The slot as a delete's first step leaves it: a tombstone, its block still allocated.
       const { tableOffset } = store.debug.layout();
       const fd = openSync(`/dev/shm/${name.replace(/^\//, '')}`, 'r+');
