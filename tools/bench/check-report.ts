@@ -114,8 +114,8 @@ export function checkReport(report: Json, expectOk: boolean): string[] {
       if (p.phase === 'phase4') {
         // Phase 4 against the phase-2 design, side by side (tools/bench/phases/phase4.ts).
         for (const bytes of [64, 1 << 20]) for (const op of ['get', 'get_release']) if (!has('phase4', op, bytes)) fail(`phase4: no ${op} row for ${bytes} bytes`);
-        const pairs: Array<[string, number]> = [['small_create_delete', 256], ['overflow_get', 16 * 1024]];
-        for (const w of ['distinct', 'shared']) for (const n of [1, 2, 4]) pairs.push([`churn_${w}_${n}p`, 256]);
+        const pairs: Array<[string, number]> = [['small_churn', 2048], ['overflow_get', 16 * 1024]];
+        for (const w of ['distinct', 'shared']) for (const n of [1, 2, 4]) pairs.push([`churn_${w}_${n}p`, 2048]);
         for (const [op, bytes] of pairs) {
           for (const design of ['phase4', 'phase2']) if (!has(design, op, bytes)) fail(`phase4: no ${design} ${op} row`);
         }

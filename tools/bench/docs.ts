@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../../lib/phases.js';
 import { fmtNsSpread, fmtRatio, fmtRunSpread, renderDemoMarkdown, renderMarkdown, type Report, type RowPhase } from './report.js';
 
-export const DOC_FILES = ['README.md', 'phase1-shm/README.md', 'phase2-objects/README.md', 'phase3-scheduler/README.md', 'docs/putting-it-together.md'];
+export const DOC_FILES = ['README.md', 'phase1-shm/README.md', 'phase2-objects/README.md', 'phase3-scheduler/README.md', 'phase4-optimize/README.md', 'docs/putting-it-together.md'];
 const BLOCK = /<!-- bench:begin([^>]*?)-->[\s\S]*?<!-- bench:end -->/g;
 const FIG = /<!-- bench:fig ([^ ]+) -->[\s\S]*?<!-- \/bench -->/g;
 

@@ -346,7 +346,10 @@ export function renderMarkdown(report: Report, phases?: readonly RowPhase[]): st
   const sizes = report.sizes;
   // The demo's rows have a table of their own (renderDemoMarkdown).
   const shown = (phase: RowPhase): boolean => (phases === undefined ? phase !== 'demo' : phases.includes(phase));
-  const rows = report.rows.filter((r) => shown(r.phase));
+  // A row measured at a size of its own (phase 4's workloads: 256 B objects, a 16 KiB working set)
+  // has no column in the table of sizes: those go in a table of workloads after it.
+  const inColumns = (r: Row): boolean => r.bytes === 0 || sizes.includes(r.bytes);
+  const rows = report.rows.filter((r) => shown(r.phase) && inColumns(r));
   const keys: string[] = [];
   for (const r of rows) if (!keys.includes(rowLabel(r))) keys.push(rowLabel(r));
   const lines: string[] = [];
@@ -361,6 +364,7 @@ export function renderMarkdown(report: Report, phases?: readonly RowPhase[]): st
     });
     lines.push(`| ${key} | ${cells.join(' | ')} |`);
   }
+  if (phases === undefined || phases.includes('phase4')) lines.push(...workloadTable(report, inColumns));
   const steps = report.steps.filter((s) => phases === undefined || phases.includes(s.phase));
   if (steps.length > 0) {
     lines.push('');
@@ -380,6 +384,20 @@ export function renderMarkdown(report: Report, phases?: readonly RowPhase[]): st
       `in ${report.rounds} rounds on ${machineLine(report.machine)}; ${loadLine(report)}.`,
   );
   return lines.join('\n');
+}
+
+// Phase 4's workloads, each measured on the phase-4 store and on the phase-2 design in the same run
+// (tools/bench/phases/phase4.ts): one line per workload, the time of one operation on each design.
+function workloadTable(report: Report, inColumns: (r: Row) => boolean): string[] {
+  const mine = report.rows.filter((r) => r.phase === 'phase4' && !inColumns(r));
+  if (mine.length === 0) return [];
+  const cell = (r: Row | undefined): string => (r === undefined ? '' : fmtNsSpread(r.median_ns, r.min_ns, r.max_ns));
+  const lines = ['', '| workload, time per operation | size | phase 4 | phase-2 design |', '|---|---:|---:|---:|'];
+  for (const r of mine) {
+    const other = report.rows.find((x) => x.phase === 'phase2' && x.op === r.op && x.bytes === r.bytes);
+    lines.push(`| ${r.op} | ${fmtBytes(r.bytes)} | ${cell(r)} | ${cell(other)} |`);
+  }
+  return lines;
 }
 
 // The demo's table for docs/putting-it-together.md (<!-- bench:begin demo -->): one line per job,

@@ -1,41 +1,52 @@
 // Phase 4 (optimisation) against the phase-2 design, measured side by side in one run: rows of
-// phase 'phase4' and rows of phase 'phase2' with the same op name are the same workload.
+// phase 'phase4' and rows of phase 'phase2' with the same op name are the same workload, the same
+// calls with the same sizes in the same order (a seeded generator), on a store of the same capacity.
 //
-//   get, get_release                a zero-copy get of one id (compare with baseline napi_noop)
-//   small_create_delete             create+seal+release+delete of 256 B objects in a store whose
-//                                   free list is fragmented (phase 4: a pool slot; phase 2: first fit)
-//   churn_distinct_{1,2,4}p         create+seal+get+release+delete of each process's own ids, with
-//                                   1, 2, 4 processes at once: time per operation over all of them
-//   churn_shared_{1,2,4}p           get+release of 4 ids every process shares
-//   overflow_get                    a working set twice the store: get when present, put when not
-//                                   (phase 4 evicts; phase 2 fails with ERR_SHM_FULL and deletes
-//                                   the oldest object itself, as a user of phase 2 has to)
+//   get, get_release        a zero-copy get of one id (compare with baseline napi_noop)
+//   small_churn             the pool's workload: a working set of 2,048 live objects of random sizes
+//                           (1 B - 4 KiB); one operation deletes a random one of them and creates
+//                           one of a random size in its place (create, write a byte, seal, release).
+//                           Phase 2's first-fit list gets long and ragged, as the lesson says; phase 4
+//                           takes a slot of the size class. Before the rounds, 8 operations per
+//                           object bring both stores to that steady state.
+//   churn_distinct_{1,2,4}p the allocator lock against the one lock: 1, 2 or 4 processes at once,
+//                           each churning a working set of its own (256 objects, as small_churn) in a
+//                           store that 2,048 churned objects already fragment: time per operation
+//                           over all of them. Phase 2's walk of the free list holds the one lock.
+//   churn_shared_{1,2,4}p   the stripes against the one lock: each process gets and releases a
+//                           random one of 256 objects every process reads, three times, then makes
+//                           one churn operation of its own (four operations): the readers meet the
+//                           creates, which hold phase 2's one lock for the walk but no stripe of
+//                           phase 4 while they allocate.
+//   overflow_get            a working set twice the store: get when present, put when not
+//                           (phase 4 evicts; phase 2 fails with ERR_SHM_FULL and deletes the oldest
+//                           object itself, as a user of phase 2 has to)
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { ObjectStore as Phase2Store } from '../../../phase2-objects/index.js';
-import { ObjectStore as Phase4Store, idBytes, randomObjectId, type ObjectId } from '../../../phase4-optimize/index.js';
+import { ObjectStore as Phase4Store, idBytes, randomObjectId, type IdLike, type ObjectId, type ObjectIdBytes } from '../../../phase4-optimize/index.js';
 import { MiniRayError } from '../../../lib/errors.js';
 import { removeSegment, segmentName } from '../cleanup.js';
 import { meter, type BenchContext, type ChildOpenRequest, type Meter, type MeterSet, type PhaseBench } from '../context.js';
 import { measureBatched, quantile, type Budget, type Stats } from '../harness.js';
 
-type Design = 'phase2' | 'phase4';
+export type Design = 'phase2' | 'phase4';
 
 // The part of both stores' interfaces the workloads use.
-interface AnyStore {
-  create(id: ObjectId, size: number): Buffer;
-  seal(id: ObjectId): void;
-  get(id: ObjectId): Buffer;
-  release(id: ObjectId): void;
-  delete(id: ObjectId): void;
-  contains(id: ObjectId): boolean;
+export interface AnyStore {
+  create(id: IdLike, size: number): Buffer;
+  seal(id: IdLike): void;
+  get(id: IdLike): Buffer;
+  release(id: IdLike): void;
+  delete(id: IdLike): void;
+  contains(id: IdLike): boolean;
   put(data: Uint8Array, id?: ObjectId): ObjectId;
   close(): void;
 }
 
-function make(design: Design, name: string, capacity: number, objects: number): AnyStore {
+export function make(design: Design, name: string, capacity: number, objects: number): AnyStore {
   return design === 'phase2'
     ? Phase2Store.create(name, { capacity, tableSize: objects * 2 })
     : Phase4Store.create(name, { capacity, stripes: 16, slotsPerStripe: Math.max(64, Math.ceil((objects * 2) / 16)) });
@@ -57,15 +68,76 @@ function statsOf(samples: number[], batch: number): Stats {
   };
 }
 
-// One full object life, as a Plasma client lives it.
-function life(store: AnyStore, size: number): void {
-  const id = randomObjectId();
-  store.create(id, size)[0] = 1;
-  store.seal(id);
-  store.release(id);
-  store.get(id);
-  store.release(id);
-  store.delete(id);
+// The largest size of small_churn's objects: the pool's largest class.
+export const SMALL_MAX = 4096;
+// The churn rows are labelled with their objects' mean size (a size of no other row: they go in the
+// table of workloads, not in a column of sizes).
+export const SMALL_MEAN = SMALL_MAX / 2;
+// small_churn's working set, and each process's own in the churn rows.
+export const SMALL_OBJECTS = 2048;
+const OWN_OBJECTS = 256;
+// Objects every process reads in churn_shared.
+const SHARED_OBJECTS = 256;
+
+// A seeded generator (an LCG's high bits): both designs draw the same victims and sizes.
+export function lcg(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state >>> 8;
+  };
+}
+
+// A working set of live objects of random sizes (1 B - SMALL_MAX). step() deletes a random one and
+// creates one of a random size in its place: create, write a byte, seal, release (one operation).
+// Ids are drawn once and reused after their object is deleted (a ring of spare ids), so that
+// drawing them costs nothing in the loop; they go to the store as their 20 bytes.
+export class SmallChurn {
+  private readonly live: ObjectIdBytes[] = [];
+  private readonly spare: ObjectIdBytes[] = [];
+  private at = 0;
+  private readonly next: () => number;
+
+  constructor(
+    private readonly store: AnyStore,
+    count: number,
+    seed: number,
+  ) {
+    this.next = lcg(seed);
+    for (let i = 0; i < count; i += 1) this.spare.push(idBytes(randomObjectId()));
+    for (let i = 0; i < count; i += 1) {
+      const id = idBytes(randomObjectId());
+      this.make(id);
+      this.live.push(id);
+    }
+  }
+
+  size(): number {
+    return 1 + (this.next() % SMALL_MAX);
+  }
+
+  private make(id: ObjectIdBytes): void {
+    this.store.create(id, this.size())[0] = 1;
+    this.store.seal(id);
+    this.store.release(id);
+  }
+
+  step(): void {
+    const k = this.next() % this.live.length;
+    const victim = this.live[k]!;
+    const id = this.spare[this.at]!;
+    this.store.delete(victim);
+    this.make(id);
+    this.live[k] = id;
+    this.spare[this.at] = victim;
+    this.at = (this.at + 1) % this.spare.length;
+  }
+
+  // Deletes every live object (a child's working set, once its window is over).
+  clear(): void {
+    for (const id of this.live) this.store.delete(id);
+    this.live.length = 0;
+  }
 }
 
 interface Opened {
@@ -122,32 +194,18 @@ function getMeters(store: Phase4Store, sizes: readonly number[], noop: () => voi
   return meters;
 }
 
-// A free list of many pieces: objects of mixed sizes, every other one deleted; then the life of a
-// 256-byte object, timed.
+// small_churn: the working set is made and churned to its steady state before the rounds.
 function smallMeter(o: Opened, design: Design): Meter {
-  const ids: ObjectId[] = [];
-  for (let i = 0; i < 1500; i += 1) ids.push(o.store.put(Buffer.alloc(300 + ((i * 7919) % 5000), 1)));
-  for (let i = 0; i < ids.length; i += 2) o.store.delete(ids[i]!);
-  return meter(design, 'small_create_delete', 256, false, (budget) =>
-    measureBatched(
-      `${design} small_create_delete`,
-      () => {
-        const id = randomObjectId();
-        o.store.create(id, 256);
-        o.store.seal(id);
-        o.store.release(id);
-        o.store.delete(id);
-      },
-      budget,
-    ),
-  );
+  const churn = new SmallChurn(o.store, SMALL_OBJECTS, 0x5eed);
+  for (let i = 0; i < 8 * SMALL_OBJECTS; i += 1) churn.step();
+  return meter(design, 'small_churn', SMALL_MEAN, false, (budget) => measureBatched(`${design} small_churn`, () => churn.step(), budget));
 }
 
 // `n` processes run `workload` for the same window (they start it together, through a directory
 // barrier); a sample is the window divided by the operations all of them completed in it.
-function churnMeter(ctx: BenchContext, o: Opened, design: Design, workload: 'distinct' | 'shared', n: number, shared: readonly ObjectId[]): Meter {
+function churnMeter(ctx: BenchContext, o: Opened, design: Design, workload: 'distinct' | 'shared', n: number, shared: readonly string[]): Meter {
   const windowMs = ctx.quick ? 150 : 500;
-  return meter(design, `churn_${workload}_${n}p`, 256, false, async () => {
+  return meter(design, `churn_${workload}_${n}p`, SMALL_MEAN, false, async () => {
     const barrier = mkdtempSync(join(tmpdir(), 'miniray-bench-'));
     try {
       const params = { design, workload, barrier, n, windowMs, shared: shared.join(',') };
@@ -222,14 +280,18 @@ async function prepare(ctx: BenchContext): Promise<MeterSet> {
     stores.push({ store: gets, name });
     meters.push(...getMeters(gets, [64, 1 << 20], () => ctx.native.noop()));
     for (const design of ['phase4', 'phase2'] as const) {
-      const o = opened(design, 16 << 20, 4096);
+      const o = opened(design, 16 << 20, 2 * SMALL_OBJECTS);
       stores.push(o);
       meters.push(smallMeter(o, design));
     }
     for (const design of ['phase4', 'phase2'] as const) {
-      const o = opened(design, 32 << 20, 4096);
+      // Room in the table for the background, the shared objects and 4 processes' own.
+      const o = opened(design, 32 << 20, 2 * SMALL_OBJECTS + SHARED_OBJECTS + 4 * 2 * OWN_OBJECTS);
       stores.push(o);
-      const shared = [0, 1, 2, 3].map((i) => o.store.put(Buffer.alloc(256, i)));
+      const background = new SmallChurn(o.store, SMALL_OBJECTS, 0xb0b);
+      for (let i = 0; i < 8 * SMALL_OBJECTS; i += 1) background.step();
+      const next = lcg(0x5a4ed);
+      const shared = Array.from({ length: SHARED_OBJECTS }, () => o.store.put(Buffer.alloc(1 + (next() % SMALL_MAX), 1)) as string);
       for (const workload of ['distinct', 'shared'] as const) {
         for (const n of [1, 2, 4]) meters.push(churnMeter(ctx, o, design, workload, n, shared));
       }
@@ -256,6 +318,7 @@ async function serve(req: ChildOpenRequest): Promise<void> {
   try {
     const shared = String(p.shared ?? '').split(',').filter((s) => s.length > 0) as ObjectId[];
     const barrier = String(p.barrier);
+    const churn = new SmallChurn(store, OWN_OBJECTS, process.pid);
     writeFileSync(join(barrier, `ready-${process.pid}`), '');
     const deadline = Date.now() + 120_000;
     while (readdirSync(barrier).filter((f) => f.startsWith('ready-')).length < Number(p.n)) {
@@ -264,20 +327,22 @@ async function serve(req: ChildOpenRequest): Promise<void> {
     }
     const end = Date.now() + Number(p.windowMs);
     let ops = 0;
-    let k = 0;
+    const next = lcg(process.pid);
+    const ids = shared.map((id) => idBytes(id));
     while (Date.now() < end) {
       for (let i = 0; i < 16; i += 1) {
-        if (p.workload === 'shared') {
-          const id = shared[k++ % shared.length]!;
+        if (p.workload === 'shared' && i % 4 !== 3) {
+          const id = ids[next() % ids.length]!;
           store.get(id);
           store.release(id);
         } else {
-          life(store, 256);
+          churn.step();
         }
         ops += 1;
       }
     }
     writeFileSync(join(barrier, `ops-${process.pid}`), String(ops));
+    churn.clear();
   } finally {
     store.close();
   }
