@@ -7,7 +7,7 @@ import { Severity, graded } from '../../../testkit/graded.js';
 import { useSandbox } from '../../../testkit/sandbox.js';
 import { checklist } from '../../../phase3-scheduler/checklist.js';
 import { Scheduler, type TaskId, type WorkerId } from '../../../phase3-scheduler/index.js';
-import { arg, eventOf, resultOf } from '../../../phase3-scheduler/test/fixtures.js';
+import { arg, eventOf, resultOf, type WaitResult } from '../../../phase3-scheduler/test/fixtures.js';
 import { SegmentBytes, WORKER, slotOf } from './segment-bytes.js';
 
 const sandbox = useSandbox();
@@ -47,13 +47,44 @@ describe('phase 3 (hidden): workers', () => {
 
   graded(
     item,
-    'live workers are never reaped: an idle one with an old heartbeat, a busy one that heartbeats within its lease',
+    "a dead worker's task goes back into a full queue: the ring's spare slots take it, and submit still sees the queue full",
+    async () => {
+      const name = sandbox.segment('spare');
+      const sched = Scheduler.create(name, { queueCapacity: 2, leaseMs: 0 });
+      const held = sched.submit({ fn: 'held' });
+      const child = await spawnChild({ label: 'holder' });
+      const holding = child.run(fx, 'fetchOne', { name, timeoutMs: 0, mode: 'sync', hold: true });
+      holding.catch(() => undefined); // killed below
+      expect(((await eventOf(child, 'leased', holding)) as { task: TaskId }).task).toBe(held);
+      const queued = [sched.submit({ fn: 'a' }), sched.submit({ fn: 'b' })];
+      expect(() => sched.submit({ fn: 'c' }), 'the queue is full').toThrowMiniRay('ERR_QUEUE_FULL');
+      await child.kill('SIGKILL');
+      expect(sched.reap(), 'its task re-queued, although the queue was full').toEqual({ ...NOTHING, requeued: 1, deadWorkers: 1 });
+      expect(sched.stats()).toMatchObject({ queued: 3, leased: 0, tasks: 3 });
+      expect(() => sched.submit({ fn: 'c' }), 'the spare slot is not for submit').toThrowMiniRay('ERR_QUEUE_FULL');
+      const worker = sched.registerWorker();
+      for (const [i, task] of [...queued, held].entries()) {
+        const t = sched.fetch(worker);
+        expect(t?.id, `fetch ${i + 1}: in queue order, the re-queued task last`).toBe(task);
+        sched.complete(worker, task, resultOf(undefined));
+        expect(sched.wait(task)).toMatchObject({ state: 'done', attempts: task === held ? 2 : 1 });
+      }
+      expect(Scheduler.check(name).problems).toEqual([]);
+      sched.close();
+    },
+    { weight: Severity.data },
+  );
+
+  graded(
+    item,
+    'live workers are never reaped: an idle one with an old heartbeat, a busy one that heartbeats within its lease, one whose fetch came after a long idle time',
     async () => {
       const name = sandbox.segment('alive');
       const sched = Scheduler.create(name, { queueCapacity: 4, leaseMs: 300 });
       const idle = await spawnChild({ label: 'idle' });
       const staying = idle.run(fx, 'registerAndStay', { name });
       await eventOf(idle, 'registered', staying);
+      const late = sched.registerWorker(); // idle through the loop below, then fetches
       const busy = sched.registerWorker();
       const task = sched.submit({ fn: 'long', args: [arg(2, 2)] });
       sched.fetch(busy);
@@ -67,6 +98,13 @@ describe('phase 3 (hidden): workers', () => {
       expect(child?.state).toBe('idle');
       sched.complete(busy, task, resultOf(arg(2, 2)));
       expect(sched.wait(task)).toMatchObject({ state: 'done', attempts: 1 });
+      // A fetch is a sign of life: the lease of a worker idle for longer than leaseMs starts now.
+      expect(sched.workers().find((w) => w.id === late)?.heartbeatAgeMs, 'idle for longer than the lease').toBeGreaterThan(300);
+      const second = sched.submit({ fn: 'after a long idle time' });
+      expect(sched.fetch(late)?.id).toBe(second);
+      expect(sched.reap(), 'a worker that has just fetched is alive').toEqual(NOTHING);
+      sched.complete(late, second, resultOf(undefined));
+      expect(sched.wait(second)).toMatchObject({ state: 'done', attempts: 1, worker: late });
       idle.signal('exit');
       await staying;
       sched.close();
@@ -100,31 +138,37 @@ describe('phase 3 (hidden): workers', () => {
 
   graded(
     item,
-    'a task that kills every worker fails after maxAttempts, and a driver asleep in wait() in another process gets the error',
+    'a task that kills every worker fails after maxAttempts, and a driver asleep in wait() in another process gets the error at once',
     async () => {
       const name = sandbox.segment('poison');
       const sched = Scheduler.create(name, { queueCapacity: 4, maxAttempts: 2 });
       const task = sched.submit({ fn: 'poison', args: [arg(4, 4)] });
       const [driver, v1, v2] = await spawnChildren(3);
-      const waiting = driver!.run(fx, 'waitOne', { name, task, timeoutMs: 8000, mode: 'sync' });
-      await eventOf(driver!, 'waiting', waiting);
-      await waitUntilAsleep(driver!.pid, name);
+      // The driver's timeout is below a sleep's 5 s cap: only the reap that fails the task can
+      // wake it before its deadline (and a wait that ends at its deadline still returns the outcome).
+      const timeoutMs = 4900;
+      let waiting: Promise<WaitResult> | undefined;
       for (const [i, victim] of [v1!, v2!].entries()) {
         const holding = victim.run(fx, 'fetchOne', { name, timeoutMs: 4000, mode: 'sync', hold: true });
         holding.catch(() => undefined); // killed below
         const leased = (await eventOf(victim, 'leased', holding)) as { task: TaskId };
         expect(leased.task).toBe(task);
         expect(sched.inspect(task).attempts).toBe(i + 1);
+        if (i === 1) {
+          waiting = driver!.run(fx, 'waitOne', { name, task, timeoutMs, mode: 'sync' });
+          await eventOf(driver!, 'waiting', waiting);
+          await waitUntilAsleep(driver!.pid, name);
+        }
         await victim.kill('SIGKILL');
         expect(sched.reap(), `after worker ${i + 1} died`).toEqual(
           i === 0 ? { ...NOTHING, requeued: 1, deadWorkers: 1 } : { ...NOTHING, failed: 1, deadWorkers: 1 },
         );
       }
-      const got = await waiting;
+      const got = await waiting!;
       expect(got.outcome).toBe('ok');
       expect(got.result).toMatchObject({ state: 'failed', attempts: 2 });
       expect(got.result?.state === 'failed' ? got.result.error : '', 'the error says why').toMatch(/died/);
-      expect(got.elapsedMs, 'woken by the failure, not by its 8000 ms timeout').toBeLessThan(7000);
+      expect(got.elapsedMs, `woken by the reap that failed the task, not by its ${timeoutMs} ms timeout`).toBeLessThan(timeoutMs - 500);
       expect(sched.stats()).toMatchObject({ tasks: 0, queued: 0, failedTotal: 1, requeued: 1, reapedWorkers: 2 });
       sched.close();
     },

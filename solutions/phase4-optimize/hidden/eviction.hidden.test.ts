@@ -7,12 +7,13 @@ import { Severity, graded } from '../../../testkit/graded.js';
 import { useSandbox } from '../../../testkit/sandbox.js';
 import { checklist } from '../../../phase4-optimize/checklist.js';
 import { EVICTION_LOG, ObjectStore, type ObjectId } from '../../../phase4-optimize/index.js';
-import { checkedObject, idsOfStripe, verifyChecked } from '../../../phase4-optimize/test/fixtures.js';
+import { checkedObject, idsOfStripe, outcome, verifyChecked } from '../../../phase4-optimize/test/fixtures.js';
 
 const sandbox = useSandbox();
 const fx = fixtures<typeof import('../../../phase4-optimize/test/fixtures.js')>(
   new URL('../../../phase4-optimize/test/fixtures.ts', import.meta.url),
 );
+const evictionFx = fixtures<typeof import('./eviction-fixtures.js')>(new URL('./eviction-fixtures.ts', import.meta.url));
 const BIG = 60_000;
 
 describe('phase 4 (hidden): eviction', () => {
@@ -126,6 +127,56 @@ describe('phase 4 (hidden): eviction', () => {
     { weight: Severity.data },
   );
   graded(
+    checklist.locks,
+    'an eviction walk meets a pinned object whose stripe another process holds: it evicts from a free stripe, or, when only the held stripe could make room, retries and times out on time with nothing evicted; the pinned object is never evicted',
+    async () => {
+      const name = sandbox.segment('busypin');
+      const lockTimeoutMs = 800;
+      const store = ObjectStore.create(name, { capacity: 3 * (BIG + 64) + 500, stripes: 4, lockTimeoutMs });
+      const [a, c] = idsOfStripe(2, 4, 1); // the held stripe: a pinned there, c unpinned
+      const [b, e] = idsOfStripe(2, 4, 2);
+      const [d] = idsOfStripe(1, 4, 3);
+      store.put(checkedObject(1, BIG), a); // oldest, and the child pins it: a get leaves it on the list
+      store.put(checkedObject(2, BIG), c);
+      store.put(checkedObject(3, BIG), b);
+      const child = await spawnChild({ label: 'pinner' });
+      const holding = child.run(evictionFx, 'pinAndHoldStripe', { name, id: a!, stripe: 1 });
+      await Promise.race([child.waitEvent('locked'), holding.then(() => Promise.reject(new Error('pinAndHoldStripe returned before locking')))]);
+
+      // One victim needed: the two oldest are in the held stripe (one pinned, one not): b goes.
+      store.put(checkedObject(4, BIG), d);
+      expect(store.evictedSince(0).ids, 'the oldest object of a stripe nobody holds').toEqual([b]);
+
+      // Room only by evicting c with d, and c's stripe is held: retry, then time out on time.
+      const t0 = performance.now();
+      const first = outcome(() => store.put(checkedObject(5, 2 * BIG), e));
+      const elapsed = performance.now() - t0;
+      expect(first, 'a create whose only victims are in a held stripe').toBe('ERR_LOCK_TIMEOUT');
+      expect(elapsed, 'it retried for the lock timeout').toBeGreaterThanOrEqual(lockTimeoutMs - 20);
+      expect(elapsed, 'and gave up soon after it').toBeLessThan(lockTimeoutMs * 5);
+      expect(store.evictedSince(1).ids, 'nothing evicted by a create that failed').toEqual([]);
+      expect(store.contains(d!)).toBe(true);
+
+      // The stripe let go of (the pin kept): the pinned object is stepped over, c and d go.
+      child.signal('unlock');
+      await child.waitEvent('unlocked');
+      store.put(checkedObject(5, 2 * BIG), e);
+      expect(store.evictedSince(1).ids, 'the unpinned objects, oldest first').toEqual([c, d]);
+      expect(verifyChecked(store.get(a!)), 'the pinned object, intact in this process').toBe(true);
+      store.release(a!);
+      expect(ObjectStore.check(name).problems).toEqual([]);
+      child.signal('release');
+      expect(await holding, 'the pinned object, intact in the process that pinned it').toBe(true);
+      const s = store.stats();
+      expect(s.lockOrderViolations, 'no lock waited for out of order').toBe(0);
+      expect(s.evictable, 'a and e, nobody pins them now').toBe(2);
+      expect(store.contains(a!)).toBe(true);
+      store.close();
+    },
+    { weight: Severity.data, timeoutMs: 30_000 },
+  );
+
+  graded(
     checklist.lru,
     'a pinned object a get left on the LRU list is stepped over by eviction, and its release in another process makes it the most recently used: evicted after every object released before it, never lost',
     async () => {
@@ -176,6 +227,31 @@ describe('phase 4 (hidden): eviction', () => {
       store.release(ids[2]!);
       store.put(checkedObject(8, triple)); // with the pins gone it fits: by evicting
       expect(store.stats().evictions, 'a create that can fit does evict').toBeGreaterThan(0);
+      expect(ObjectStore.check(name).problems).toEqual([]);
+      store.close();
+    },
+    { weight: Severity.data },
+  );
+
+  graded(
+    checklist.lru,
+    'unpinned objects whose bytes add up to a create but lie apart, a pinned object between them, are not evicted: ERR_SHM_FULL, nothing evicted',
+    () => {
+      const name = sandbox.segment('apart');
+      const store = ObjectStore.create(name, { capacity: 4 * (BIG + 64) + 1000, stripes: 4 });
+      const ids = [0, 1, 2, 3].map((i) => store.put(checkedObject(i, BIG))); // four blocks in a row
+      store.get(ids[1]!); // pinned: between the unpinned 0 and 2
+      store.get(ids[3]!); // pinned: after 2
+      const double = 2 * BIG; // 0 and 2 hold more bytes than that, but in two pieces
+      expect(() => store.put(checkedObject(7, double))).toThrowMiniRay('ERR_SHM_FULL');
+      expect(store.stats().evictions, 'nothing evicted for a create that could not fit').toBe(0);
+      for (const id of ids) expect(store.contains(id), `object ${id}`).toBe(true);
+      store.release(ids[1]!); // now the newest: evicted last, after the pinned 3 is stepped over
+      store.put(checkedObject(8, double)); // one at a time, oldest first: 0, 2, then 1 joins them
+      expect(store.evictedSince(0).ids, 'in recency order, until the three in a row made room').toEqual([ids[0], ids[2], ids[1]]);
+      expect(verifyChecked(store.get(ids[3]!)), 'the pinned object, intact').toBe(true);
+      store.release(ids[3]!);
+      store.release(ids[3]!);
       expect(ObjectStore.check(name).problems).toEqual([]);
       store.close();
     },

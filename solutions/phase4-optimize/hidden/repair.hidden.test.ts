@@ -1,17 +1,23 @@
 // Hidden, checklist 4.5: processes killed at any moment of a churn with eviction.
+import { closeSync, openSync, writeSync } from 'node:fs';
+
 import { describe, expect } from 'vitest';
 
 import { fixtures, spawnChildren } from '../../../testkit/children.js';
 import { Severity, graded } from '../../../testkit/graded.js';
 import { useSandbox } from '../../../testkit/sandbox.js';
 import { checklist } from '../../../phase4-optimize/checklist.js';
-import { ObjectStore, type ObjectId } from '../../../phase4-optimize/index.js';
-import { checkedObject, verifyChecked } from '../../../phase4-optimize/test/fixtures.js';
+import { ObjectStore, randomObjectId, type ObjectId } from '../../../phase4-optimize/index.js';
+import { checkedObject, idsOfStripe, verifyChecked } from '../../../phase4-optimize/test/fixtures.js';
 
 const sandbox = useSandbox();
 const fx = fixtures<typeof import('../../../phase4-optimize/test/fixtures.js')>(
   new URL('../../../phase4-optimize/test/fixtures.ts', import.meta.url),
 );
+const hiddenFx = fixtures<typeof import('./eviction-fixtures.js')>(new URL('./eviction-fixtures.ts', import.meta.url));
+const ENTRY_BYTES = 256; // layout.h: ObjectEntry
+const ENTRY_STATE = 20; // its state, after the 20-byte id
+const TOMBSTONE = 1;
 
 describe('phase 4 (hidden): repair', () => {
   for (const lock of [{ stripe: 1 }, 'allocator', 'lru'] as const) {
@@ -38,6 +44,79 @@ describe('phase 4 (hidden): repair', () => {
     );
   }
 
+
+  graded(
+    checklist.repair,
+    'a process SIGKILLed outside any lock with an unsealed object and a pin: reclaim() gives back exactly its handle, its pin and its object, and every byte',
+    async () => {
+      const name = sandbox.segment('deadcreator');
+      const store = ObjectStore.create(name, { capacity: 1 << 18, stripes: 2 });
+      const kept = store.put(checkedObject(1, 20_000));
+      const start = store.stats();
+      const [created] = idsOfStripe(1, 2, 1);
+      const [child] = await spawnChildren(1);
+      const holding = child!.run(hiddenFx, 'createAndPin', { name, created: created!, size: 30_000, pinned: kept });
+      holding.catch(() => undefined); // killed below
+      await child!.waitEvent('holding');
+      expect(store.stats()).toMatchObject({ clients: 2, pinned: 2, objectCount: 2 });
+      await child!.kill('SIGKILL');
+      expect(store.reclaim(), 'one dead handle, its pin, its unsealed object').toEqual({ clients: 1, pins: 1, objects: 1 });
+      const after = store.stats();
+      expect(after.clients).toBe(1);
+      expect(after.pinned, 'no pin left').toBe(0);
+      expect(after.objectCount, 'the unsealed object is gone').toBe(1);
+      expect(after.usedBytes, 'its space is free again').toBe(start.usedBytes);
+      expect(store.reclaim(), 'nothing twice').toEqual({ clients: 0, pins: 0, objects: 0 });
+      store.create(created!, 10); // its id is free again
+      store.abort(created!);
+      expect(verifyChecked(store.get(kept))).toBe(true);
+      store.release(kept);
+      expect(ObjectStore.check(name).problems).toEqual([]);
+      store.close();
+    },
+    { weight: Severity.data },
+  );
+
+  graded(
+    checklist.repair,
+    'a delete cut short after its slot was erased leaves a block no slot owns: the repair after a dead lock holder gives it back',
+    async () => {
+      const name = sandbox.segment('leak');
+      const slotsPerStripe = 8;
+      const store = ObjectStore.create(name, { capacity: 1 << 18, stripes: 1, slotsPerStripe });
+      const kept = store.put(checkedObject(1, 9_000));
+      const start = store.stats();
+      // An id whose probe starts at a slot of its own: the object lies in its home slot.
+      let lost = randomObjectId();
+      while (ObjectStore.homeSlotOf(lost, slotsPerStripe) === ObjectStore.homeSlotOf(kept, slotsPerStripe)) lost = randomObjectId();
+      store.put(checkedObject(2, 40_000), lost);
+      // The slot as a delete's first step leaves it: a tombstone, its block still allocated.
+      const { tableOffset } = store.debug.layout();
+      const fd = openSync(`/dev/shm/${name.replace(/^\//, '')}`, 'r+');
+      try {
+        const state = Buffer.alloc(4);
+        state.writeUInt32LE(TOMBSTONE);
+        writeSync(fd, state, 0, 4, tableOffset + ObjectStore.homeSlotOf(lost, slotsPerStripe) * ENTRY_BYTES + ENTRY_STATE);
+      } finally {
+        closeSync(fd);
+      }
+      expect(store.contains(lost), 'the slot no longer holds the object').toBe(false);
+      const [child] = await spawnChildren(1);
+      void child!.run(fx, 'holdLock', { name, lock: 'allocator' }).catch(() => undefined);
+      await child!.waitEvent('locked');
+      await child!.kill('SIGKILL');
+      store.stats(); // takes every lock in turn: the one the dead process held repairs
+      const after = store.stats();
+      expect(after.repairs, 'one repair').toBe(1);
+      expect(after.objectCount).toBe(1);
+      expect(after.usedBytes, 'the block nobody owned is free again').toBe(start.usedBytes);
+      expect(ObjectStore.check(name).problems).toEqual([]);
+      expect(verifyChecked(store.get(kept))).toBe(true);
+      store.release(kept);
+      store.close();
+    },
+    { weight: Severity.data },
+  );
 
   graded(
     checklist.repair,
