@@ -48,7 +48,7 @@ export async function prepareDemoBench(options: DemoBenchOptions): Promise<DemoB
 
   options.log(`demo: starting mini-Ray and the Node-IPC pool, ${workers} workers each...`);
   let t0 = performance.now();
-  const rt = await init({ workers, memory: jobs.storeBytesFor(image) });
+  const rt = await init({ workers, memory: jobs.storeBytesFor(image), preallocate: true });
   const rayStartMs = performance.now() - t0;
   let pool: IpcPool;
   try {
@@ -103,7 +103,11 @@ export async function prepareDemoBench(options: DemoBenchOptions): Promise<DemoB
   // Called after the rounds: the checksums are those every run agreed on.
   const describe = (): DemoInfo => ({
     workers,
-    start_ms: { miniray: Math.round(rayStartMs), ipc: Math.round(ipcStartMs) },
+    start_ms: {
+      miniray: Math.round(rayStartMs),
+      ipc: Math.round(ipcStartMs),
+      ...(rt.preallocation === null ? {} : { preallocate: Math.round(rt.preallocation.ms), preallocated_mib: Math.round(rt.preallocation.bytes / (1 << 20)) }),
+    },
     jobs: [
       { job: 'image', label: jobs.imageLabel(image), checksum: expected.get('image') ?? '' },
       { job: 'words', label: `word count, ${chunks.length} x ${(corpusBytes / chunks.length / 1024).toFixed(0)} KiB`, checksum: expected.get('words') ?? '' },

@@ -58,7 +58,7 @@ export function imageJob(quick: boolean): ImageJob {
   const cols = Math.ceil(width / size);
   const rows = Math.ceil(height / size);
   const bands = Array.from({ length: rows }, (_, r) => tiles.slice(r * cols, (r + 1) * cols));
-  return { width, height, frames: quick ? 4 : 8, size, cols, rows, tiles, bands };
+  return { width, height, frames: quick ? 4 : 24, size, cols, rows, tiles, bands };
 }
 
 // Store memory for mini-Ray to hold a run's frames (the driver reads them as views until the run

@@ -109,8 +109,9 @@ export function padTile(t: TileSpec, center: Float32Array, around: Neighbours, o
 
 // Colours: a cosine palette of PALETTE_SIZE hues, each lit at LIGHT_LEVELS levels and tone-mapped
 // (Reinhard, v / (1 + v), at an exposure of 2.2, scaled so that white is 255) into an opaque RGBA
-// pixel (bytes R, G, B, 255: one 32-bit word, as a frame buffer holds it). Tabulated once per
-// process, so that lighting a pixel is a look-up.
+// pixel (bytes R, G, B, 255: one 32-bit word, as a frame buffer holds it), and after them one
+// more row, all black, for the pixels in the set. Tabulated once per process, so that lighting a
+// pixel is a look-up, with no test and no branch.
 const PALETTE_SIZE = 1024;
 const LIGHT_LEVELS = 64;
 const AMBIENT = 0.35;
@@ -120,7 +121,7 @@ let colours: Uint32Array | null = null;
 
 function colourTable(): Uint32Array {
   if (colours !== null) return colours;
-  const table = new Uint32Array(PALETTE_SIZE * LIGHT_LEVELS);
+  const table = new Uint32Array((PALETTE_SIZE + 1) * LIGHT_LEVELS);
   const bytes = new Uint8Array(table.buffer); // each word's bytes in memory order: R, G, B, A
   const scale = (255 * (1 + EXPOSURE)) / EXPOSURE;
   for (let p = 0; p < PALETTE_SIZE; p += 1) {
@@ -136,6 +137,7 @@ function colourTable(): Uint32Array {
       bytes[at + 3] = 255;
     }
   }
+  table.fill(BLACK, PALETTE_SIZE * LIGHT_LEVELS); // the row of INSIDE
   colours = table;
   return table;
 }
@@ -155,9 +157,10 @@ export function lightOf(frame: number, frames: number): readonly [number, number
 // G-buffer holds what it needs to light a scene again and again. Bits 0-7 and 8-15: the x and y of
 // the surface's unit normal (the surface (x, y, field); its z follows, being positive), each
 // quantised from -1..1 to 0..NORMAL_STEPS; bits 16-31: the pixel's hue (a row of the colour
-// table); INSIDE for a pixel in the set (black, whatever the light). 4 bytes a pixel, as the field.
+// table); INSIDE for a pixel in the set: the table's last row, black whatever the light. 4 bytes a
+// pixel, as the field.
 const NORMAL_STEPS = 255;
-const INSIDE = 0xffffffff;
+const INSIDE = (PALETTE_SIZE << 16) >>> 0;
 
 export function surfaceOfPadded(padded: Float32Array, w: number, h: number): Uint32Array {
   const bytes = resultBuffer(w * h * 4);
@@ -218,7 +221,7 @@ export function shadeBand(band: readonly TileSpec[], light: readonly [number, nu
       let o = y * stride + t.x0;
       for (let x = 0; x < t.w; x += 1, s += 1, o += 1) {
         const v = surface[s] as number;
-        out[o] = v === INSIDE ? BLACK : (table[(v >>> 16) * LIGHT_LEVELS + (levels[v & 0xffff] as number)] as number);
+        out[o] = table[(v >>> 16) * LIGHT_LEVELS + (levels[v & 0xffff] as number)] as number;
       }
     }
   });

@@ -167,6 +167,9 @@ function checkDemo(report: Obj, has: (phase: string, op: string, bytes: number) 
   if (!isNum(d.workers) || d.workers < 1 || !Number.isInteger(d.workers)) fail('demo.workers is not a count');
   const start = d.start_ms;
   if (!isObj(start) || !isNum(start.miniray) || !isNum(start.ipc) || start.miniray < 0 || start.ipc < 0) fail('demo.start_ms is malformed');
+  else if ((start.preallocate !== undefined || start.preallocated_mib !== undefined) && !(isNum(start.preallocate) && isNum(start.preallocated_mib) && start.preallocate >= 0 && start.preallocate <= start.miniray && start.preallocated_mib > 0)) {
+    fail('demo.start_ms.preallocate / preallocated_mib are malformed (both or neither; the time is part of mini-Ray\'s start)');
+  }
   const jobs = d.jobs;
   if (!Array.isArray(jobs) || jobs.length === 0) return fail('demo.jobs is empty');
   const ratios = Array.isArray(report.ratios) ? report.ratios : [];

@@ -125,8 +125,10 @@ export type DemoJobName = 'image' | 'words';
 export interface DemoInfo {
   readonly workers: number;
   // How long mini-Ray (store, scheduler, workers) and the Node-IPC pool took to start, once per
-  // run, before the rounds; not part of the rows.
-  readonly start_ms: { readonly miniray: number; readonly ipc: number };
+  // run, before the rounds; not part of the rows. `preallocate`: the part of mini-Ray's start
+  // spent writing the store's pages once (init({ preallocate: true }), while the workers boot),
+  // and `preallocated_mib` how much it wrote (absent in reports made before it existed).
+  readonly start_ms: { readonly miniray: number; readonly ipc: number; readonly preallocate?: number; readonly preallocated_mib?: number };
   // Each job, and the checksum every run of it (all rounds, all three ways) gave.
   readonly jobs: readonly { readonly job: DemoJobName; readonly label: string; readonly checksum: string }[];
 }
@@ -256,7 +258,13 @@ export function spreadPct(s: { readonly median: number; readonly min: number; re
 
 const rowSpread = (r: Row): Spread => ({ median: r.median_ns, min: r.min_ns, max: r.max_ns, rounds: r.rounds_ns });
 
-export function machineLine(m: Machine): string {
+export // ", of which 150 ms writing the store's 328 MiB once", when the run preallocated the store.
+function preallocLine(d: DemoInfo): string {
+  const { preallocate, preallocated_mib: mib } = d.start_ms;
+  return preallocate === undefined || mib === undefined ? '' : `, ${preallocate} ms of it writing the store's ${mib} MiB once`;
+}
+
+function machineLine(m: Machine): string {
   return `${m.cpu}, ${m.cores} cores, ${m.memory_gib} GiB, ${m.os} ${m.kernel}, Node ${m.node}`;
 }
 
@@ -428,7 +436,7 @@ export function renderDemoMarkdown(report: Report): string {
   lines.push(
     `Measured ${report.created_at.slice(0, 10)} with \`npm run bench${report.impl === 'solution' ? ' -- --solution' : ''}\` ` +
       `in ${report.rounds} rounds, ${d.workers} workers, on ${machineLine(report.machine)}; ${loadLine(report)}. ` +
-      `Starting the workers took ${d.start_ms.miniray} ms for mini-Ray and ${d.start_ms.ipc} ms for Node IPC (not in the table).`,
+      `Starting the workers took ${d.start_ms.miniray} ms for mini-Ray${preallocLine(d)} and ${d.start_ms.ipc} ms for Node IPC (not in the table).`,
   );
   return lines.join('\n');
 }
