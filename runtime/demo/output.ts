@@ -14,33 +14,47 @@ function chunk(type: string, data: Buffer): Buffer {
 }
 
 // The rows of one width x height frame, given as bands of whole RGBA rows top to bottom, as RGB
-// rows each after a filter byte 0 (none), deflated.
-function idat(width: number, height: number, bands: readonly Uint32Array[], level: number): Buffer {
-  const raw = Buffer.alloc((width * 3 + 1) * height);
-  let o = 0;
-  let rows = 0;
+// rows each after a filter byte 0 (none), deflated. With `shrink` > 1 each pixel written is the
+// mean of a shrink x shrink block (the frame is width / shrink x height / shrink).
+function idat(width: number, height: number, bands: readonly Uint32Array[], level: number, shrink = 1): Buffer {
+  const rows: Uint8Array[] = [];
   for (const band of bands) {
     const rgba = new Uint8Array(band.buffer, band.byteOffset, band.byteLength);
-    for (let i = 0; i < rgba.length; i += 4) {
-      if ((i / 4) % width === 0) o += 1; // the row's filter byte
-      raw[o] = rgba[i] as number;
-      raw[o + 1] = rgba[i + 1] as number;
-      raw[o + 2] = rgba[i + 2] as number;
-      o += 3;
-    }
-    rows += band.length / width;
+    for (let at = 0; at < rgba.length; at += width * 4) rows.push(rgba.subarray(at, at + width * 4));
   }
-  if (rows !== height) throw new Error(`a frame of ${rows} rows, not ${height}`);
+  if (rows.length !== height) throw new Error(`a frame of ${rows.length} rows, not ${height}`);
+  const w = Math.floor(width / shrink);
+  const h = Math.floor(height / shrink);
+  const raw = Buffer.alloc((w * 3 + 1) * h);
+  const area = shrink * shrink;
+  let o = 0;
+  for (let y = 0; y < h; y += 1) {
+    o += 1; // the row's filter byte
+    for (let x = 0; x < w; x += 1) {
+      for (let c = 0; c < 3; c += 1) {
+        let sum = 0;
+        for (let dy = 0; dy < shrink; dy += 1) {
+          const row = rows[y * shrink + dy] as Uint8Array;
+          for (let dx = 0; dx < shrink; dx += 1) sum += row[(x * shrink + dx) * 4 + c] as number;
+        }
+        raw[o] = Math.round(sum / area);
+        o += 1;
+      }
+    }
+  }
   return deflateSync(raw, { level });
 }
 
 // An 8-bit RGB PNG of `frames` frames, given as bands of RGBA rows (each frame's bands top to
 // bottom, frame after frame; the alpha byte is dropped). With several frames it is an animated
-// PNG (APNG) that loops, `delayMs` a frame; a viewer without APNG shows the first frame.
-export function writePng(path: string, width: number, height: number, bands: readonly Uint32Array[], frames = 1, delayMs = 100): void {
+// PNG (APNG) that loops, `delayMs` a frame; a viewer without APNG shows the first frame. `shrink`
+// writes it smaller (each pixel the mean of a shrink x shrink block), so that many large frames
+// stay a file a browser opens.
+export function writePng(path: string, width: number, height: number, bands: readonly Uint32Array[], frames = 1, delayMs = 100, shrink = 1): void {
+  if (!Number.isInteger(shrink) || shrink < 1 || width % shrink !== 0 || height % shrink !== 0) throw new Error(`cannot shrink ${width}x${height} by ${shrink}`);
   const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
+  ihdr.writeUInt32BE(width / shrink, 0);
+  ihdr.writeUInt32BE(height / shrink, 4);
   ihdr[8] = 8; // bit depth
   ihdr[9] = 2; // colour type: RGB
   const parts = [Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr)];
@@ -48,7 +62,7 @@ export function writePng(path: string, width: number, height: number, bands: rea
   const perFrame = bands.length / frames;
   const frameBands = (f: number): readonly Uint32Array[] => bands.slice(f * perFrame, (f + 1) * perFrame);
   if (frames === 1) {
-    parts.push(chunk('IDAT', idat(width, height, bands, 6)));
+    parts.push(chunk('IDAT', idat(width, height, bands, 6, shrink)));
   } else {
     const actl = Buffer.alloc(8);
     actl.writeUInt32BE(frames, 0); // and 0 plays: for ever
@@ -57,12 +71,12 @@ export function writePng(path: string, width: number, height: number, bands: rea
     for (let f = 0; f < frames; f += 1) {
       const fctl = Buffer.alloc(26); // offsets 0, dispose and blend 0: each frame replaces the last
       fctl.writeUInt32BE(sequence++, 0);
-      fctl.writeUInt32BE(width, 4);
-      fctl.writeUInt32BE(height, 8);
+      fctl.writeUInt32BE(width / shrink, 4);
+      fctl.writeUInt32BE(height / shrink, 8);
       fctl.writeUInt16BE(delayMs, 20);
       fctl.writeUInt16BE(1000, 22);
       parts.push(chunk('fcTL', fctl));
-      const data = idat(width, height, frameBands(f), 3);
+      const data = idat(width, height, frameBands(f), 3, shrink);
       if (f === 0) {
         parts.push(chunk('IDAT', data));
       } else {
