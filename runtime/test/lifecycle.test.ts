@@ -1,7 +1,7 @@
 // Workers that die, and the runtime's start and end: a worker SIGKILLed mid-task is replaced and
 // its task re-runs with an exact result; a task that kills every worker fails after maxAttempts;
 // shutdown() leaves no process and no segment; an unfinished phase is named.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -223,6 +223,53 @@ describe('start and shutdown', SLOW, () => {
     expect(shmExists(segments.scheduler)).toBe(false);
     expect(() => rt.put(1)).toThrowMiniRay('ERR_CLOSED');
     await expect(rt.get(pending, { timeoutMs: 1000 })).toRejectMiniRay('ERR_CLOSED');
+  });
+
+  // Kilobytes of the store's segment this process has resident (its mapping's Rss in
+  // /proc/self/smaps): the pages it has touched.
+  function residentKiB(segment: string): number {
+    const lines = readFileSync('/proc/self/smaps', 'utf8').split('\n');
+    let inside = false;
+    let kib = 0;
+    for (const line of lines) {
+      if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) inside = line.endsWith(` /dev/shm${segment}`);
+      else if (inside && line.startsWith('Rss:')) kib += Number(/(\d+)/.exec(line)?.[1] ?? 'NaN');
+    }
+    return kib;
+  }
+
+  it('init({ preallocate: true }) touches every page of the store once and leaves it as it began; without it, the pages wait for their first object', async () => {
+    const memory = 16 << 20;
+    for (const preallocate of [false, true]) {
+      const segments = testSegments(`prealloc-${String(preallocate)}`);
+      const rt = await init({ workers: 1, memory, maxObjects: 64, segments, preallocate });
+      try {
+        const kib = residentKiB(segments.store);
+        const stats = rt.stats().store;
+        expect(stats.objectCount).toBe(0);
+        expect(stats.usedBytes).toBe(0);
+        expect(stats.pinned).toBe(0);
+        if (preallocate) {
+          const p = rt.preallocation;
+          expect(p).not.toBeNull();
+          expect(p?.bytes).toBeGreaterThan(memory - (1 << 20));
+          expect(p?.bytes).toBeLessThanOrEqual(memory);
+          expect(kib).toBeGreaterThan(((memory >> 10) * 9) / 10);
+        } else {
+          expect(rt.preallocation).toBeNull();
+          expect(kib).toBeLessThan((memory >> 10) / 10);
+        }
+        // The space came back whole: an object of nearly the whole store still fits, and is read back.
+        const big = Buffer.alloc(memory - (1 << 20), 0x5a);
+        const ref = rt.put(big);
+        const view = await rt.get(ref, { timeoutMs: 10_000 });
+        expect(Buffer.compare(Buffer.from(view.buffer, view.byteOffset, view.byteLength), big)).toBe(0);
+        rt.free(ref);
+      } finally {
+        await rt.shutdown();
+      }
+      expect(shmExists(segments.store)).toBe(false);
+    }
   });
 
   // A phase is taken from the skeleton (MINIRAY_IMPL_PHASEn=student) while the other is the
