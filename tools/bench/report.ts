@@ -340,7 +340,7 @@ export function renderTerminal(report: Report): string {
   if (report.demo !== undefined) {
     const d = report.demo;
     out.push(
-      `demo: ${d.workers} workers; started in ${d.start_ms.miniray} ms (mini-Ray) and ${d.start_ms.ipc} ms (Node IPC), not in the rows; ` +
+      `demo: ${d.workers} workers; started in ${d.start_ms.miniray} ms (mini-Ray${preallocLine(d)}) and ${d.start_ms.ipc} ms (Node IPC), not in the rows; ` +
         d.jobs.map((j) => `${j.label}: checksum ${j.checksum} in every run`).join('; '),
     );
   }
